@@ -1,0 +1,362 @@
+//! Layered configuration: compiled defaults, then an optional TOML file (`EGOV_CONFIG` or
+//! `--config`), then `EGOV_<SECTION>__<KEY>` environment variables. Validated once at start; a
+//! bad value exits with code 64 (EX_USAGE) naming the key.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Exit code for configuration errors (sysexits EX_USAGE).
+pub const EXIT_CONFIG: i32 = 64;
+
+/// Secret strings never appear in logs or debug output.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Local,
+    Test,
+    Production,
+}
+
+/// The local profile's signing secret. Production refuses to start with it.
+pub const LOCAL_DEV_SECRET: &str = "egov-local-dev-secret-change-me";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub service: ServiceSettings,
+    pub database: DatabaseSettings,
+    pub broker: BrokerSettings,
+    pub outbox: OutboxSettings,
+    pub timers: TimerSettings,
+    pub auth: AuthSettings,
+    pub telemetry: TelemetrySettings,
+    pub policy: PolicySettings,
+    pub clock: ClockSettings,
+    pub documents: DocumentSettings,
+    pub peers: PeerSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceSettings {
+    /// intake, review, procurement, acceptance, evaluation.
+    pub name: String,
+    pub profile: Profile,
+    /// Address the gRPC server binds; port 0 picks a free port (tests).
+    pub listen: String,
+    /// Seconds in-flight calls get to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+    /// Create the database when missing; honoured in the local and test profiles only.
+    pub create_if_missing: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BrokerSettings {
+    pub url: Secret,
+    /// The suite's one durable topic exchange.
+    pub exchange: String,
+    pub dead_letter_exchange: String,
+    /// Unacknowledged deliveries a consumer holds at once.
+    pub prefetch: u16,
+    /// Deliveries of one message before it is dead-lettered (quorum queue x-delivery-limit).
+    pub delivery_limit: u32,
+    /// Prefix of queue names (tests isolate themselves by virtual host instead).
+    pub queue_prefix: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxSettings {
+    pub batch_size: u32,
+    /// Attempts before an event is marked dead for an operator to redrive.
+    pub max_attempts: u32,
+    pub poll_interval_ms: u64,
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TimerSettings {
+    pub poll_interval_ms: u64,
+    pub batch_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthSettings {
+    pub hs256_secret: Secret,
+    pub issuer: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TelemetrySettings {
+    /// `tracing` filter directive, e.g. "info,egov=debug".
+    pub log_filter: String,
+    /// json or text.
+    pub log_format: String,
+    /// OTLP/gRPC endpoint; empty: no trace export.
+    pub otlp_endpoint: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicySettings {
+    /// Policy file; empty: the policy compiled into the binary.
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClockSettings {
+    /// Whether Operations.AdvanceClock may move time (never in production).
+    pub adjustable: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocumentSettings {
+    /// Local directory of the object store.
+    pub dir: String,
+    /// Largest accepted upload.
+    pub max_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerSettings {
+    pub intake: String,
+    pub review: String,
+    pub procurement: String,
+    pub acceptance: String,
+    pub evaluation: String,
+    /// Seconds a call to another service may take.
+    pub timeout_secs: u64,
+}
+
+/// Default ports of the five services.
+pub fn default_port(service: &str) -> u16 {
+    match service {
+        "intake" => 50051,
+        "review" => 50052,
+        "procurement" => 50053,
+        "acceptance" => 50054,
+        "evaluation" => 50055,
+        _ => 50050,
+    }
+}
+
+impl Settings {
+    /// The compiled defaults: a local run against the machine's PostgreSQL and RabbitMQ.
+    pub fn defaults(service: &str) -> Settings {
+        let peer = |s: &str| format!("http://127.0.0.1:{}", default_port(s));
+        Settings {
+            service: ServiceSettings {
+                name: service.into(),
+                profile: Profile::Local,
+                listen: format!("0.0.0.0:{}", default_port(service)),
+                shutdown_grace_secs: 20,
+            },
+            database: DatabaseSettings {
+                url: Secret::new(format!("postgres://egov:egov@127.0.0.1:5432/egov_{service}")),
+                max_connections: 16,
+                acquire_timeout_secs: 5,
+                create_if_missing: true,
+            },
+            broker: BrokerSettings {
+                url: Secret::new("amqp://guest:guest@127.0.0.1:5672/%2f"),
+                exchange: "egov.events".into(),
+                dead_letter_exchange: "egov.dlx".into(),
+                prefetch: 32,
+                delivery_limit: 5,
+                queue_prefix: "egov".into(),
+            },
+            outbox: OutboxSettings { batch_size: 200, max_attempts: 12, poll_interval_ms: 500, backoff_base_ms: 250, backoff_max_ms: 60_000 },
+            timers: TimerSettings { poll_interval_ms: 500, batch_size: 50 },
+            auth: AuthSettings { hs256_secret: Secret::new(LOCAL_DEV_SECRET), issuer: "egov-local".into() },
+            telemetry: TelemetrySettings { log_filter: "info".into(), log_format: "json".into(), otlp_endpoint: String::new() },
+            policy: PolicySettings { file: String::new() },
+            clock: ClockSettings { adjustable: true },
+            documents: DocumentSettings { dir: format!(".egov-local/documents/{service}"), max_bytes: 64 * 1024 * 1024 },
+            peers: PeerSettings {
+                intake: peer("intake"),
+                review: peer("review"),
+                procurement: peer("procurement"),
+                acceptance: peer("acceptance"),
+                evaluation: peer("evaluation"),
+                timeout_secs: 5,
+            },
+        }
+    }
+
+    /// Defaults, then `file` (if any), then the `EGOV_` environment; validated.
+    pub fn load(service: &str, file: Option<PathBuf>) -> Result<Settings, ConfigError> {
+        let defaults = config::Config::try_from(&Settings::defaults(service)).map_err(|e| ConfigError::new("<defaults>", e.to_string()))?;
+        let mut builder = config::Config::builder().add_source(defaults);
+        let file = file.or_else(|| std::env::var_os("EGOV_CONFIG").map(PathBuf::from));
+        if let Some(f) = &file {
+            builder = builder.add_source(config::File::from(f.as_path()).required(true));
+        }
+        builder = builder.add_source(config::Environment::with_prefix("EGOV").prefix_separator("_").separator("__").try_parsing(true));
+        let cfg = builder.build().map_err(|e| ConfigError::from_config(e, file.as_deref()))?;
+        let settings: Settings = cfg.try_deserialize().map_err(|e| ConfigError::from_config(e, file.as_deref()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Loads or exits 64 with a message naming the key.
+    pub fn load_or_exit(service: &str, file: Option<PathBuf>) -> Settings {
+        match Settings::load(service, file) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("egov-{service}: configuration error: {e}");
+                std::process::exit(EXIT_CONFIG);
+            }
+        }
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        // validate() has checked it parses.
+        self.service.listen.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let prod = self.service.profile == Profile::Production;
+        if self.service.listen.parse::<SocketAddr>().is_err() {
+            return Err(ConfigError::new("service.listen", format!("{:?} is not a socket address like 0.0.0.0:50051", self.service.listen)));
+        }
+        if !self.database.url.expose().starts_with("postgres://") && !self.database.url.expose().starts_with("postgresql://") {
+            return Err(ConfigError::new("database.url", "must be a postgres:// URL"));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::new("database.max_connections", "must be at least 1"));
+        }
+        if !self.broker.url.expose().starts_with("amqp://") && !self.broker.url.expose().starts_with("amqps://") {
+            return Err(ConfigError::new("broker.url", "must be an amqp:// or amqps:// URL"));
+        }
+        if self.broker.exchange.is_empty() {
+            return Err(ConfigError::new("broker.exchange", "must not be empty"));
+        }
+        if self.broker.prefetch == 0 {
+            return Err(ConfigError::new("broker.prefetch", "must be at least 1"));
+        }
+        if self.broker.delivery_limit == 0 {
+            return Err(ConfigError::new("broker.delivery_limit", "must be at least 1"));
+        }
+        if self.outbox.max_attempts == 0 || self.outbox.batch_size == 0 {
+            return Err(ConfigError::new("outbox.max_attempts", "outbox.max_attempts and outbox.batch_size must be at least 1"));
+        }
+        if self.auth.hs256_secret.expose().len() < 16 {
+            return Err(ConfigError::new("auth.hs256_secret", "must be at least 16 bytes"));
+        }
+        if !matches!(self.telemetry.log_format.as_str(), "json" | "text") {
+            return Err(ConfigError::new("telemetry.log_format", "must be json or text"));
+        }
+        if self.documents.max_bytes == 0 {
+            return Err(ConfigError::new("documents.max_bytes", "must be at least 1"));
+        }
+        if prod {
+            if self.clock.adjustable {
+                return Err(ConfigError::new("clock.adjustable", "time cannot be moved in the production profile"));
+            }
+            if self.auth.hs256_secret.expose() == LOCAL_DEV_SECRET {
+                return Err(ConfigError::new("auth.hs256_secret", "the local development secret is refused in production"));
+            }
+            if self.database.create_if_missing {
+                return Err(ConfigError::new("database.create_if_missing", "databases are provisioned, not created, in production"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A configuration error naming the key at fault.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError { key: key.into(), message: message.into() }
+    }
+
+    fn from_config(e: config::ConfigError, file: Option<&std::path::Path>) -> ConfigError {
+        match &e {
+            config::ConfigError::Type { key: Some(k), .. } => ConfigError::new(k.clone(), e.to_string()),
+            config::ConfigError::Message(m) => {
+                // serde messages look like "unknown variant `x`, expected ... for key `service.profile`".
+                let key = m.split("for key `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("<settings>");
+                ConfigError::new(key, m.clone())
+            }
+            config::ConfigError::NotFound(k) => ConfigError::new(k.clone(), "missing"),
+            config::ConfigError::FileParse { .. } | config::ConfigError::Foreign(_) => {
+                ConfigError::new(file.map(|f| f.display().to_string()).unwrap_or_else(|| "<file>".into()), e.to_string())
+            }
+            _ => ConfigError::new("<settings>", e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        Settings::defaults("intake").validate().unwrap();
+        assert_eq!(Settings::defaults("review").service.listen, "0.0.0.0:50052");
+    }
+
+    #[test]
+    fn production_refuses_adjustable_clock_and_dev_secret() {
+        let mut s = Settings::defaults("intake");
+        s.service.profile = Profile::Production;
+        s.database.create_if_missing = false;
+        assert_eq!(s.validate().unwrap_err().key, "clock.adjustable");
+        s.clock.adjustable = false;
+        assert_eq!(s.validate().unwrap_err().key, "auth.hs256_secret");
+        s.auth.hs256_secret = Secret::new("a-real-production-secret-0123456789");
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn file_layer_and_bad_key() {
+        let dir = std::env::temp_dir().join(format!("egov-cfg-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "[service]\nlisten = \"127.0.0.1:0\"\n[broker]\nprefetch = 7\n").unwrap();
+        let s = Settings::load("intake", Some(good)).unwrap();
+        assert_eq!(s.broker.prefetch, 7);
+        assert_eq!(s.service.listen, "127.0.0.1:0");
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "[service]\nprofile = \"staging\"\n").unwrap();
+        let e = Settings::load("intake", Some(bad)).unwrap_err();
+        assert!(e.key.contains("profile"), "{e}");
+        let bad_num = dir.join("bad_num.toml");
+        std::fs::write(&bad_num, "[broker]\nprefetch = \"many\"\n").unwrap();
+        let e = Settings::load("intake", Some(bad_num)).unwrap_err();
+        assert!(e.key.contains("prefetch"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

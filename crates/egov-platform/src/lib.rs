@@ -1,0 +1,32 @@
+//! The egov service platform: the one way every service of the suite does each cross-cutting
+//! thing.
+//!
+//! # Layout
+//! - [`config`]: layered settings, validated at start (exit 64 naming the key).
+//! - [`telemetry`]: JSON logs, OTLP traces, trace context over gRPC and AMQP.
+//! - [`db`]: pool, database creation (local/test), platform + service migrations.
+//! - [`outbox`] / `relay`: transactional outbox and its publisher-confirm relay.
+//! - `broker` / `inbox`: RabbitMQ topology and idempotent consumers with dead-lettering.
+//! - [`timers`] / `timer_runner`: durable timers fired once through the outbox.
+//! - [`auth`]: bearer JWT, per-method role table, unit isolation.
+//! - [`audit`]: append-only SM3-chained audit trail and its verification.
+//! - [`error`]: the one mapping of errors to gRPC statuses with rich details.
+//! - [`policy`]: versioned policy parameters.
+//! - [`clock`]: injectable time; adjustable in local and test profiles only.
+//! - [`idempotency`], [`paging`], [`convert`]: API conventions.
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod convert;
+pub mod db;
+pub mod error;
+pub mod idempotency;
+pub mod outbox;
+pub mod paging;
+pub mod policy;
+pub mod telemetry;
+pub mod timers;
+
+pub use error::AppError;

@@ -1,0 +1,212 @@
+//! Versioned policy parameters (R-X4): every `[param]` of rules.md, loaded from the policy file
+//! (or the copy compiled in), validated at start. A case pins the version in force when it
+//! began; decisions record the version they applied.
+
+use std::{collections::BTreeMap, path::Path, sync::Arc};
+
+use serde::Deserialize;
+use time::{Date, Month};
+
+use crate::config::ConfigError;
+
+/// The repository's policy file, compiled in as the default.
+pub const DEFAULT_POLICY_TOML: &str = include_str!("../../../policy/egov-policy.toml");
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ChecklistItem {
+    pub code: String,
+    pub title: String,
+}
+
+/// One version of the policy.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Policy {
+    pub version: String,
+    #[serde(with = "iso_date")]
+    pub effective_from: Date,
+    #[serde(default)]
+    pub source: String,
+    /// "MM-DD" of year Y.
+    pub round_deadline: String,
+    pub min_street_reports: u32,
+    pub early_stop_years: u32,
+    pub recheck_request_days: u32,
+    pub security_budget_ratio_bp: u32,
+    pub duplicate_score: f64,
+    pub partial_duplicate_score: f64,
+    pub external_funding_validity_years: u32,
+    pub change_filing_max_reduction_bp: u32,
+    pub procurement_deadline_months: u32,
+    pub min_maintenance_years: u32,
+    pub filing_working_days: u32,
+    pub progress_report_day: u32,
+    pub min_initial_panel: u32,
+    pub min_trial_days: u32,
+    pub rectification_months: u32,
+    pub sharing_rectification_months: u32,
+    pub streets: Vec<String>,
+    pub compliance_checklist: Vec<ChecklistItem>,
+}
+
+impl Policy {
+    /// The round deadline's month and day (R-I3).
+    pub fn round_deadline_month_day(&self) -> (Month, u8) {
+        parse_month_day(&self.round_deadline).unwrap_or((Month::September, 30))
+    }
+
+    /// The last day of submission of the round of `year` (for projects of `year + 1`).
+    pub fn round_deadline_in(&self, year: i32) -> Option<Date> {
+        let (m, d) = self.round_deadline_month_day();
+        Date::from_calendar_date(year, m, d).ok()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let key = |k: &str| format!("policy[{}].{k}", self.version);
+        if self.version.trim().is_empty() {
+            return Err(ConfigError::new("policy.version", "must not be empty"));
+        }
+        if parse_month_day(&self.round_deadline).is_none() {
+            return Err(ConfigError::new(key("round_deadline"), "must be MM-DD"));
+        }
+        if self.min_street_reports == 0 || self.streets.len() < self.min_street_reports as usize {
+            return Err(ConfigError::new(key("min_street_reports"), "must be at least 1 and at most the number of streets"));
+        }
+        if self.security_budget_ratio_bp > 10_000 || self.change_filing_max_reduction_bp > 10_000 {
+            return Err(ConfigError::new(key("security_budget_ratio_bp"), "basis points must be at most 10000"));
+        }
+        if !(0.0..=1.0).contains(&self.partial_duplicate_score)
+            || !(0.0..=1.0).contains(&self.duplicate_score)
+            || self.partial_duplicate_score > self.duplicate_score
+        {
+            return Err(ConfigError::new(key("duplicate_score"), "scores lie in [0,1] and partial ≤ duplicate"));
+        }
+        if self.progress_report_day == 0 || self.progress_report_day > 28 {
+            return Err(ConfigError::new(key("progress_report_day"), "must be a day 1..=28"));
+        }
+        if self.compliance_checklist.is_empty() {
+            return Err(ConfigError::new(key("compliance_checklist"), "must list at least one item"));
+        }
+        Ok(())
+    }
+}
+
+fn parse_month_day(s: &str) -> Option<(Month, u8)> {
+    let (m, d) = s.split_once('-')?;
+    let m = Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    let d = d.parse::<u8>().ok()?;
+    // 2024 is a leap year: accepts 02-29 as a valid month-day.
+    Date::from_calendar_date(2024, m, d).ok()?;
+    Some((m, d))
+}
+
+#[derive(Debug, Deserialize)]
+struct PolicyFile {
+    version: Vec<Policy>,
+}
+
+/// Every loaded policy version, by version name.
+#[derive(Debug, Clone)]
+pub struct PolicyBook {
+    versions: BTreeMap<String, Arc<Policy>>,
+    /// Ordered by effective date.
+    by_date: Vec<Arc<Policy>>,
+}
+
+impl PolicyBook {
+    pub fn from_toml(text: &str) -> Result<PolicyBook, ConfigError> {
+        let file: PolicyFile = toml_de(text)?;
+        if file.version.is_empty() {
+            return Err(ConfigError::new("policy.version", "the policy file holds no version"));
+        }
+        let mut versions = BTreeMap::new();
+        let mut by_date = Vec::new();
+        for p in file.version {
+            p.validate()?;
+            let p = Arc::new(p);
+            if versions.insert(p.version.clone(), p.clone()).is_some() {
+                return Err(ConfigError::new("policy.version", format!("version {} appears twice", p.version)));
+            }
+            by_date.push(p);
+        }
+        by_date.sort_by_key(|p| p.effective_from);
+        Ok(PolicyBook { versions, by_date })
+    }
+
+    /// The configured file, or the compiled-in policy when `file` is empty.
+    pub fn load(file: &str) -> Result<PolicyBook, ConfigError> {
+        if file.is_empty() {
+            return PolicyBook::from_toml(DEFAULT_POLICY_TOML);
+        }
+        let text = std::fs::read_to_string(Path::new(file)).map_err(|e| ConfigError::new("policy.file", format!("{file}: {e}")))?;
+        PolicyBook::from_toml(&text)
+    }
+
+    /// The version in force on `date`: the latest whose effective date is on or before it
+    /// (the earliest version when none is yet in force).
+    pub fn in_force(&self, date: Date) -> Arc<Policy> {
+        self.by_date.iter().rev().find(|p| p.effective_from <= date).unwrap_or(&self.by_date[0]).clone()
+    }
+
+    /// A pinned version; `None` if it was removed from the file (refuse, do not guess).
+    pub fn version(&self, version: &str) -> Option<Arc<Policy>> {
+        self.versions.get(version).cloned()
+    }
+}
+
+fn toml_de<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
+    let cfg = config::Config::builder()
+        .add_source(config::File::from_str(text, config::FileFormat::Toml))
+        .build()
+        .map_err(|e| ConfigError::new("policy.file", e.to_string()))?;
+    cfg.try_deserialize().map_err(|e| ConfigError::new("policy.file", e.to_string()))
+}
+
+mod iso_date {
+    use serde::{Deserialize, Deserializer};
+    use time::{Date, macros::format_description};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let s = String::deserialize(d)?;
+        Date::parse(&s, format_description!("[year]-[month]-[day]")).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn default_policy_loads() {
+        let book = PolicyBook::load("").unwrap();
+        let p = book.in_force(date!(2026 - 11 - 24));
+        assert_eq!(p.min_street_reports, 5);
+        assert_eq!(p.streets.len(), 14);
+        assert_eq!(p.round_deadline_in(2026), Some(date!(2026 - 09 - 30)));
+        assert_eq!(p.security_budget_ratio_bp, 500);
+        assert!(book.version(&p.version).is_some());
+    }
+
+    #[test]
+    fn versions_pin_by_date() {
+        let two = DEFAULT_POLICY_TOML.to_string()
+            + &DEFAULT_POLICY_TOML
+                .split("[[version]]")
+                .nth(1)
+                .map(|v| {
+                    "[[version]]".to_string()
+                        + &v.replace("2026.1-draft", "2027.1").replace("2025-01-01", "2027-01-01").replace("min_street_reports = 5", "min_street_reports = 6")
+                })
+                .unwrap();
+        let book = PolicyBook::from_toml(&two).unwrap();
+        assert_eq!(book.in_force(date!(2026 - 12 - 31)).version, "2026.1-draft");
+        assert_eq!(book.in_force(date!(2027 - 01 - 01)).min_street_reports, 6);
+        assert_eq!(book.version("2026.1-draft").unwrap().min_street_reports, 5);
+    }
+
+    #[test]
+    fn bad_policy_names_key() {
+        let bad = DEFAULT_POLICY_TOML.replace("round_deadline = \"09-30\"", "round_deadline = \"09-31\"");
+        assert!(PolicyBook::from_toml(&bad).unwrap_err().key.contains("round_deadline"));
+    }
+}

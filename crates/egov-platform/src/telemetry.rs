@@ -1,0 +1,131 @@
+//! Telemetry: `tracing` logs (JSON by default), OpenTelemetry traces over OTLP when an endpoint
+//! is configured, and W3C trace context carried in gRPC metadata and AMQP headers.
+
+use std::collections::HashMap;
+
+use opentelemetry::{
+    global,
+    propagation::{Extractor, Injector},
+    trace::TracerProvider as _,
+};
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+
+use crate::config::TelemetrySettings;
+
+/// Flushes traces on drop; keep it alive for the life of `main`.
+#[must_use = "dropping the guard flushes and stops trace export"]
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.provider.take()
+            && let Err(e) = p.shutdown()
+        {
+            eprintln!("trace export shutdown: {e}");
+        }
+    }
+}
+
+/// Installs the global subscriber. Call once, from `main`; tests use [`init_for_tests`].
+pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
+    global::set_text_map_propagator(TraceContextPropagator::new());
+    let filter = EnvFilter::try_new(&settings.log_filter)?;
+    let fmt_layer = if settings.log_format == "json" {
+        tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).boxed()
+    } else {
+        tracing_subscriber::fmt::layer().boxed()
+    };
+    let mut provider = None;
+    let otel_layer = if settings.otlp_endpoint.is_empty() {
+        None
+    } else {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(settings.otlp_endpoint.clone())
+            .build()?;
+        let resource = opentelemetry_sdk::Resource::builder().with_service_name(format!("egov-{service}")).build();
+        let p = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
+        let tracer = p.tracer(format!("egov-{service}"));
+        global::set_tracer_provider(p.clone());
+        provider = Some(p);
+        Some(tracing_opentelemetry::layer().with_tracer(tracer))
+    };
+    tracing_subscriber::registry().with(filter).with(fmt_layer).with(otel_layer).try_init()?;
+    Ok(TelemetryGuard { provider })
+}
+
+/// A quiet subscriber for tests (honours RUST_LOG); safe to call many times.
+pub fn init_for_tests() {
+    global::set_text_map_propagator(TraceContextPropagator::new());
+    let _ = tracing_subscriber::registry()
+        .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with(tracing_subscriber::fmt::layer().with_test_writer())
+        .try_init();
+}
+
+struct MapInjector<'a>(&'a mut HashMap<String, String>);
+impl Injector for MapInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+}
+
+struct MapExtractor<'a>(&'a HashMap<String, String>);
+impl Extractor for MapExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+/// The current span's W3C trace context (`traceparent`, `tracestate`) as headers.
+pub fn current_trace_headers() -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    let cx = tracing::Span::current().context();
+    global::get_text_map_propagator(|p| p.inject_context(&cx, &mut MapInjector(&mut map)));
+    map
+}
+
+/// Makes `span` a child of the trace context in `headers` (AMQP headers or gRPC metadata).
+pub fn set_parent_from_headers(span: &tracing::Span, headers: &HashMap<String, String>) {
+    let cx = global::get_text_map_propagator(|p| p.extract(&MapExtractor(headers)));
+    let _ = span.set_parent(cx);
+}
+
+/// The trace id of the current span, for audit records ("" when not traced).
+pub fn current_trace_id() -> String {
+    use opentelemetry::trace::TraceContextExt;
+    let cx = tracing::Span::current().context();
+    let sc = cx.span().span_context().clone();
+    if sc.is_valid() { sc.trace_id().to_string() } else { String::new() }
+}
+
+/// Tower layer for servers: a span per gRPC call, parented on the caller's `traceparent`.
+pub fn grpc_trace_span(req: &http::Request<tonic::body::Body>) -> tracing::Span {
+    let span = tracing::info_span!("grpc", method = %req.uri().path(), otel.kind = "server");
+    let headers: HashMap<String, String> = ["traceparent", "tracestate"]
+        .iter()
+        .filter_map(|k| req.headers().get(*k).and_then(|v| v.to_str().ok()).map(|v| (k.to_string(), v.to_string())))
+        .collect();
+    if !headers.is_empty() {
+        set_parent_from_headers(&span, &headers);
+    }
+    span
+}
+
+/// Client interceptor: sends the current trace context in gRPC metadata.
+pub fn inject_trace_metadata(mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    for (k, v) in current_trace_headers() {
+        if let (Ok(key), Ok(val)) = (tonic::metadata::MetadataKey::from_bytes(k.as_bytes()), v.parse()) {
+            req.metadata_mut().insert(key, val);
+        }
+    }
+    Ok(req)
+}

@@ -1,0 +1,31 @@
+//! Generated bindings of `proto/egov/**`. Proto types stay at the edges (`grpc/` modules and
+//! clients); services turn them into domain values.
+#![allow(clippy::all, missing_docs)]
+
+/// Encoded `FileDescriptorSet` of every egov proto, for server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/egov_descriptor.bin"));
+
+pub mod egov {
+    pub mod common {
+        pub mod v1 {
+            tonic::include_proto!("egov.common.v1");
+        }
+    }
+    pub mod evaluation {
+        pub mod v1 {
+            tonic::include_proto!("egov.evaluation.v1");
+        }
+    }
+    pub mod intake {
+        pub mod v1 {
+            tonic::include_proto!("egov.intake.v1");
+        }
+    }
+    pub mod events {
+        pub mod v1 {
+            tonic::include_proto!("egov.events.v1");
+        }
+    }
+}
+
+pub use egov::{common::v1 as common, evaluation::v1 as evaluation, events::v1 as events, intake::v1 as intake};
