@@ -15,16 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for f in &files {
         println!("cargo:rerun-if-changed={}", root.join(f).display());
     }
-    let fds = protox::Compiler::new([&root])?
-        .include_imports(true)
-        .include_source_info(false)
-        .open_files(files)?
-        .file_descriptor_set();
+    let fds = protox::Compiler::new([&root])?.include_imports(true).include_source_info(false).open_files(files)?.file_descriptor_set();
     let out = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(out.join("egov_descriptor.bin"), fds.encode_to_vec())?;
-    tonic_prost_build::configure()
-        .build_server(true)
-        .build_client(true)
-        .compile_fds(fds)?;
+    tonic_prost_build::configure().build_server(true).build_client(true).compile_fds(fds)?;
     Ok(())
 }

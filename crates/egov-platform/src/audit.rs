@@ -115,7 +115,8 @@ fn chain_hash(prev: &str, seq: i64, at: OffsetDateTime, e: &AuditEntry, trace_id
 /// Appends `entry` at `at` (the service clock's now) within the caller's transaction.
 pub async fn append(conn: &mut PgConnection, at: OffsetDateTime, entry: &AuditEntry) -> Result<i64, AppError> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_LOCK).execute(&mut *conn).await?;
-    let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM egov_audit ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM egov_audit ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
     let (seq, prev) = match last {
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS.to_string()),

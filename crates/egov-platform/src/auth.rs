@@ -112,10 +112,7 @@ pub struct Principal {
 
 impl Principal {
     pub fn from_request<T>(req: &tonic::Request<T>) -> Result<Principal, AppError> {
-        req.extensions()
-            .get::<Principal>()
-            .cloned()
-            .ok_or(AppError::Unauthenticated("no verified principal on the request".into()))
+        req.extensions().get::<Principal>().cloned().ok_or(AppError::Unauthenticated("no verified principal on the request".into()))
     }
 
     pub fn is(&self, role: Role) -> bool {
@@ -124,11 +121,7 @@ impl Principal {
 
     /// Unit isolation: a UNIT caller may touch only resources of its own unit (or of units
     /// listed in `also`, e.g. participating units that may read). Other roles pass.
-    pub fn ensure_unit<'a>(
-        &self,
-        owner: &str,
-        also: impl IntoIterator<Item = &'a String>,
-    ) -> Result<(), AppError> {
+    pub fn ensure_unit<'a>(&self, owner: &str, also: impl IntoIterator<Item = &'a String>) -> Result<(), AppError> {
         if self.role != Role::Unit {
             return Ok(());
         }
@@ -136,9 +129,7 @@ impl Principal {
         if mine == owner || also.into_iter().any(|u| u == mine) {
             Ok(())
         } else {
-            Err(AppError::PermissionDenied(format!(
-                "unit {mine} may not access a resource of unit {owner} (R-X2)"
-            )))
+            Err(AppError::PermissionDenied(format!("unit {mine} may not access a resource of unit {owner} (R-X2)")))
         }
     }
 }
@@ -177,6 +168,24 @@ impl TokenVerifier {
 pub fn mint_hs256(secret: &[u8], claims: &Claims) -> Result<String, AppError> {
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
         .map_err(|e| AppError::Internal(anyhow::anyhow!("token signing failed: {e}")))
+}
+
+/// Client interceptor that sends `authorization: Bearer <token>` (and the trace context).
+#[derive(Clone)]
+pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl Bearer {
+    pub fn new(token: &str) -> Result<Bearer, AppError> {
+        format!("Bearer {token}").parse().map(Bearer).map_err(|_| AppError::field("token", "a token is printable ASCII"))
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, req: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        let mut req = crate::telemetry::inject_trace_metadata(req)?;
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
 }
 
 /// Which roles may call which method, by full gRPC path (`/egov.intake.v1.Intake/SubmitApplication`).
@@ -229,9 +238,7 @@ impl RoleTable {
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or(AppError::Unauthenticated("authorization header is not a Bearer token".into()))?;
         let principal = verifier.verify(token.trim())?;
-        let roles = self
-            .roles(path)
-            .ok_or_else(|| AppError::PermissionDenied(format!("method {path} is not open to any role")))?;
+        let roles = self.roles(path).ok_or_else(|| AppError::PermissionDenied(format!("method {path} is not open to any role")))?;
         if !roles.contains(&principal.role) {
             let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             return Err(AppError::PermissionDenied(format!(

@@ -189,7 +189,13 @@ impl Settings {
                 delivery_limit: 5,
                 queue_prefix: "egov".into(),
             },
-            outbox: OutboxSettings { batch_size: 200, max_attempts: 12, poll_interval_ms: 500, backoff_base_ms: 250, backoff_max_ms: 60_000 },
+            outbox: OutboxSettings {
+                batch_size: 200,
+                max_attempts: 12,
+                poll_interval_ms: 500,
+                backoff_base_ms: 250,
+                backoff_max_ms: 60_000,
+            },
             timers: TimerSettings { poll_interval_ms: 500, batch_size: 50 },
             auth: AuthSettings { hs256_secret: Secret::new(LOCAL_DEV_SECRET), issuer: "egov-local".into() },
             telemetry: TelemetrySettings { log_filter: "info".into(), log_format: "json".into(), otlp_endpoint: String::new() },
@@ -241,7 +247,10 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let prod = self.service.profile == Profile::Production;
         if self.service.listen.parse::<SocketAddr>().is_err() {
-            return Err(ConfigError::new("service.listen", format!("{:?} is not a socket address like 0.0.0.0:50051", self.service.listen)));
+            return Err(ConfigError::new(
+                "service.listen",
+                format!("{:?} is not a socket address like 0.0.0.0:50051", self.service.listen),
+            ));
         }
         if !self.database.url.expose().starts_with("postgres://") && !self.database.url.expose().starts_with("postgresql://") {
             return Err(ConfigError::new("database.url", "must be a postgres:// URL"));
@@ -302,18 +311,18 @@ impl ConfigError {
     }
 
     fn from_config(e: config::ConfigError, file: Option<&std::path::Path>) -> ConfigError {
+        let text = e.to_string();
+        // Messages name the key as "... for key `service.profile` ...".
+        if let Some(key) = text.split("for key `").nth(1).and_then(|r| r.split('`').next()) {
+            return ConfigError::new(key, text.clone());
+        }
         match &e {
-            config::ConfigError::Type { key: Some(k), .. } => ConfigError::new(k.clone(), e.to_string()),
-            config::ConfigError::Message(m) => {
-                // serde messages look like "unknown variant `x`, expected ... for key `service.profile`".
-                let key = m.split("for key `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("<settings>");
-                ConfigError::new(key, m.clone())
-            }
+            config::ConfigError::Type { key: Some(k), .. } => ConfigError::new(k.clone(), text),
             config::ConfigError::NotFound(k) => ConfigError::new(k.clone(), "missing"),
             config::ConfigError::FileParse { .. } | config::ConfigError::Foreign(_) => {
-                ConfigError::new(file.map(|f| f.display().to_string()).unwrap_or_else(|| "<file>".into()), e.to_string())
+                ConfigError::new(file.map(|f| f.display().to_string()).unwrap_or_else(|| "<file>".into()), text)
             }
-            _ => ConfigError::new("<settings>", e.to_string()),
+            _ => ConfigError::new("<settings>", text),
         }
     }
 }

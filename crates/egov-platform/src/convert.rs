@@ -99,3 +99,46 @@ mod tests {
         assert_eq!(date("x.y", None).unwrap_err().field, "x.y");
     }
 }
+
+/// Declares a domain enum whose variants have stable SCREAMING_SNAKE names, used in storage,
+/// events and (with the proto enum's prefix) to map to and from proto enums.
+#[macro_export]
+macro_rules! named_enum {
+    ($(#[$m:meta])* $vis:vis enum $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        $vis enum $name { $($(#[$vm])* #[serde(rename = $text)] $variant),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $text),+ } }
+            pub fn parse(s: &str) -> Option<$name> { match s { $($text => Some($name::$variant),)+ _ => None } }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+/// Maps a proto enum value to a [`named_enum!`] domain enum through its name: the proto name
+/// minus `prefix` (`PROJECT_CATEGORY_`) is the domain name. 0 (UNSPECIFIED) gives `None`.
+pub fn enum_from_proto<D>(
+    field: &str,
+    raw: i32,
+    proto_name: impl Fn(i32) -> Option<&'static str>,
+    prefix: &str,
+    parse: impl Fn(&str) -> Option<D>,
+) -> Result<Option<D>, FieldViolation> {
+    if raw == 0 {
+        return Ok(None);
+    }
+    proto_name(raw)
+        .and_then(|n| n.strip_prefix(prefix))
+        .and_then(parse)
+        .map(Some)
+        .ok_or_else(|| FieldViolation::new(field, format!("{raw} is not a known value")))
+}
+
+/// The proto enum value of a domain enum, by name (0 when the proto has no such name).
+pub fn enum_to_proto(prefix: &str, name: &str, from_name: impl Fn(&str) -> Option<i32>) -> i32 {
+    from_name(&format!("{prefix}{name}")).unwrap_or(0)
+}

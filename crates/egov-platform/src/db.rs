@@ -36,7 +36,10 @@ pub enum DbError {
 /// Connects (creating the database first where allowed) and runs the migrations.
 pub async fn connect_and_migrate(settings: &DatabaseSettings, profile: Profile, migrator: &Migrator) -> Result<PgPool, DbError> {
     let url = settings.url.expose();
-    if settings.create_if_missing && profile != Profile::Production && !sqlx::Postgres::database_exists(url).await.map_err(DbError::Create)? {
+    if settings.create_if_missing
+        && profile != Profile::Production
+        && !sqlx::Postgres::database_exists(url).await.map_err(DbError::Create)?
+    {
         match sqlx::Postgres::create_database(url).await {
             Ok(()) => tracing::info!("created database"),
             // Another replica created it first.

@@ -108,9 +108,13 @@ impl AppError {
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> AppError {
         match &e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                AppError::Unavailable(format!("database unavailable: {e}"))
-            }
+            // Connection-level failures: the database is unreachable or the link broke.
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => AppError::Unavailable(format!("database unavailable: {e}")),
             sqlx::Error::Database(db) if db.code().as_deref() == Some("40001") || db.code().as_deref() == Some("40P01") => {
                 AppError::Aborted(format!("concurrent update, retry: {e}"))
             }
@@ -163,18 +167,12 @@ impl From<AppError> for Status {
 
 /// Test helper and client aid: the rule ids of a status's `PreconditionFailure`.
 pub fn status_rule_ids(status: &Status) -> Vec<String> {
-    status
-        .get_details_precondition_failure()
-        .map(|pf| pf.violations.into_iter().map(|v| v.r#type).collect())
-        .unwrap_or_default()
+    status.get_details_precondition_failure().map(|pf| pf.violations.into_iter().map(|v| v.r#type).collect()).unwrap_or_default()
 }
 
 /// Test helper and client aid: the fields of a status's `BadRequest`.
 pub fn status_fields(status: &Status) -> Vec<String> {
-    status
-        .get_details_bad_request()
-        .map(|br| br.field_violations.into_iter().map(|v| v.field).collect())
-        .unwrap_or_default()
+    status.get_details_bad_request().map(|br| br.field_violations.into_iter().map(|v| v.field).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -17,16 +17,25 @@
 
 pub mod audit;
 pub mod auth;
+pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod convert;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod idempotency;
+pub mod inbox;
+pub mod ops;
 pub mod outbox;
 pub mod paging;
 pub mod policy;
+pub mod relay;
+pub mod server;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod timer_runner;
 pub mod timers;
 
 pub use error::AppError;

@@ -189,15 +189,12 @@ mod tests {
 
     #[test]
     fn versions_pin_by_date() {
-        let two = DEFAULT_POLICY_TOML.to_string()
-            + &DEFAULT_POLICY_TOML
-                .split("[[version]]")
-                .nth(1)
-                .map(|v| {
-                    "[[version]]".to_string()
-                        + &v.replace("2026.1-draft", "2027.1").replace("2025-01-01", "2027-01-01").replace("min_street_reports = 5", "min_street_reports = 6")
-                })
-                .unwrap();
+        let (_, body) = DEFAULT_POLICY_TOML.split_once("\n[[version]]\n").unwrap();
+        let next = body
+            .replace("2026.1-draft", "2027.1")
+            .replace("2025-01-01", "2027-01-01")
+            .replace("min_street_reports = 5", "min_street_reports = 6");
+        let two = format!("{DEFAULT_POLICY_TOML}\n[[version]]\n{next}");
         let book = PolicyBook::from_toml(&two).unwrap();
         assert_eq!(book.in_force(date!(2026 - 12 - 31)).version, "2026.1-draft");
         assert_eq!(book.in_force(date!(2027 - 01 - 01)).min_street_reports, 6);

@@ -44,10 +44,7 @@ pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<Telem
     let otel_layer = if settings.otlp_endpoint.is_empty() {
         None
     } else {
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(settings.otlp_endpoint.clone())
-            .build()?;
+        let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(settings.otlp_endpoint.clone()).build()?;
         let resource = opentelemetry_sdk::Resource::builder().with_service_name(format!("egov-{service}")).build();
         let p = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
         let tracer = p.tracer(format!("egov-{service}"));
@@ -108,7 +105,7 @@ pub fn current_trace_id() -> String {
 }
 
 /// Tower layer for servers: a span per gRPC call, parented on the caller's `traceparent`.
-pub fn grpc_trace_span(req: &http::Request<tonic::body::Body>) -> tracing::Span {
+pub fn grpc_trace_span(req: &http::Request<()>) -> tracing::Span {
     let span = tracing::info_span!("grpc", method = %req.uri().path(), otel.kind = "server");
     let headers: HashMap<String, String> = ["traceparent", "tracestate"]
         .iter()

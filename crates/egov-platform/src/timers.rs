@@ -9,7 +9,13 @@ use uuid::Uuid;
 use crate::error::AppError;
 
 /// Schedules (or moves) the pending timer `kind`/`key` to `due_at`.
-pub async fn schedule(conn: &mut PgConnection, kind: &str, key: &str, due_at: OffsetDateTime, payload: serde_json::Value) -> Result<Uuid, AppError> {
+pub async fn schedule(
+    conn: &mut PgConnection,
+    kind: &str,
+    key: &str,
+    due_at: OffsetDateTime,
+    payload: serde_json::Value,
+) -> Result<Uuid, AppError> {
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO egov_timers (timer_id, kind, key, due_at, payload) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (kind, key) WHERE status = 'pending' DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload

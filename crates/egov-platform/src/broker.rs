@@ -1,0 +1,310 @@
+//! RabbitMQ: the one connection a service holds, the suite's exchanges, and the clock broadcast.
+//!
+//! The connection uses lapin's automatic recovery for short outages, but lapin stops retrying
+//! after a bounded number of attempts (and a broker-initiated close is not recovered at all), so
+//! a supervisor task replaces a connection that has given up: a service outlives any broker
+//! outage without a restart. Users never keep a channel across failures: they ask
+//! [`Broker::channel`] for a fresh one on whatever connection is current and redeclare what they
+//! need, which works the same whether lapin recovered the connection or the supervisor replaced
+//! it. The exchanges are declared on every (re)connection so a wiped broker heals itself.
+//!
+//! The clock broadcast lives here because it is plain broker traffic: local and test runs move
+//! every service's [`AdjustableClock`](crate::clock::AdjustableClock) together by publishing the
+//! new offset, and each service applies it from its own exclusive queue.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock, Weak},
+    time::Duration,
+};
+
+use futures::StreamExt;
+use lapin::{
+    BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind,
+    options::{BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
+    types::{AMQPValue, FieldTable, ShortString},
+};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{clock::SharedClock, config::BrokerSettings};
+
+/// Routing key of the clock broadcast.
+pub const CLOCK_ROUTING_KEY: &str = "egov.clock.offset";
+
+/// How often the supervisor looks at the connection.
+const SUPERVISE_EVERY: Duration = Duration::from_millis(250);
+/// Backoff of the supervisor's own reconnection attempts.
+const RECONNECT_MIN: Duration = Duration::from_millis(200);
+const RECONNECT_MAX: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("broker url: {0}")]
+    Url(String),
+    #[error("broker not connected (reconnecting)")]
+    NotConnected,
+    #[error("broker closed")]
+    Closed,
+    #[error("invalid AMQP name {0:?}: longer than 255 bytes")]
+    Name(String),
+    #[error("the broker refused the message (nack)")]
+    Nacked,
+    #[error("amqp: {0}")]
+    Amqp(#[from] lapin::Error),
+}
+
+impl From<BrokerError> for crate::AppError {
+    fn from(e: BrokerError) -> crate::AppError {
+        crate::AppError::Unavailable(e.to_string())
+    }
+}
+
+/// An AMQP short string, refusing (rather than panicking on) names over 255 bytes.
+pub fn short(s: &str) -> Result<ShortString, BrokerError> {
+    ShortString::try_new(s).map_err(|_| BrokerError::Name(s.to_string()))
+}
+
+/// AMQP headers with string values (trace context, type, producer) as a map.
+pub fn headers_map(table: Option<&FieldTable>) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (k, v) in table.into_iter().flatten() {
+        let s = match v {
+            AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+            AMQPValue::ShortString(s) => s.as_str().to_string(),
+            _ => continue,
+        };
+        out.insert(k.as_str().to_string(), s);
+    }
+    out
+}
+
+/// The service's broker connection; cheap to clone.
+#[derive(Clone)]
+pub struct Broker {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: BrokerSettings,
+    service: String,
+    conn: RwLock<Arc<Connection>>,
+    closed: CancellationToken,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Stops the supervisor even when nobody called close().
+        self.closed.cancel();
+    }
+}
+
+impl std::fmt::Debug for Broker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Broker").field("service", &self.inner.service).field("connected", &self.is_connected()).finish()
+    }
+}
+
+impl Broker {
+    /// Connects, declares the exchanges and starts the reconnect supervisor. Fails when the first
+    /// connection cannot be made (after lapin's bounded retries, about half a minute).
+    pub async fn connect(settings: &BrokerSettings, service: &str) -> Result<Broker, BrokerError> {
+        let conn = open(settings, service).await?;
+        let inner = Arc::new(Inner {
+            settings: settings.clone(),
+            service: service.to_string(),
+            conn: RwLock::new(Arc::new(conn)),
+            closed: CancellationToken::new(),
+        });
+        tokio::spawn(supervise(Arc::downgrade(&inner), inner.closed.clone()));
+        Ok(Broker { inner })
+    }
+
+    /// Whether the broker is reachable right now (gRPC health, readiness).
+    pub fn is_connected(&self) -> bool {
+        !self.inner.closed.is_cancelled() && self.current().status().connected()
+    }
+
+    /// A fresh channel on the current connection; fails fast while reconnecting.
+    pub async fn channel(&self) -> Result<Channel, BrokerError> {
+        if self.inner.closed.is_cancelled() {
+            return Err(BrokerError::Closed);
+        }
+        let conn = self.current();
+        if !conn.status().connected() {
+            return Err(BrokerError::NotConnected);
+        }
+        Ok(conn.create_channel().await?)
+    }
+
+    pub fn settings(&self) -> &BrokerSettings {
+        &self.inner.settings
+    }
+
+    pub fn service(&self) -> &str {
+        &self.inner.service
+    }
+
+    /// Closes the connection and stops reconnecting.
+    pub async fn close(&self) {
+        self.inner.closed.cancel();
+        let conn = self.current();
+        if conn.status().connected()
+            && let Err(e) = conn.close(200, "service shutting down".into()).await
+        {
+            tracing::debug!(error = %e, "closing the broker connection");
+        }
+    }
+
+    /// Moves every listening service's clock: publishes `offset_seconds` on the topic exchange.
+    pub async fn broadcast_clock_offset(&self, offset_seconds: i64) -> Result<(), BrokerError> {
+        let ch = self.channel().await?;
+        ch.confirm_select(ConfirmSelectOptions::default()).await?;
+        let confirm = ch
+            .basic_publish(
+                short(&self.inner.settings.exchange)?,
+                CLOCK_ROUTING_KEY.into(),
+                BasicPublishOptions::default(),
+                offset_seconds.to_string().as_bytes(),
+                BasicProperties::default().with_content_type("text/plain".into()).with_app_id(short(&self.inner.service)?),
+            )
+            .await?
+            .await?;
+        let _ = ch.close(200, "OK".into()).await;
+        if confirm.is_nack() {
+            return Err(BrokerError::Nacked);
+        }
+        Ok(())
+    }
+
+    fn current(&self) -> Arc<Connection> {
+        self.inner.conn.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+async fn open(settings: &BrokerSettings, service: &str) -> Result<Connection, BrokerError> {
+    let uri: lapin::uri::AMQPUri = settings.url.expose().parse().map_err(|e: String| BrokerError::Url(e))?;
+    // lapin's default backoff starts at 1 s and grows to 60 s; tighter bounds make a short outage
+    // cost seconds, and the supervisor covers what lapin gives up on.
+    let props = ConnectionProperties::default()
+        .with_connection_name(format!("egov-{service}").into())
+        .configure_backoff(|b| b.with_min_delay(Duration::from_millis(100)).with_max_delay(Duration::from_secs(2)).with_jitter().with_max_times(16))
+        .enable_auto_recover();
+    let conn = Connection::connect_uri(uri, props).await?;
+    declare_exchanges(&conn, settings).await?;
+    Ok(conn)
+}
+
+async fn declare_exchanges(conn: &Connection, settings: &BrokerSettings) -> Result<(), BrokerError> {
+    let ch = conn.create_channel().await?;
+    let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+    for name in [&settings.exchange, &settings.dead_letter_exchange] {
+        ch.exchange_declare(short(name)?, ExchangeKind::Topic, durable, FieldTable::default()).await?;
+    }
+    let _ = ch.close(200, "OK".into()).await;
+    Ok(())
+}
+
+/// Replaces the connection when lapin has given up on it (or the broker closed it).
+async fn supervise(weak: Weak<Inner>, closed: CancellationToken) {
+    let mut delay = RECONNECT_MIN;
+    loop {
+        tokio::select! {
+            _ = closed.cancelled() => return,
+            _ = tokio::time::sleep(SUPERVISE_EVERY) => {}
+        }
+        let Some(inner) = weak.upgrade() else { return };
+        let status = inner.conn.read().unwrap_or_else(|p| p.into_inner()).status().clone();
+        if !(status.errored() || status.closed()) {
+            delay = RECONNECT_MIN;
+            continue;
+        }
+        let (settings, service) = (inner.settings.clone(), inner.service.clone());
+        drop(inner);
+        tracing::warn!("broker connection lost for good; reconnecting");
+        let attempt = tokio::select! {
+            _ = closed.cancelled() => return,
+            r = open(&settings, &service) => r,
+        };
+        match attempt {
+            Ok(conn) => {
+                let Some(inner) = weak.upgrade() else { return };
+                *inner.conn.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(conn);
+                tracing::info!("broker reconnected");
+                delay = RECONNECT_MIN;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?delay, "broker reconnection failed");
+                tokio::select! {
+                    _ = closed.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(RECONNECT_MAX);
+            }
+        }
+    }
+}
+
+/// Applies clock broadcasts to `clock` until `shutdown`; re-subscribes after broker loss.
+pub fn spawn_clock_listener(broker: Broker, clock: SharedClock, shutdown: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut delay = RECONNECT_MIN;
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            match listen_clock(&broker, &clock, &shutdown).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::debug!(error = %e, retry_in = ?delay, "clock listener: broker unavailable");
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    })
+}
+
+/// One subscription; returns Ok on shutdown and Err when the channel or connection fails.
+async fn listen_clock(broker: &Broker, clock: &SharedClock, shutdown: &CancellationToken) -> Result<(), BrokerError> {
+    let ch = broker.channel().await?;
+    // Server-named, exclusive, auto-delete: each replica sees every broadcast, and the queue
+    // disappears with the connection.
+    let q = ch.queue_declare("".into(), QueueDeclareOptions::exclusive().auto_delete(), FieldTable::default()).await?;
+    ch.queue_bind(q.name().clone(), short(&broker.settings().exchange)?, CLOCK_ROUTING_KEY.into(), QueueBindOptions::default(), FieldTable::default())
+        .await?;
+    let mut consumer = ch
+        .basic_consume(
+            q.name().clone(),
+            short(&format!("{}-clock-{}", broker.service(), uuid::Uuid::now_v7().simple()))?,
+            // A lost broadcast is harmless to repeat; acks would buy nothing.
+            BasicConsumeOptions { no_ack: true, exclusive: true, ..BasicConsumeOptions::default() },
+            FieldTable::default(),
+        )
+        .await?;
+    loop {
+        let next = tokio::select! {
+            _ = shutdown.cancelled() => {
+                let _ = ch.close(200, "OK".into()).await;
+                return Ok(());
+            }
+            d = consumer.next() => d,
+        };
+        let delivery = match next {
+            Some(Ok(d)) => d,
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err(BrokerError::NotConnected),
+        };
+        let text = String::from_utf8_lossy(&delivery.data);
+        match text.trim().parse::<i64>() {
+            Ok(offset) => match clock.set_offset(offset) {
+                Ok(now) => tracing::info!(offset_seconds = now, "clock moved by broadcast"),
+                Err(e) => tracing::warn!(error = %e, offset, "clock broadcast ignored: this clock cannot be moved"),
+            },
+            Err(_) => tracing::warn!(body = %text, "clock broadcast ignored: body is not an integer"),
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Idempotent consumers: a service's durable quorum queue, its dead-letter queue, and the loop
+//! that applies each event exactly once to the service's database.
+//!
+//! Delivery is at least once (the relay republishes after a crash, the broker redelivers after a
+//! lost ack), so the consumer records `(consumer, event_id)` in `egov_inbox` in the same
+//! transaction as the handler's effect: a redelivered event finds its row and is acked with no
+//! second effect, and a rolled-back effect leaves no row. The ack is sent only after the commit,
+//! never before, so a crash in between means a redelivery, not a loss. Retries are bounded by the
+//! quorum queue's `x-delivery-limit`, after which RabbitMQ dead-letters the message (at least
+//! once) to the consumer's DLQ, where operators see it; undecodable and permanently failing
+//! messages go there at once. A database outage is not the message's fault: the delivery is held
+//! and retried in place instead of being requeued, so an outage does not burn delivery attempts.
+
+use std::{sync::Arc, time::Duration};
+
+use egov_proto::events::EventEnvelope;
+use futures::{StreamExt, future::BoxFuture};
+use lapin::{
+    Channel,
+    message::Delivery,
+    options::{
+        BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions, QueueBindOptions,
+        QueueDeclareOptions,
+    },
+    types::{AMQPValue, FieldTable, LongString},
+};
+use prost::Message;
+use sqlx::{PgConnection, PgPool};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::{
+    broker::{Broker, BrokerError, headers_map, short},
+    config::BrokerSettings,
+    telemetry,
+};
+
+/// Applies one event inside the consumer's transaction (which also holds the inbox row).
+pub trait EventHandler: Send + Sync + 'static {
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a EventEnvelope) -> BoxFuture<'a, Result<(), HandleError>>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// Worth retrying (a lock timeout, a peer briefly away): the message is requeued, up to the
+    /// queue's delivery limit.
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Will never succeed (a malformed payload, an unknown reference): dead-lettered at once.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+/// What a consumer listens to: its name (queue and inbox key) and topic patterns.
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub consumer: String,
+    pub bindings: Vec<String>,
+}
+
+/// `{queue_prefix}.{consumer}`.
+pub fn queue_name(settings: &BrokerSettings, consumer: &str) -> String {
+    format!("{}.{consumer}", settings.queue_prefix)
+}
+
+/// `{queue_prefix}.{consumer}.dlq`.
+pub fn dlq_name(settings: &BrokerSettings, consumer: &str) -> String {
+    format!("{}.dlq", queue_name(settings, consumer))
+}
+
+/// Messages waiting in the consumer's dead-letter queue.
+pub async fn dlq_depth(broker: &Broker, consumer: &str) -> Result<u32, BrokerError> {
+    let ch = broker.channel().await?;
+    let q = ch
+        .queue_declare(short(&dlq_name(broker.settings(), consumer))?, QueueDeclareOptions::durable().passive(), FieldTable::default())
+        .await?;
+    let _ = ch.close(200, "OK".into()).await;
+    Ok(q.message_count())
+}
+
+/// Declares the consumer's queues and bindings (idempotent; also done by [`spawn_consumer`]).
+pub async fn declare_topology(ch: &Channel, settings: &BrokerSettings, sub: &Subscription) -> Result<(), BrokerError> {
+    let queue = queue_name(settings, &sub.consumer);
+    let dlq = dlq_name(settings, &sub.consumer);
+    let quorum = |extra: &[(&str, AMQPValue)]| {
+        let mut args = FieldTable::default();
+        args.insert("x-queue-type".into(), AMQPValue::LongString(LongString::from("quorum")));
+        for (k, v) in extra {
+            args.insert((*k).into(), v.clone());
+        }
+        args
+    };
+    ch.queue_declare(short(&dlq)?, QueueDeclareOptions::durable(), quorum(&[])).await?;
+    ch.queue_bind(short(&dlq)?, short(&settings.dead_letter_exchange)?, short(&dlq)?, QueueBindOptions::default(), FieldTable::default())
+        .await?;
+    // RabbitMQ 3.10 quorum queues have no delivery limit by default: without one a poison
+    // message would be redelivered forever. At-least-once dead-lettering needs reject-publish.
+    let args = quorum(&[
+        ("x-delivery-limit", AMQPValue::LongLongInt(i64::from(settings.delivery_limit))),
+        ("x-dead-letter-exchange", AMQPValue::LongString(LongString::from(settings.dead_letter_exchange.as_str()))),
+        ("x-dead-letter-routing-key", AMQPValue::LongString(LongString::from(dlq.as_str()))),
+        ("x-dead-letter-strategy", AMQPValue::LongString(LongString::from("at-least-once"))),
+        ("x-overflow", AMQPValue::LongString(LongString::from("reject-publish"))),
+    ]);
+    ch.queue_declare(short(&queue)?, QueueDeclareOptions::durable(), args).await?;
+    for binding in &sub.bindings {
+        ch.queue_bind(short(&queue)?, short(&settings.exchange)?, short(binding)?, QueueBindOptions::default(), FieldTable::default())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Consumes `sub` until `shutdown`, re-subscribing after broker loss. On shutdown it stops taking
+/// deliveries, finishes the one in hand, and closes its channel so the broker requeues the rest.
+pub fn spawn_consumer(
+    pool: PgPool,
+    broker: Broker,
+    sub: Subscription,
+    handler: Arc<dyn EventHandler>,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut delay = Duration::from_millis(100);
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            match consume(&pool, &broker, &sub, handler.as_ref(), &shutdown).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(consumer = %sub.consumer, error = %e, retry_in = ?delay, "consumer lost the broker; re-subscribing")
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    })
+}
+
+/// One subscription: Ok on shutdown, Err when the channel or connection fails.
+async fn consume(
+    pool: &PgPool,
+    broker: &Broker,
+    sub: &Subscription,
+    handler: &dyn EventHandler,
+    shutdown: &CancellationToken,
+) -> Result<(), BrokerError> {
+    let settings = broker.settings();
+    let ch = broker.channel().await?;
+    declare_topology(&ch, settings, sub).await?;
+    ch.basic_qos(settings.prefetch, BasicQosOptions::default()).await?;
+    let tag = short(&format!("{}-{}-{}", broker.service(), sub.consumer, Uuid::now_v7().simple()))?;
+    let mut deliveries = ch
+        .basic_consume(short(&queue_name(settings, &sub.consumer))?, tag.clone(), BasicConsumeOptions::default(), FieldTable::default())
+        .await?;
+    tracing::info!(consumer = %sub.consumer, bindings = ?sub.bindings, "consuming");
+    loop {
+        let next = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break,
+            d = deliveries.next() => d,
+        };
+        match next {
+            Some(Ok(delivery)) => handle_delivery(pool, &sub.consumer, handler, delivery, shutdown).await,
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err(BrokerError::NotConnected),
+        }
+    }
+    let _ = ch.basic_cancel(tag, BasicCancelOptions::default()).await;
+    // Closing the channel returns any prefetched, unacked deliveries to the queue.
+    let _ = ch.close(200, "OK".into()).await;
+    Ok(())
+}
+
+enum Applied {
+    Done,
+    Duplicate,
+    Transient(String),
+    Permanent(String),
+}
+
+async fn handle_delivery(pool: &PgPool, consumer: &str, handler: &dyn EventHandler, delivery: Delivery, shutdown: &CancellationToken) {
+    let headers = headers_map(delivery.properties.headers().as_ref());
+    let span = tracing::info_span!(
+        "egov.consume",
+        otel.kind = "consumer",
+        consumer = %consumer,
+        routing_key = %delivery.routing_key,
+        event_id = tracing::field::Empty,
+    );
+    telemetry::set_parent_from_headers(&span, &headers);
+    process(pool, consumer, handler, &delivery, shutdown).instrument(span).await
+}
+
+async fn process(pool: &PgPool, consumer: &str, handler: &dyn EventHandler, delivery: &Delivery, shutdown: &CancellationToken) {
+    let event = match EventEnvelope::decode(delivery.data.as_slice()) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(error = %e, bytes = delivery.data.len(), "undecodable message; dead-lettering");
+            return reject(delivery).await;
+        }
+    };
+    let Ok(event_id) = Uuid::parse_str(&event.event_id) else {
+        tracing::warn!(event_id = %event.event_id, "event id is not a UUID; dead-lettering");
+        return reject(delivery).await;
+    };
+    tracing::Span::current().record("event_id", tracing::field::display(event_id));
+    let mut wait = Duration::from_millis(100);
+    loop {
+        let problem = match apply(pool, consumer, delivery.routing_key.as_str(), event_id, &event, handler).await {
+            Ok(Applied::Done) => return ack(delivery).await,
+            Ok(Applied::Duplicate) => {
+                tracing::debug!("duplicate delivery; already applied");
+                return ack(delivery).await;
+            }
+            Ok(Applied::Permanent(m)) => {
+                tracing::warn!(error = %m, "handler refused the event for good; dead-lettering");
+                return reject(delivery).await;
+            }
+            Ok(Applied::Transient(m)) => {
+                // A handler's transient failure is often the database going away under it; if
+                // so, hold the message rather than spend its delivery budget on the outage.
+                if sqlx::query("SELECT 1").execute(pool).await.is_ok() {
+                    let count = delivery_count(delivery.properties.headers().as_ref());
+                    let pause = Duration::from_millis(50u64.saturating_mul(1 << count.min(5)));
+                    tracing::warn!(error = %m, deliveries = count + 1, "transient failure; requeueing");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                    return requeue(delivery).await;
+                }
+                m
+            }
+            Err(e) => e.to_string(),
+        };
+        tracing::warn!(error = %problem, retry_in = ?wait, "database unavailable; holding the delivery");
+        tokio::select! {
+            _ = shutdown.cancelled() => return requeue(delivery).await,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// The inbox row and the handler's effect, in one transaction.
+async fn apply(
+    pool: &PgPool,
+    consumer: &str,
+    routing_key: &str,
+    event_id: Uuid,
+    event: &EventEnvelope,
+    handler: &dyn EventHandler,
+) -> Result<Applied, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query("INSERT INTO egov_inbox (consumer, event_id, routing_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(consumer)
+        .bind(event_id)
+        .bind(routing_key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if inserted == 0 {
+        tx.commit().await?;
+        return Ok(Applied::Duplicate);
+    }
+    match handler.handle(&mut tx, event).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(Applied::Done)
+        }
+        Err(HandleError::Transient(m)) => {
+            tx.rollback().await?;
+            Ok(Applied::Transient(m))
+        }
+        Err(HandleError::Permanent(m)) => {
+            tx.rollback().await?;
+            Ok(Applied::Permanent(m))
+        }
+    }
+}
+
+/// Earlier deliveries of this message, from the quorum queue's `x-delivery-count` header.
+fn delivery_count(headers: Option<&FieldTable>) -> u32 {
+    let Some(v) = headers.and_then(|h| h.inner().get("x-delivery-count")) else { return 0 };
+    let n: i64 = match v {
+        AMQPValue::LongLongInt(n) => *n,
+        AMQPValue::LongInt(n) => i64::from(*n),
+        AMQPValue::LongUInt(n) => i64::from(*n),
+        AMQPValue::ShortInt(n) => i64::from(*n),
+        AMQPValue::ShortUInt(n) => i64::from(*n),
+        AMQPValue::ShortShortInt(n) => i64::from(*n),
+        AMQPValue::ShortShortUInt(n) => i64::from(*n),
+        _ => 0,
+    };
+    u32::try_from(n).unwrap_or(0)
+}
+
+async fn ack(delivery: &Delivery) {
+    if let Err(e) = delivery.acker.ack(lapin::options::BasicAckOptions::default()).await {
+        // The broker will redeliver it; the inbox makes that harmless.
+        tracing::debug!(error = %e, "ack failed");
+    }
+}
+
+async fn requeue(delivery: &Delivery) {
+    if let Err(e) = delivery.acker.nack(BasicNackOptions { multiple: false, requeue: true }).await {
+        tracing::debug!(error = %e, "nack failed");
+    }
+}
+
+async fn reject(delivery: &Delivery) {
+    if let Err(e) = delivery.acker.reject(BasicRejectOptions { requeue: false }).await {
+        tracing::debug!(error = %e, "reject failed");
+    }
+}

@@ -1,0 +1,230 @@
+//! Service runtime: one way to build, serve and stop an egov service.
+//!
+//! `Platform::build` binds the port and connects to PostgreSQL (migrating) and RabbitMQ before
+//! any slow work, so a test can build on port 0 and read the real address. `serve` runs the
+//! gRPC server (the service's routes plus health, reflection, AuditTrail and Operations, behind
+//! the auth layer) and every background task (outbox relay, consumers, timers, health watcher,
+//! clock listener) until the shutdown token fires; then health goes NOT_SERVING, background
+//! tasks stop, in-flight calls finish within the grace period, and connections close.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use sqlx::{PgPool, migrate::Migrator};
+use tokio::{net::TcpListener, task::JoinHandle};
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic_health::{ServingStatus, server::HealthReporter};
+
+use crate::{
+    auth::{AuthLayer, RoleTable, TokenVerifier},
+    broker::{self, Broker},
+    clock::{AdjustableClock, SharedClock, SystemClock},
+    config::{ConfigError, Settings},
+    db,
+    inbox::{self, EventHandler, Subscription},
+    ops::{AuditTrailApi, OperationsApi},
+    policy::PolicyBook,
+    relay, telemetry,
+    timer_runner::{self, TimerHandler},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("binding {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("database: {0}")]
+    Database(#[from] db::DbError),
+    #[error("broker: {0}")]
+    Broker(#[from] broker::BrokerError),
+}
+
+/// A built service, ready to serve.
+pub struct Platform {
+    pub settings: Settings,
+    pub pool: PgPool,
+    pub broker: Broker,
+    pub clock: SharedClock,
+    pub policy: Arc<PolicyBook>,
+    /// Fired on SIGTERM (or by tests); every loop selects on it.
+    pub shutdown: CancellationToken,
+    listener: TcpListener,
+    /// Background loops, awaited on shutdown so none is cut mid-transaction.
+    tasks: Vec<JoinHandle<()>>,
+    /// Stops the background loops before the server drains; separate from `shutdown` so the
+    /// order is: not serving → loops stop → server drains.
+    background: CancellationToken,
+}
+
+impl Platform {
+    pub async fn build(settings: Settings, migrator: &Migrator) -> Result<Platform, StartError> {
+        let policy = Arc::new(PolicyBook::load(&settings.policy.file)?);
+        let listener = TcpListener::bind(&settings.service.listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: settings.service.listen.clone(), source })?;
+        let pool = db::connect_and_migrate(&settings.database, settings.service.profile, &db::combined_migrator(migrator)).await?;
+        let broker = Broker::connect(&settings.broker, &settings.service.name).await?;
+        let clock: SharedClock = if settings.clock.adjustable { Arc::new(AdjustableClock::new(0)) } else { Arc::new(SystemClock) };
+        let background = CancellationToken::new();
+        let mut p =
+            Platform { settings, pool, broker, clock, policy, shutdown: CancellationToken::new(), listener, tasks: vec![], background };
+        p.tasks.push(relay::spawn_relay(p.pool.clone(), p.broker.clone(), p.settings.outbox.clone(), p.background.clone()));
+        if p.clock.adjustable() {
+            p.tasks.push(broker::spawn_clock_listener(p.broker.clone(), p.clock.clone(), p.background.clone()));
+        }
+        Ok(p)
+    }
+
+    /// The bound address (the real port when configured with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| self.settings.listen_addr())
+    }
+
+    /// Runs `handler` for the events matching `bindings`, in this service's inbox.
+    pub fn spawn_consumer(&mut self, consumer: &str, bindings: &[&str], handler: Arc<dyn EventHandler>) {
+        let sub = Subscription { consumer: consumer.to_string(), bindings: bindings.iter().map(|b| b.to_string()).collect() };
+        self.tasks.push(inbox::spawn_consumer(self.pool.clone(), self.broker.clone(), sub, handler, self.background.clone()));
+    }
+
+    /// Fires this service's durable timers.
+    pub fn spawn_timers(&mut self, handler: Arc<dyn TimerHandler>) {
+        self.tasks.push(timer_runner::spawn_timer_runner(
+            self.pool.clone(),
+            self.clock.clone(),
+            handler,
+            self.settings.timers.clone(),
+            self.background.clone(),
+        ));
+    }
+
+    /// Serves `routes` (the service's own gRPC services, named `service_names` for health) until
+    /// `shutdown` fires, then stops in order.
+    pub async fn serve(self, routes: Routes, service_names: &[&str], roles: RoleTable) -> anyhow::Result<()> {
+        let Platform { settings, pool, broker, clock, policy, shutdown, listener, mut tasks, background } = self;
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let names: Vec<String> = service_names.iter().map(|s| s.to_string()).collect();
+        set_status(&reporter, &names, ServingStatus::Serving).await;
+        tasks.push(spawn_health_watch(reporter.clone(), names.clone(), pool.clone(), broker.clone(), background.clone()));
+
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(egov_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(egov_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+        let verifier = TokenVerifier::hs256(settings.auth.hs256_secret.expose().as_bytes(), &settings.auth.issuer);
+        let routes = routes
+            .add_service(health_service)
+            .add_service(reflection)
+            .add_service(reflection_alpha)
+            .add_service(egov_proto::common::audit_trail_server::AuditTrailServer::new(AuditTrailApi { pool: pool.clone() }))
+            .add_service(egov_proto::common::operations_server::OperationsServer::new(OperationsApi {
+                pool: pool.clone(),
+                clock: clock.clone(),
+                broker: broker.clone(),
+                policy,
+            }));
+
+        let grace = Duration::from_secs(settings.service.shutdown_grace_secs);
+        let drain = CancellationToken::new();
+        let on_stop = {
+            let (shutdown, background, drain, reporter, names) =
+                (shutdown.clone(), background.clone(), drain.clone(), reporter.clone(), names.clone());
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                tracing::info!("shutting down: health NOT_SERVING, stopping background work");
+                set_status(&reporter, &names, ServingStatus::NotServing).await;
+                background.cancel();
+                for t in tasks {
+                    if tokio::time::timeout(grace, t).await.is_err() {
+                        tracing::warn!("a background task did not stop within the grace period");
+                    }
+                }
+                drain.cancel();
+            })
+        };
+
+        let server = tonic::transport::Server::builder()
+            .trace_fn(telemetry::grpc_trace_span)
+            .layer(AuthLayer::new(verifier, roles))
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), drain.cancelled_owned());
+        let served = server.await;
+        let _ = on_stop.await;
+        broker.close().await;
+        pool.close().await;
+        served?;
+        Ok(())
+    }
+}
+
+async fn set_status(reporter: &HealthReporter, names: &[String], status: ServingStatus) {
+    reporter.set_service_status("", status).await;
+    for n in names {
+        reporter.set_service_status(n, status).await;
+    }
+}
+
+/// Health follows the dependencies: NOT_SERVING while the database or the broker is lost.
+fn spawn_health_watch(
+    reporter: HealthReporter,
+    names: Vec<String>,
+    pool: PgPool,
+    broker: Broker,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last = ServingStatus::Serving;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            }
+            let db_ok = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool)).await.is_ok_and(|r| r.is_ok());
+            let broker_ok = broker.is_connected();
+            let now = if db_ok && broker_ok { ServingStatus::Serving } else { ServingStatus::NotServing };
+            if now != last {
+                tracing::warn!(database = db_ok, broker = broker_ok, "health changed to {now:?}");
+                set_status(&reporter, &names, now).await;
+                last = now;
+            }
+        }
+    })
+}
+
+/// Cancels `token` on SIGTERM or Ctrl-C; a second signal exits at once.
+pub fn shutdown_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("signal received: draining (a second signal exits at once)");
+        token.cancel();
+        wait_for_signal().await;
+        tracing::warn!("second signal: exiting now");
+        std::process::exit(130);
+    });
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

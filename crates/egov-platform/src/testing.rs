@@ -1,0 +1,364 @@
+//! Test support shared by the platform's and the services' test suites (cargo feature `testing`).
+//!
+//! Tests run against the real PostgreSQL and RabbitMQ, never mocks, so each test isolates itself
+//! with a database ([`TestDatabase`]) and a virtual host ([`TestVhost`]) of its own, created
+//! fresh and removed on drop; tests then run in parallel without seeing each other's rows, queues
+//! or exchanges. Faults are injected with a [`TcpProxy`] between the code and a server, which a
+//! test cuts and restores: the shared servers themselves are never stopped. [`eventually`]
+//! replaces fixed sleeps, so tests are as fast as the system and fail with a message saying what
+//! never happened.
+
+use std::{
+    future::Future,
+    net::{SocketAddr, ToSocketAddrs},
+    process::Command,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use anyhow::Context;
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, PgPool};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    task::JoinHandle,
+    time::Instant,
+};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::config::{Profile, Secret, Settings};
+
+const DEFAULT_ADMIN_URL: &str = "postgres://egov:egov@127.0.0.1:5432/postgres";
+const DEFAULT_AMQP_BASE: &str = "amqp://guest:guest@127.0.0.1:5672";
+
+/// A database of its own for one test; dropped (with its connections) when this is dropped.
+#[derive(Debug)]
+pub struct TestDatabase {
+    name: String,
+    admin_url: String,
+    url: String,
+}
+
+impl TestDatabase {
+    /// Creates `egov_test_<uuid>` through `EGOV_TEST_DATABASE_URL` (an admin URL, default
+    /// `postgres://egov:egov@127.0.0.1:5432/postgres`).
+    pub async fn create() -> anyhow::Result<TestDatabase> {
+        let admin_url = std::env::var("EGOV_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_string());
+        let name = format!("egov_test_{}", Uuid::now_v7().simple());
+        let mut conn =
+            PgConnection::connect(&admin_url).await.with_context(|| format!("connecting to {admin_url} (EGOV_TEST_DATABASE_URL)"))?;
+        conn.execute(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).await.with_context(|| format!("creating database {name}"))?;
+        let _ = conn.close().await;
+        let url = with_database(&admin_url, &name);
+        Ok(TestDatabase { name, admin_url, url })
+    }
+
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The server's socket address (to put a [`TcpProxy`] in front of it).
+    pub fn server_addr(&self) -> SocketAddr {
+        let (_, host) = split_authority(&self.url);
+        let host = if host.contains(':') { host.to_string() } else { format!("{host}:5432") };
+        host.to_socket_addrs().ok().and_then(|mut a| a.next()).unwrap_or_else(|| panic!("cannot resolve the database address {host}"))
+    }
+
+    /// The database's URL through another address (a [`TcpProxy`]).
+    pub fn url_via(&self, addr: SocketAddr) -> String {
+        let scheme_end = self.url.find("://").map(|i| i + 3).unwrap_or(0);
+        let (userinfo, host) = split_authority(&self.url);
+        let rest = &self.url[scheme_end..];
+        let path = &rest[rest.find(host).map(|i| i + host.len()).unwrap_or(rest.len())..];
+        format!("{}{userinfo}{addr}{path}", &self.url[..scheme_end])
+    }
+}
+
+/// `(userinfo@, host:port)` of a URL's authority.
+fn split_authority(url: &str) -> (&str, &str) {
+    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let rest = &url[scheme_end..];
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    match authority.rfind('@') {
+        Some(i) => (&authority[..=i], &authority[i + 1..]),
+        None => ("", authority),
+    }
+}
+
+/// `url` with its database path replaced by `db` (query string kept).
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{db}?{q}"),
+        None => format!("{root}/{db}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs in sync code, often inside a runtime that cannot be blocked on: a thread of
+        // its own with a small runtime does the async work.
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(async {
+                let mut conn = PgConnection::connect(&admin).await?;
+                conn.execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))).await?;
+                let _ = conn.close().await;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = done {
+            eprintln!("dropping test database {}: {e:#}", self.name);
+        }
+    }
+}
+
+/// A RabbitMQ virtual host of its own for one test; deleted when this is dropped.
+#[derive(Debug)]
+pub struct TestVhost {
+    name: String,
+    base: String,
+}
+
+impl TestVhost {
+    /// Creates a vhost with `rabbitmqctl` (`EGOV_TEST_RABBITMQCTL` overrides the command) and
+    /// grants `guest` everything on it.
+    pub async fn create() -> anyhow::Result<TestVhost> {
+        let name = format!("egov_test_{}", Uuid::now_v7().simple());
+        let base = std::env::var("EGOV_TEST_AMQP_BASE").unwrap_or_else(|_| DEFAULT_AMQP_BASE.to_string()).trim_end_matches('/').to_string();
+        let vhost = TestVhost { name: name.clone(), base };
+        let n = name.clone();
+        tokio::task::spawn_blocking(move || {
+            rabbitmqctl(&["add_vhost", &n])?;
+            rabbitmqctl(&["set_permissions", "-p", &n, "guest", ".*", ".*", ".*"])
+        })
+        .await??;
+        Ok(vhost)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `amqp://guest:guest@127.0.0.1:5672/<vhost>` (base from `EGOV_TEST_AMQP_BASE`).
+    pub fn amqp_url(&self) -> String {
+        format!("{}/{}", self.base, percent_encode(&self.name))
+    }
+
+    /// The broker's socket address (to put a [`TcpProxy`] in front of it).
+    pub fn server_addr(&self) -> SocketAddr {
+        let (_, hostport) = split_authority(&self.base);
+        let hostport = if hostport.contains(':') { hostport.to_string() } else { format!("{hostport}:5672") };
+        hostport.to_socket_addrs().ok().and_then(|mut a| a.next()).unwrap_or_else(|| panic!("cannot resolve the broker address {hostport}"))
+    }
+
+    /// The vhost's URL through another address (a [`TcpProxy`]).
+    pub fn amqp_url_via(&self, addr: SocketAddr) -> String {
+        let scheme_end = self.base.find("://").map(|i| i + 3).unwrap_or(0);
+        let (userinfo, _) = split_authority(&self.base);
+        format!("{}{userinfo}{addr}/{}", &self.base[..scheme_end], percent_encode(&self.name))
+    }
+}
+
+impl Drop for TestVhost {
+    fn drop(&mut self) {
+        if let Err(e) = rabbitmqctl(&["delete_vhost", &self.name]) {
+            eprintln!("deleting test vhost {}: {e:#}", self.name);
+        }
+    }
+}
+
+fn rabbitmqctl(args: &[&str]) -> anyhow::Result<()> {
+    let cmd = std::env::var("EGOV_TEST_RABBITMQCTL").unwrap_or_else(|_| "rabbitmqctl".to_string());
+    let mut parts = cmd.split_whitespace();
+    let program = parts.next().context("EGOV_TEST_RABBITMQCTL is empty")?;
+    let out = Command::new(program)
+        .args(parts)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {cmd} (set EGOV_TEST_RABBITMQCTL to the right command)"))?;
+    if !out.status.success() {
+        anyhow::bail!("{cmd} {}: {}{}", args.join(" "), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect()
+}
+
+/// A TCP proxy in front of a server, for fault tests: [`cut`](TcpProxy::cut) closes every live
+/// connection and refuses new ones until [`restore`](TcpProxy::restore).
+#[derive(Debug)]
+pub struct TcpProxy {
+    addr: SocketAddr,
+    state: Arc<Mutex<ProxyState>>,
+    task: JoinHandle<()>,
+}
+
+#[derive(Debug)]
+struct ProxyState {
+    cut: bool,
+    /// Connections turned away while cut.
+    refused: u64,
+    /// Cancelled on cut: every connection accepted before it closes.
+    generation: CancellationToken,
+}
+
+impl TcpProxy {
+    pub async fn start(target: SocketAddr) -> TcpProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the test proxy");
+        let addr = listener.local_addr().expect("proxy address");
+        let state = Arc::new(Mutex::new(ProxyState { cut: false, refused: 0, generation: CancellationToken::new() }));
+        let st = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else { continue };
+                // Checked and captured under one lock so a cut cannot slip in between.
+                let token = {
+                    let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
+                    if s.cut {
+                        s.refused += 1;
+                        None
+                    } else {
+                        Some(s.generation.clone())
+                    }
+                };
+                let Some(token) = token else {
+                    drop(inbound);
+                    continue;
+                };
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else { return };
+                    tokio::select! {
+                        _ = token.cancelled() => {}
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    }
+                });
+            }
+        });
+        TcpProxy { addr, state, task }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Closes every live connection; new ones are accepted and closed at once until restored.
+    pub fn cut(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.cut = true;
+        std::mem::replace(&mut s.generation, CancellationToken::new()).cancel();
+    }
+
+    /// Connections refused since the proxy started: a client's attempts to reconnect during a
+    /// cut, which a test can wait for instead of sleeping.
+    pub fn refused(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).refused
+    }
+
+    pub fn restore(&self) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).cut = false;
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).generation.cancel();
+    }
+}
+
+/// Polls `f` every 50 ms until it returns true; panics with `what` after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f().await {
+            return;
+        }
+        if Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Settings for a service under test: test profile, a free port, the test's database and vhost,
+/// a fresh documents directory, and short poll and backoff intervals.
+pub fn test_settings(service: &str, db: &TestDatabase, vhost: &TestVhost) -> Settings {
+    let mut s = Settings::defaults(service);
+    s.service.profile = Profile::Test;
+    s.service.listen = "127.0.0.1:0".into();
+    s.service.shutdown_grace_secs = 5;
+    s.database.url = Secret::new(db.url());
+    s.database.max_connections = 8;
+    s.broker.url = Secret::new(vhost.amqp_url());
+    s.outbox.poll_interval_ms = 50;
+    s.outbox.backoff_base_ms = 50;
+    s.outbox.backoff_max_ms = 1000;
+    s.timers.poll_interval_ms = 50;
+    s.clock.adjustable = true;
+    let dir = std::env::temp_dir().join(format!("egov-test-{service}-{}", Uuid::now_v7().simple()));
+    let _ = std::fs::create_dir_all(&dir);
+    s.documents.dir = dir.display().to_string();
+    s
+}
+
+/// A pool on the test database with the platform's migrations applied.
+pub async fn platform_pool(db: &TestDatabase) -> anyhow::Result<PgPool> {
+    let settings = crate::config::DatabaseSettings {
+        url: Secret::new(db.url()),
+        max_connections: 8,
+        acquire_timeout_secs: 5,
+        create_if_missing: false,
+    };
+    let migrator = crate::db::combined_migrator(&sqlx::migrate::Migrator::with_migrations(vec![]));
+    Ok(crate::db::connect_and_migrate(&settings, Profile::Test, &migrator).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_rewrites_the_path_only() {
+        assert_eq!(with_database("postgres://u:p@h:5432/postgres", "x"), "postgres://u:p@h:5432/x");
+        assert_eq!(with_database("postgres://u:p@h:5432/postgres?sslmode=disable", "x"), "postgres://u:p@h:5432/x?sslmode=disable");
+        assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+        let db = TestDatabase { name: "x".into(), admin_url: String::new(), url: "postgres://u:p@127.0.0.1:5432/x?a=b".into() };
+        assert_eq!(db.server_addr(), "127.0.0.1:5432".parse().unwrap());
+        assert_eq!(db.url_via("127.0.0.1:9".parse().unwrap()), "postgres://u:p@127.0.0.1:9/x?a=b");
+        std::mem::forget(db);
+    }
+
+    #[test]
+    fn vhost_urls() {
+        let v = TestVhost { name: "a/b".into(), base: "amqp://g:g@127.0.0.1:5672".into() };
+        assert_eq!(v.amqp_url(), "amqp://g:g@127.0.0.1:5672/a%2Fb");
+        assert_eq!(v.amqp_url_via("127.0.0.1:9".parse().unwrap()), "amqp://g:g@127.0.0.1:9/a%2Fb");
+        assert_eq!(v.server_addr(), "127.0.0.1:5672".parse().unwrap());
+        std::mem::forget(v);
+    }
+}

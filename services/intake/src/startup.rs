@@ -1,0 +1,87 @@
+//! Builds and runs the intake service on the platform runtime.
+
+use std::{sync::Arc, time::Duration};
+
+use egov_platform::{
+    config::Settings,
+    documents::DocumentStore,
+    server::{Platform, StartError},
+};
+use egov_proto::intake::intake_server::IntakeServer;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+
+use crate::{
+    evaluation::{GrpcEvaluation, SharedEvaluation},
+    grpc::{IntakeApi, IntakeState, roles},
+    jobs::IntakeTimers,
+    messaging::{self, TimelineProjector},
+};
+
+/// Intake's migrations (versions from 100; the platform's come first).
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The gRPC service name, as health and reflection report it.
+pub const SERVICE_NAME: &str = "egov.intake.v1.Intake";
+
+pub struct Application {
+    platform: Platform,
+    state: Arc<IntakeState>,
+}
+
+impl Application {
+    /// Binds, connects, migrates and starts background work; serves once `run` is called.
+    pub async fn build(settings: Settings) -> Result<Application, anyhow::Error> {
+        Self::build_with(settings, None).await
+    }
+
+    /// As `build`, with an evaluation port supplied (tests wire a real in-test gRPC server
+    /// through the configured endpoint instead; this is for other adapters).
+    pub async fn build_with(settings: Settings, evaluation: Option<SharedEvaluation>) -> Result<Application, anyhow::Error> {
+        let documents = DocumentStore::local(&settings.documents.dir, settings.documents.max_bytes)?;
+        let evaluation = match evaluation {
+            Some(e) => Some(e),
+            None if settings.peers.evaluation.trim().is_empty() => {
+                tracing::warn!(
+                    "no evaluation service configured (peers.evaluation is empty): R-I9 screening will be flagged as not performed"
+                );
+                None
+            }
+            None => Some(Arc::new(GrpcEvaluation::new(&settings.peers.evaluation, Duration::from_secs(settings.peers.timeout_secs))?)
+                as SharedEvaluation),
+        };
+        let mut platform = Platform::build(settings, &MIGRATIONS).await.map_err(|e: StartError| anyhow::anyhow!(e))?;
+        let state = Arc::new(IntakeState {
+            pool: platform.pool.clone(),
+            clock: platform.clock.clone(),
+            policy: platform.policy.clone(),
+            documents,
+            evaluation,
+        });
+        platform.spawn_consumer("intake", messaging::timeline::BINDINGS, Arc::new(TimelineProjector { clock: platform.clock.clone() }));
+        platform.spawn_timers(Arc::new(IntakeTimers { clock: platform.clock.clone() }));
+        Ok(Application { platform, state })
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.platform.local_addr()
+    }
+
+    /// Fires to stop the service (tests; `main` wires SIGTERM to it).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.platform.shutdown.clone()
+    }
+
+    pub fn pool(&self) -> sqlx::PgPool {
+        self.platform.pool.clone()
+    }
+
+    pub fn clock(&self) -> egov_platform::clock::SharedClock {
+        self.platform.clock.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let routes = Routes::new(IntakeServer::new(IntakeApi::new(self.state)).max_decoding_message_size(8 * 1024 * 1024));
+        self.platform.serve(routes, &[SERVICE_NAME], roles::table()).await
+    }
+}

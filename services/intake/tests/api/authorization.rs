@@ -1,0 +1,111 @@
+//! R-X2: authenticated, authorised by role, units isolated, AUDIT read-only.
+
+use egov_platform::auth::Role;
+use egov_proto::intake as pb;
+use tonic::Code;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn roles_tokens_and_unit_isolation() {
+    let app = TestApp::spawn().await;
+    create_unit(&app, "U-A").await;
+    create_unit(&app, "U-B").await;
+    let a = create_application(&app, "U-A", draft()).await;
+    let get_req = || pb::GetApplicationRequest { application_id: a.application_id.clone() };
+
+    // Unit B can neither see nor change unit A's application.
+    let e = app.unit("U-B").get_application(get_req()).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    let e = app
+        .unit("U-B")
+        .update_application(pb::UpdateApplicationRequest {
+            application_id: a.application_id.clone(),
+            etag: a.etag.clone(),
+            draft: Some(draft()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    let e = upload(&app, "U-B", &a.application_id, pb::DocumentKind::Other, "", b"x").await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    let listed = app.unit("U-B").list_applications(pb::ListApplicationsRequest::default()).await.unwrap().into_inner();
+    assert!(listed.applications.is_empty());
+    let e =
+        app.unit("U-B").list_applications(pb::ListApplicationsRequest { unit_id: "U-A".into(), ..Default::default() }).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    // A unit applies only in its own name.
+    let e = app
+        .unit("U-B")
+        .create_application(pb::CreateApplicationRequest { request_id: rid(), lead_unit_id: "U-A".into(), draft: Some(draft()) })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+
+    // AUDIT reads everything and changes nothing.
+    let audit = app.as_role(Role::Audit, None);
+    audit.clone().get_application(get_req()).await.unwrap();
+    assert_eq!(audit.clone().list_applications(pb::ListApplicationsRequest::default()).await.unwrap().into_inner().applications.len(), 1);
+    let e = audit
+        .clone()
+        .create_unit(pb::CreateUnitRequest { request_id: rid(), unit_id: "U-X".into(), name: "x".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    let e = audit
+        .clone()
+        .decide_compliance(pb::DecideComplianceRequest {
+            application_id: a.application_id.clone(),
+            etag: a.etag.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    app.audit_trail(Role::Audit).verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap();
+    // Units do not read the audit trail; DRB cannot move the clock.
+    let e = app.audit_trail(Role::Unit).verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    let e = app.operations(Role::Drb).advance_clock(egov_proto::common::AdvanceClockRequest { seconds: 60 }).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+
+    // No token, a malformed token, a token signed with another key: UNAUTHENTICATED.
+    let mut anon = pb::intake_client::IntakeClient::new(app.channel.clone());
+    assert_eq!(anon.get_application(get_req()).await.unwrap_err().code(), Code::Unauthenticated);
+    assert_eq!(app.client("not-a-jwt").get_application(get_req()).await.unwrap_err().code(), Code::Unauthenticated);
+    let foreign = egov_platform::auth::mint_hs256(
+        b"some-other-secret-0123456789",
+        &egov_platform::auth::Claims { sub: "x".into(), role: Role::Drb, unit: None, iss: "egov-local".into(), exp: 4_000_000_000, iat: 0 },
+    )
+    .unwrap();
+    assert_eq!(app.client(&foreign).get_application(get_req()).await.unwrap_err().code(), Code::Unauthenticated);
+    // Only the leader records the leader's consent.
+    let e = app
+        .drb()
+        .record_leader_consent(pb::RecordLeaderConsentRequest { application_id: a.application_id.clone(), comment: String::new() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn every_intake_method_is_in_the_role_table() {
+    let table = egov_intake::grpc::roles::table();
+    let paths: Vec<&str> = table.paths().collect();
+    let descriptor = <prost_types::FileDescriptorSet as prost::Message>::decode(egov_proto::FILE_DESCRIPTOR_SET).unwrap();
+    let mut missing = vec![];
+    for f in &descriptor.file {
+        if f.package() != "egov.intake.v1" && f.package() != "egov.common.v1" {
+            continue;
+        }
+        for s in &f.service {
+            for m in &s.method {
+                let p = format!("/{}.{}/{}", f.package(), s.name(), m.name());
+                if !paths.contains(&p.as_str()) {
+                    missing.push(p);
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "methods without roles: {missing:?}");
+}

@@ -1,0 +1,11 @@
+//! Intake's integration tests: the service as built by `main`, against real PostgreSQL and
+//! RabbitMQ, one database and virtual host per test. All compile into one binary.
+
+mod helpers;
+
+mod authorization;
+mod bad_input;
+mod lifecycle;
+mod registry;
+mod rules;
+mod runtime;

@@ -1,0 +1,170 @@
+//! The registry and its timeline follow events from any service; the audit chain finds
+//! tampering; health and reflection are served.
+
+use egov_platform::{auth::Role, testing::eventually};
+use egov_proto::{events as ev, intake as pb};
+use lapin::{BasicProperties, Connection, ConnectionProperties, options::BasicPublishOptions};
+use prost::Message;
+
+use crate::helpers::*;
+
+async fn publish(app: &TestApp, e: &ev::EventEnvelope) {
+    let conn = Connection::connect(app.vhost.amqp_url().as_str(), ConnectionProperties::default()).await.unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    ch.confirm_select(Default::default()).await.unwrap();
+    ch.basic_publish(
+        app.settings.broker.exchange.as_str().into(),
+        e.r#type.as_str().into(),
+        BasicPublishOptions::default(),
+        &e.encode_to_vec(),
+        BasicProperties::default().with_message_id(e.event_id.as_str().into()).with_delivery_mode(2),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    conn.close(0, "done".into()).await.ok();
+}
+
+fn event(kind: &str, project: &str, payload: ev::event_envelope::Payload, at: time::OffsetDateTime) -> ev::EventEnvelope {
+    egov_platform::outbox::envelope("review", kind, project, "2026.1-draft", at, payload)
+}
+
+#[tokio::test]
+async fn other_services_events_move_the_project_status_once() {
+    let app = TestApp::spawn().await;
+    let a = submitted(&app, "U-CIVIL").await;
+    let approved = event(
+        "review.project.approved",
+        &a.project_id,
+        ev::event_envelope::Payload::ProjectStatusChanged(ev::ProjectStatusChanged {
+            status: "立项 APPROVED".into(),
+            summary: "区立项文件 上数〔2027〕1号".into(),
+        }),
+        app.clock.now() + time::Duration::days(30),
+    );
+    publish(&app, &approved).await;
+    // Redelivery of the same event adds nothing.
+    publish(&app, &approved).await;
+    let unit = app.unit("U-CIVIL");
+    eventually(WAIT, "status approved", || {
+        let mut unit = unit.clone();
+        let id = a.project_id.clone();
+        async move {
+            unit.get_project_status(pb::GetProjectStatusRequest { project_id: id }).await.unwrap().into_inner().status == "立项 APPROVED"
+        }
+    })
+    .await;
+    // An older event arriving late does not move the status back.
+    let older = event(
+        "review.preliminary.started",
+        &a.project_id,
+        ev::event_envelope::Payload::ProjectStatusChanged(ev::ProjectStatusChanged {
+            status: "初审 PRELIMINARY_REVIEW".into(),
+            summary: "初审开始".into(),
+        }),
+        app.clock.now() + time::Duration::days(1),
+    );
+    publish(&app, &older).await;
+    eventually(WAIT, "late event recorded", || {
+        let pool = app.pool.clone();
+        let id = older.event_id.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM timeline WHERE event_id = $1::uuid").bind(id).fetch_one(&pool).await.unwrap()
+                == 1
+        }
+    })
+    .await;
+    let s = app
+        .unit("U-CIVIL")
+        .get_project_status(pb::GetProjectStatusRequest { project_id: a.project_id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(s.status, "立项 APPROVED");
+    assert_eq!(s.timeline.iter().filter(|t| t.event_id == approved.event_id).count(), 1);
+    let listed = app
+        .unit("U-CIVIL")
+        .list_projects(pb::ListProjectsRequest { status: "立项 APPROVED".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.projects.len(), 1);
+}
+
+#[tokio::test]
+async fn evaluation_suspension_event_makes_the_unit_ineligible() {
+    let app = TestApp::spawn().await;
+    create_unit(&app, "U-CIVIL").await;
+    let year = app.clock.today().year() + 1;
+    let e = egov_platform::outbox::envelope(
+        "evaluation",
+        "evaluation.unit.eligibility_suspended",
+        "",
+        "2026.1-draft",
+        app.clock.now(),
+        ev::event_envelope::Payload::UnitEligibilitySuspended(ev::UnitEligibilitySuspended {
+            unit_id: "U-CIVIL".into(),
+            year,
+            reason: "应用上线不满两年停用".into(),
+            ..Default::default()
+        }),
+    );
+    publish(&app, &e).await;
+    let drb = app.drb();
+    eventually(WAIT, "unit suspended", || {
+        let mut drb = drb.clone();
+        async move {
+            !drb.get_unit_eligibility(pb::GetUnitEligibilityRequest { unit_id: "U-CIVIL".into(), year })
+                .await
+                .unwrap()
+                .into_inner()
+                .eligible
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn audit_chain_finds_a_tampered_row() {
+    let app = TestApp::spawn().await;
+    let _ = submitted(&app, "U-CIVIL").await;
+    let mut audit = app.audit_trail(Role::Audit);
+    assert!(audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap().into_inner().intact);
+    // The table refuses updates; an attacker with the owner's rights disables the trigger.
+    let refused = sqlx::query("UPDATE egov_audit SET reason = 'x' WHERE seq = 2").execute(&app.pool).await;
+    assert!(refused.is_err(), "append-only trigger");
+    let mut c = app.pool.acquire().await.unwrap();
+    sqlx::query("ALTER TABLE egov_audit DISABLE TRIGGER egov_audit_no_update").execute(&mut *c).await.unwrap();
+    sqlx::query("UPDATE egov_audit SET actor = 'someone-else' WHERE seq = 2").execute(&mut *c).await.unwrap();
+    let v = audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap().into_inner();
+    assert!(!v.intact);
+    assert_eq!(v.first_broken_seq, 2);
+}
+
+#[tokio::test]
+async fn health_serving_and_reflection_lists_services() {
+    let app = TestApp::spawn().await;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(app.channel.clone());
+    for service in ["", "egov.intake.v1.Intake"] {
+        let r = health.check(tonic_health::pb::HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
+        assert_eq!(r.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    }
+    let mut refl = tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient::new(app.channel.clone());
+    let req = tonic_reflection::pb::v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(tonic_reflection::pb::v1::server_reflection_request::MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = refl.server_reflection_info(futures::stream::iter(vec![req])).await.unwrap().into_inner();
+    let resp = stream.message().await.unwrap().unwrap();
+    let Some(tonic_reflection::pb::v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) = resp.message_response
+    else {
+        panic!("no service list")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for n in ["egov.intake.v1.Intake", "grpc.health.v1.Health", "egov.common.v1.AuditTrail", "egov.common.v1.Operations"] {
+        assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
+    }
+    // Shutdown flips health to NOT_SERVING before the server stops.
+    app.stop().await;
+}
