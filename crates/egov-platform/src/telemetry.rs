@@ -11,7 +11,7 @@ use opentelemetry::{
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{EnvFilter, Layer, filter::LevelFilter, layer::SubscriberExt, util::SubscriberInitExt};
 
 use crate::config::TelemetrySettings;
 
@@ -32,36 +32,48 @@ impl Drop for TelemetryGuard {
 }
 
 /// Installs the global subscriber. Call once, from `main`; tests use [`init_for_tests`].
+///
+/// The OpenTelemetry layer is always installed, so every span has a trace id that travels in
+/// gRPC metadata and AMQP headers and is stamped on audit records; spans are exported over OTLP
+/// only when `otlp_endpoint` is set.
 pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
     global::set_text_map_propagator(TraceContextPropagator::new());
+    // The log filter applies to logs only: spans (and so trace context) exist at INFO whatever
+    // the log level.
     let filter = EnvFilter::try_new(&settings.log_filter)?;
     let fmt_layer = if settings.log_format == "json" {
-        tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).boxed()
+        tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).with_filter(filter).boxed()
     } else {
-        tracing_subscriber::fmt::layer().boxed()
+        tracing_subscriber::fmt::layer().with_filter(filter).boxed()
     };
-    let mut provider = None;
-    let otel_layer = if settings.otlp_endpoint.is_empty() {
-        None
-    } else {
-        let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(settings.otlp_endpoint.clone()).build()?;
-        let resource = opentelemetry_sdk::Resource::builder().with_service_name(format!("egov-{service}")).build();
-        let p = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
-        let tracer = p.tracer(format!("egov-{service}"));
-        global::set_tracer_provider(p.clone());
-        provider = Some(p);
-        Some(tracing_opentelemetry::layer().with_tracer(tracer))
-    };
-    tracing_subscriber::registry().with(filter).with(fmt_layer).with(otel_layer).try_init()?;
-    Ok(TelemetryGuard { provider })
+    let provider = tracer_provider(service, &settings.otlp_endpoint)?;
+    let tracer = provider.tracer(format!("egov-{service}"));
+    let otel = tracing_opentelemetry::layer().with_tracer(tracer).with_filter(LevelFilter::INFO);
+    tracing_subscriber::registry().with(fmt_layer).with(otel).try_init()?;
+    Ok(TelemetryGuard { provider: Some(provider) })
 }
 
-/// A quiet subscriber for tests (honours RUST_LOG); safe to call many times.
+fn tracer_provider(service: &str, endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
+    let resource = opentelemetry_sdk::Resource::builder().with_service_name(format!("egov-{service}")).build();
+    let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    if !endpoint.is_empty() {
+        let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(endpoint.to_string()).build()?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
+    global::set_tracer_provider(provider.clone());
+    Ok(provider)
+}
+
+/// A quiet subscriber for tests (honours RUST_LOG), with trace ids; safe to call many times.
 pub fn init_for_tests() {
     global::set_text_map_propagator(TraceContextPropagator::new());
+    let Ok(provider) = tracer_provider("test", "") else { return };
+    let tracer = provider.tracer("egov-test");
+    let logs = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::registry()
-        .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
-        .with(tracing_subscriber::fmt::layer().with_test_writer())
+        .with(tracing_subscriber::fmt::layer().with_test_writer().with_filter(logs))
+        .with(tracing_opentelemetry::layer().with_tracer(tracer).with_filter(LevelFilter::INFO))
         .try_init();
 }
 

@@ -168,3 +168,26 @@ async fn health_serving_and_reflection_lists_services() {
     // Shutdown flips health to NOT_SERVING before the server stops.
     app.stop().await;
 }
+
+#[tokio::test]
+async fn trace_context_flows_from_grpc_metadata_to_audit_and_amqp_headers() {
+    let app = TestApp::spawn().await;
+    create_unit(&app, "U-CIVIL").await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let mut req = tonic::Request::new(pb::RecordUnitPenaltyRequest {
+        request_id: rid(),
+        unit_id: "U-CIVIL".into(),
+        kind: pb::PenaltyKind::ConstructionOverrun as i32,
+        reason: "建设超期".into(),
+        ..Default::default()
+    });
+    req.metadata_mut().insert("traceparent", format!("00-{trace}-00f067aa0ba902b7-01").parse().unwrap());
+    app.drb().record_unit_penalty(req).await.unwrap();
+    let audited: String = sqlx::query_scalar("SELECT trace_id FROM egov_audit WHERE action = 'RecordUnitPenalty'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(audited, trace);
+    let header: String = sqlx::query_scalar("SELECT headers->>'traceparent' FROM egov_outbox WHERE routing_key = 'intake.unit.penalty_recorded'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(header.contains(trace), "{header}");
+}
