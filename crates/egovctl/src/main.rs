@@ -1,1 +1,43 @@
-fn main() {}
+//! `egovctl`: the command-line client of the egov suite.
+//!
+//! # Layout
+//! - `cli`: the command line (clap), value parsers for checklist results and dates.
+//! - `commands`: runs a command: request, call, print.
+//! - `client`: connection, bearer token, and errors with their gRPC rich details.
+//! - `draft`: the JSON draft file ↔ `ApplicationDraft`.
+//! - `enums`: protobuf enums by name.
+//! - `render`: tables for people, JSON for scripts.
+//!
+//! Exit codes: 0 success; 1 the service refused or failed (or a check came back negative);
+//! 2 usage (bad arguments or input files).
+
+mod cli;
+mod client;
+mod commands;
+mod draft;
+mod enums;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    // clap prints help and version with exit 0 and usage errors with exit 2.
+    let cli = cli::Cli::parse();
+    let json = cli.json;
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            e.report(json);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
