@@ -1,12 +1,13 @@
 //! RabbitMQ: the one connection a service holds, the suite's exchanges, and the clock broadcast.
 //!
-//! The connection uses lapin's automatic recovery for short outages, but lapin stops retrying
-//! after a bounded number of attempts (and a broker-initiated close is not recovered at all), so
-//! a supervisor task replaces a connection that has given up: a service outlives any broker
-//! outage without a restart. Users never keep a channel across failures: they ask
-//! [`Broker::channel`] for a fresh one on whatever connection is current and redeclare what they
-//! need, which works the same whether lapin recovered the connection or the supervisor replaced
-//! it. The exchanges are declared on every (re)connection so a wiped broker heals itself.
+//! A supervisor task owns reconnection: when the connection fails it opens a new one with
+//! backoff, forever, so a service outlives any broker outage without a restart. lapin's own
+//! automatic recovery is deliberately left off: with lapin 4.12.3 a recovery whose reconnection
+//! is refused, or hung up on mid-handshake (a load balancer with no healthy backend), stalled
+//! for tens of seconds or for good in our fault tests, and we do not need its topology replay
+//! anyway. Users never keep a channel across failures: they ask [`Broker::channel`] for a fresh
+//! one on whatever connection is current and redeclare what they need (declarations are
+//! idempotent). The exchanges are declared on every connection so a wiped broker heals itself.
 //!
 //! The clock broadcast lives here because it is plain broker traffic: local and test runs move
 //! every service's [`AdjustableClock`](crate::clock::AdjustableClock) together by publishing the
@@ -21,7 +22,9 @@ use std::{
 use futures::StreamExt;
 use lapin::{
     BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind,
-    options::{BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
+    options::{
+        BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    },
     types::{AMQPValue, FieldTable, ShortString},
 };
 use tokio::task::JoinHandle;
@@ -32,11 +35,11 @@ use crate::{clock::SharedClock, config::BrokerSettings};
 /// Routing key of the clock broadcast.
 pub const CLOCK_ROUTING_KEY: &str = "egov.clock.offset";
 
-/// How often the supervisor looks at the connection.
-const SUPERVISE_EVERY: Duration = Duration::from_millis(250);
+/// How often the supervisor looks at the connection (lapin reports failure through its status).
+const SUPERVISE_EVERY: Duration = Duration::from_millis(100);
 /// Backoff of the supervisor's own reconnection attempts.
 const RECONNECT_MIN: Duration = Duration::from_millis(200);
-const RECONNECT_MAX: Duration = Duration::from_secs(10);
+const RECONNECT_MAX: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
@@ -107,7 +110,7 @@ impl std::fmt::Debug for Broker {
 
 impl Broker {
     /// Connects, declares the exchanges and starts the reconnect supervisor. Fails when the first
-    /// connection cannot be made (after lapin's bounded retries, about half a minute).
+    /// connection cannot be made (after a few quick retries, within seconds).
     pub async fn connect(settings: &BrokerSettings, service: &str) -> Result<Broker, BrokerError> {
         let conn = open(settings, service).await?;
         let inner = Arc::new(Inner {
@@ -184,12 +187,11 @@ impl Broker {
 
 async fn open(settings: &BrokerSettings, service: &str) -> Result<Connection, BrokerError> {
     let uri: lapin::uri::AMQPUri = settings.url.expose().parse().map_err(|e: String| BrokerError::Url(e))?;
-    // lapin's default backoff starts at 1 s and grows to 60 s; tighter bounds make a short outage
-    // cost seconds, and the supervisor covers what lapin gives up on.
-    let props = ConnectionProperties::default()
-        .with_connection_name(format!("egov-{service}").into())
-        .configure_backoff(|b| b.with_min_delay(Duration::from_millis(100)).with_max_delay(Duration::from_secs(2)).with_jitter().with_max_times(16))
-        .enable_auto_recover();
+    // A few quick retries of the TCP connection smooth over a blip; beyond that the caller (at
+    // start) or the supervisor (later) decides. No enable_auto_recover(): see the module doc.
+    let props = ConnectionProperties::default().with_connection_name(format!("egov-{service}").into()).configure_backoff(|b| {
+        b.with_min_delay(Duration::from_millis(100)).with_max_delay(Duration::from_secs(1)).with_jitter().with_max_times(3)
+    });
     let conn = Connection::connect_uri(uri, props).await?;
     declare_exchanges(&conn, settings).await?;
     Ok(conn)
@@ -205,7 +207,7 @@ async fn declare_exchanges(conn: &Connection, settings: &BrokerSettings) -> Resu
     Ok(())
 }
 
-/// Replaces the connection when lapin has given up on it (or the broker closed it).
+/// Replaces the connection whenever it has failed or the broker closed it.
 async fn supervise(weak: Weak<Inner>, closed: CancellationToken) {
     let mut delay = RECONNECT_MIN;
     loop {
@@ -221,7 +223,7 @@ async fn supervise(weak: Weak<Inner>, closed: CancellationToken) {
         }
         let (settings, service) = (inner.settings.clone(), inner.service.clone());
         drop(inner);
-        tracing::warn!("broker connection lost for good; reconnecting");
+        tracing::warn!("broker connection lost; reconnecting");
         let attempt = tokio::select! {
             _ = closed.cancelled() => return,
             r = open(&settings, &service) => r,
@@ -253,7 +255,7 @@ pub fn spawn_clock_listener(broker: Broker, clock: SharedClock, shutdown: Cancel
             if shutdown.is_cancelled() {
                 return;
             }
-            match listen_clock(&broker, &clock, &shutdown).await {
+            match listen_clock(&broker, &clock, &shutdown, &mut delay).await {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::debug!(error = %e, retry_in = ?delay, "clock listener: broker unavailable");
@@ -269,13 +271,24 @@ pub fn spawn_clock_listener(broker: Broker, clock: SharedClock, shutdown: Cancel
 }
 
 /// One subscription; returns Ok on shutdown and Err when the channel or connection fails.
-async fn listen_clock(broker: &Broker, clock: &SharedClock, shutdown: &CancellationToken) -> Result<(), BrokerError> {
+async fn listen_clock(
+    broker: &Broker,
+    clock: &SharedClock,
+    shutdown: &CancellationToken,
+    retry_delay: &mut Duration,
+) -> Result<(), BrokerError> {
     let ch = broker.channel().await?;
     // Server-named, exclusive, auto-delete: each replica sees every broadcast, and the queue
     // disappears with the connection.
     let q = ch.queue_declare("".into(), QueueDeclareOptions::exclusive().auto_delete(), FieldTable::default()).await?;
-    ch.queue_bind(q.name().clone(), short(&broker.settings().exchange)?, CLOCK_ROUTING_KEY.into(), QueueBindOptions::default(), FieldTable::default())
-        .await?;
+    ch.queue_bind(
+        q.name().clone(),
+        short(&broker.settings().exchange)?,
+        CLOCK_ROUTING_KEY.into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await?;
     let mut consumer = ch
         .basic_consume(
             q.name().clone(),
@@ -285,6 +298,7 @@ async fn listen_clock(broker: &Broker, clock: &SharedClock, shutdown: &Cancellat
             FieldTable::default(),
         )
         .await?;
+    *retry_delay = RECONNECT_MIN;
     loop {
         let next = tokio::select! {
             _ = shutdown.cancelled() => {

@@ -86,20 +86,6 @@ pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid, FieldViolation> {
     uuid::Uuid::parse_str(raw.trim()).map_err(|_| FieldViolation::new(field, format!("{raw:?} is not an id")))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::date;
-
-    #[test]
-    fn dates() {
-        assert_eq!(date("d", Some(&civil(date!(2026 - 02 - 28)))).unwrap(), date!(2026 - 02 - 28));
-        assert!(date("d", Some(&CivilDate { year: 2026, month: 2, day: 29 })).is_err());
-        assert!(date("d", Some(&CivilDate { year: 2026, month: 13, day: 1 })).is_err());
-        assert_eq!(date("x.y", None).unwrap_err().field, "x.y");
-    }
-}
-
 /// Declares a domain enum whose variants have stable SCREAMING_SNAKE names, used in storage,
 /// events and (with the proto enum's prefix) to map to and from proto enums.
 #[macro_export]
@@ -141,4 +127,18 @@ pub fn enum_from_proto<D>(
 /// The proto enum value of a domain enum, by name (0 when the proto has no such name).
 pub fn enum_to_proto(prefix: &str, name: &str, from_name: impl Fn(&str) -> Option<i32>) -> i32 {
     from_name(&format!("{prefix}{name}")).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn dates() {
+        assert_eq!(date("d", Some(&civil(date!(2026 - 02 - 28)))).unwrap(), date!(2026 - 02 - 28));
+        assert!(date("d", Some(&CivilDate { year: 2026, month: 2, day: 29 })).is_err());
+        assert!(date("d", Some(&CivilDate { year: 2026, month: 13, day: 1 })).is_err());
+        assert_eq!(date("x.y", None).unwrap_err().field, "x.y");
+    }
 }

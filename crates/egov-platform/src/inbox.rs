@@ -1,5 +1,5 @@
 //! Idempotent consumers: a service's durable quorum queue, its dead-letter queue, and the loop
-//! that applies each event exactly once to the service's database.
+//! that applies each event to the service's database once, however often it is delivered.
 //!
 //! Delivery is at least once (the relay republishes after a crash, the broker redelivers after a
 //! lost ack), so the consumer records `(consumer, event_id)` in `egov_inbox` in the same
@@ -16,11 +16,11 @@ use std::{sync::Arc, time::Duration};
 use egov_proto::events::EventEnvelope;
 use futures::{StreamExt, future::BoxFuture};
 use lapin::{
-    Channel,
+    Channel, ExchangeKind,
     message::Delivery,
     options::{
-        BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions, QueueBindOptions,
-        QueueDeclareOptions,
+        BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions, ExchangeDeclareOptions,
+        QueueBindOptions, QueueDeclareOptions,
     },
     types::{AMQPValue, FieldTable, LongString},
 };
@@ -92,6 +92,12 @@ pub async fn declare_topology(ch: &Channel, settings: &BrokerSettings, sub: &Sub
         }
         args
     };
+    // The broker declares the exchanges on connecting; again here so that a consumer heals a
+    // broker whose exchanges were deleted under a live connection.
+    let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+    for exchange in [&settings.exchange, &settings.dead_letter_exchange] {
+        ch.exchange_declare(short(exchange)?, ExchangeKind::Topic, durable, FieldTable::default()).await?;
+    }
     ch.queue_declare(short(&dlq)?, QueueDeclareOptions::durable(), quorum(&[])).await?;
     ch.queue_bind(short(&dlq)?, short(&settings.dead_letter_exchange)?, short(&dlq)?, QueueBindOptions::default(), FieldTable::default())
         .await?;
@@ -127,7 +133,7 @@ pub fn spawn_consumer(
             if shutdown.is_cancelled() {
                 return;
             }
-            match consume(&pool, &broker, &sub, handler.as_ref(), &shutdown).await {
+            match consume(&pool, &broker, &sub, handler.as_ref(), &shutdown, &mut delay).await {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::warn!(consumer = %sub.consumer, error = %e, retry_in = ?delay, "consumer lost the broker; re-subscribing")
@@ -149,6 +155,7 @@ async fn consume(
     sub: &Subscription,
     handler: &dyn EventHandler,
     shutdown: &CancellationToken,
+    retry_delay: &mut Duration,
 ) -> Result<(), BrokerError> {
     let settings = broker.settings();
     let ch = broker.channel().await?;
@@ -159,6 +166,7 @@ async fn consume(
         .basic_consume(short(&queue_name(settings, &sub.consumer))?, tag.clone(), BasicConsumeOptions::default(), FieldTable::default())
         .await?;
     tracing::info!(consumer = %sub.consumer, bindings = ?sub.bindings, "consuming");
+    *retry_delay = Duration::from_millis(100);
     loop {
         let next = tokio::select! {
             biased;
@@ -225,19 +233,16 @@ async fn process(pool: &PgPool, consumer: &str, handler: &dyn EventHandler, deli
             Ok(Applied::Transient(m)) => {
                 // A handler's transient failure is often the database going away under it; if
                 // so, hold the message rather than spend its delivery budget on the outage.
-                if sqlx::query("SELECT 1").execute(pool).await.is_ok() {
-                    let count = delivery_count(delivery.properties.headers().as_ref());
-                    let pause = Duration::from_millis(50u64.saturating_mul(1 << count.min(5)));
-                    tracing::warn!(error = %m, deliveries = count + 1, "transient failure; requeueing");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => {}
-                        _ = tokio::time::sleep(pause) => {}
-                    }
-                    return requeue(delivery).await;
+                if sqlx::query("SELECT 1").execute(pool).await.is_err() {
+                    m
+                } else {
+                    return retry_later(delivery, &m, shutdown).await;
                 }
-                m
             }
-            Err(e) => e.to_string(),
+            Err(e) if is_outage(&e) => e.to_string(),
+            // The database answered with an error (a deferred constraint at commit, say): the
+            // message's fault, bounded by the delivery limit.
+            Err(e) => return retry_later(delivery, &e.to_string(), shutdown).await,
         };
         tracing::warn!(error = %problem, retry_in = ?wait, "database unavailable; holding the delivery");
         tokio::select! {
@@ -245,6 +250,35 @@ async fn process(pool: &PgPool, consumer: &str, handler: &dyn EventHandler, deli
             _ = tokio::time::sleep(wait) => {}
         }
         wait = (wait * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Requeues after a pause that grows with the message's deliveries, so a short-lived problem
+/// (a lock, a peer restarting) has time to clear before the delivery limit is spent.
+async fn retry_later(delivery: &Delivery, error: &str, shutdown: &CancellationToken) {
+    let count = delivery_count(delivery.properties.headers().as_ref());
+    let pause = Duration::from_millis(50u64 << count.min(5));
+    tracing::warn!(error = %error, deliveries = count + 1, "transient failure; requeueing");
+    tokio::select! {
+        _ = shutdown.cancelled() => {}
+        _ = tokio::time::sleep(pause) => {}
+    }
+    requeue(delivery).await
+}
+
+/// Whether `e` means the database is unreachable (rather than refusing this transaction).
+fn is_outage(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        // connection_exception, operator_intervention (shutdown), too_many_connections.
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+        _ => false,
     }
 }
 

@@ -8,15 +8,16 @@
 //! an event the broker never stored. The price is that a relay dying between the confirm and the
 //! commit publishes that batch again; consumers are idempotent (`inbox`) for exactly this reason.
 //! Failed rows back off exponentially and, after `max_attempts`, become `dead` for an operator
-//! to inspect ([`list_dead`]) and [`redrive`]. Broker and database outages stall the relay
-//! without touching the rows (an outage is not the event's fault); it wakes on the outbox's
-//! NOTIFY, or on its poll interval for retries that came due.
+//! to inspect ([`list_dead`]) and [`redrive`]. The relay checks the broker before it claims
+//! anything, so an outage stalls it (with backoff) without spending the rows' attempts; only a
+//! batch caught in flight by the failure counts one. It wakes on the outbox's NOTIFY, or on its
+//! poll interval for retries that came due.
 
 use std::{sync::Arc, time::Duration};
 
 use lapin::{
-    BasicProperties, Channel, PublisherConfirm,
-    options::{BasicPublishOptions, ConfirmSelectOptions},
+    BasicProperties, Channel, ExchangeKind, PublisherConfirm,
+    options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions},
     types::{AMQPValue, FieldTable, LongString},
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -114,7 +115,7 @@ async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
     loop {
         let res = tokio::select! {
             _ = shutdown.cancelled() => return,
-            r = listen_until_error(&pool, &wake) => r,
+            r = listen_until_error(&pool, &wake, &mut delay) => r,
         };
         let Err(e) = res;
         tracing::debug!(error = %e, "outbox listener lost its connection; polling meanwhile");
@@ -126,9 +127,10 @@ async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
     }
 }
 
-async fn listen_until_error(pool: &PgPool, wake: &Notify) -> Result<std::convert::Infallible, sqlx::Error> {
+async fn listen_until_error(pool: &PgPool, wake: &Notify, retry_delay: &mut Duration) -> Result<std::convert::Infallible, sqlx::Error> {
     let mut l = PgListener::connect_with(pool).await?;
     l.listen(OUTBOX_CHANNEL).await?;
+    *retry_delay = Duration::from_millis(100);
     // A reconnect may have dropped notifications: look once more.
     wake.notify_one();
     loop {
@@ -158,6 +160,10 @@ impl Relay {
             return Ok(ch.clone());
         }
         let ch = self.broker.channel().await?;
+        // Redeclared with every channel: an exchange deleted under a live connection would
+        // otherwise fail every publish until the next reconnection.
+        let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+        ch.exchange_declare(short(&self.broker.settings().exchange)?, ExchangeKind::Topic, durable, FieldTable::default()).await?;
         ch.confirm_select(ConfirmSelectOptions::default()).await?;
         self.channel = Some(ch.clone());
         Ok(ch)
@@ -237,6 +243,10 @@ impl Relay {
         let mut channel_failed = false;
         let mut confirms: Vec<Result<PublisherConfirm, String>> = Vec::with_capacity(rows.len());
         for row in rows {
+            if short(&row.routing_key).is_err() {
+                confirms.push(Err("routing key longer than 255 bytes".into()));
+                continue;
+            }
             let c = match self.publish(ch, row, deadline).await {
                 Ok(c) => Ok(c),
                 Err(e) => {

@@ -61,6 +61,11 @@ impl TestDatabase {
         &self.name
     }
 
+    /// A scratch directory that lives as long as the database (documents of services under test).
+    pub fn scratch_dir(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("{}-scratch", self.name))
+    }
+
     /// The server's socket address (to put a [`TcpProxy`] in front of it).
     pub fn server_addr(&self) -> SocketAddr {
         let (_, host) = split_authority(&self.url);
@@ -108,6 +113,7 @@ fn with_database(url: &str, db: &str) -> String {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.scratch_dir());
         let (admin, name) = (self.admin_url.clone(), self.name.clone());
         // Drop runs in sync code, often inside a runtime that cannot be blocked on: a thread of
         // its own with a small runtime does the async work.
@@ -205,41 +211,90 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
-/// A TCP proxy in front of a server, for fault tests: [`cut`](TcpProxy::cut) closes every live
-/// connection and refuses new ones until [`restore`](TcpProxy::restore).
+/// A TCP proxy in front of a server, for fault tests. [`cut`](TcpProxy::cut) closes every live
+/// connection and refuses new ones (the port is closed, as when the server is down) until
+/// [`restore`](TcpProxy::restore); [`cut_hanging_up`](TcpProxy::cut_hanging_up) instead accepts
+/// new connections and hangs up at once, as a load balancer or mesh sidecar does when no backend
+/// is healthy, and counts them in [`hung_up`](TcpProxy::hung_up) so a test can wait for a
+/// client's reconnection attempts instead of sleeping.
 #[derive(Debug)]
 pub struct TcpProxy {
     addr: SocketAddr,
     state: Arc<Mutex<ProxyState>>,
+    mode: tokio::sync::watch::Sender<ProxyMode>,
     task: JoinHandle<()>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProxyMode {
+    Open,
+    Refuse,
+    HangUp,
 }
 
 #[derive(Debug)]
 struct ProxyState {
-    cut: bool,
-    /// Connections turned away while cut.
-    refused: u64,
+    mode: ProxyMode,
+    hung_up: u64,
     /// Cancelled on cut: every connection accepted before it closes.
     generation: CancellationToken,
 }
 
+fn bind_reusable(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 impl TcpProxy {
     pub async fn start(target: SocketAddr) -> TcpProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the test proxy");
-        let addr = listener.local_addr().expect("proxy address");
-        let state = Arc::new(Mutex::new(ProxyState { cut: false, refused: 0, generation: CancellationToken::new() }));
+        let first = bind_reusable(SocketAddr::from(([127, 0, 0, 1], 0))).expect("binding the test proxy");
+        let addr = first.local_addr().expect("proxy address");
+        let state = Arc::new(Mutex::new(ProxyState { mode: ProxyMode::Open, hung_up: 0, generation: CancellationToken::new() }));
+        let (mode, mut mode_rx) = tokio::sync::watch::channel(ProxyMode::Open);
         let st = state.clone();
         let task = tokio::spawn(async move {
+            let mut listener = Some(first);
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else { continue };
-                // Checked and captured under one lock so a cut cannot slip in between.
+                if *mode_rx.borrow_and_update() == ProxyMode::Refuse {
+                    // Closing the port is what makes new connections refused.
+                    listener = None;
+                    if mode_rx.changed().await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                let l = match listener.take() {
+                    Some(l) => l,
+                    None => match bind_reusable(addr) {
+                        Ok(l) => l,
+                        Err(_) => {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            continue;
+                        }
+                    },
+                };
+                let accepted = tokio::select! {
+                    changed = mode_rx.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        listener = Some(l);
+                        continue;
+                    }
+                    r = l.accept() => r,
+                };
+                listener = Some(l);
+                let Ok((mut inbound, _)) = accepted else { continue };
+                // Mode and generation are read under one lock so a cut cannot slip in between.
                 let token = {
                     let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
-                    if s.cut {
-                        s.refused += 1;
-                        None
-                    } else {
+                    if s.mode == ProxyMode::Open {
                         Some(s.generation.clone())
+                    } else {
+                        s.hung_up += 1;
+                        None
                     }
                 };
                 let Some(token) = token else {
@@ -255,28 +310,40 @@ impl TcpProxy {
                 });
             }
         });
-        TcpProxy { addr, state, task }
+        TcpProxy { addr, state, mode, task }
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// Closes every live connection; new ones are accepted and closed at once until restored.
+    /// Closes every live connection and refuses new ones until [`restore`](TcpProxy::restore).
     pub fn cut(&self) {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        s.cut = true;
-        std::mem::replace(&mut s.generation, CancellationToken::new()).cancel();
+        self.set_mode(ProxyMode::Refuse);
     }
 
-    /// Connections refused since the proxy started: a client's attempts to reconnect during a
-    /// cut, which a test can wait for instead of sleeping.
-    pub fn refused(&self) -> u64 {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).refused
+    /// Closes every live connection; new ones are accepted and closed at once until restored.
+    pub fn cut_hanging_up(&self) {
+        self.set_mode(ProxyMode::HangUp);
     }
 
+    /// Connections accepted and hung up on while [`cut_hanging_up`](TcpProxy::cut_hanging_up).
+    pub fn hung_up(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).hung_up
+    }
+
+    /// Forwards new connections again (the port is reopened within milliseconds).
     pub fn restore(&self) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).cut = false;
+        self.set_mode(ProxyMode::Open);
+    }
+
+    fn set_mode(&self, mode: ProxyMode) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if mode != ProxyMode::Open {
+            std::mem::replace(&mut s.generation, CancellationToken::new()).cancel();
+        }
+        s.mode = mode;
+        self.mode.send_replace(mode);
     }
 }
 
@@ -306,7 +373,7 @@ where
 }
 
 /// Settings for a service under test: test profile, a free port, the test's database and vhost,
-/// a fresh documents directory, and short poll and backoff intervals.
+/// a fresh documents directory (removed with the database), and short poll and backoff intervals.
 pub fn test_settings(service: &str, db: &TestDatabase, vhost: &TestVhost) -> Settings {
     let mut s = Settings::defaults(service);
     s.service.profile = Profile::Test;
@@ -320,7 +387,7 @@ pub fn test_settings(service: &str, db: &TestDatabase, vhost: &TestVhost) -> Set
     s.outbox.backoff_max_ms = 1000;
     s.timers.poll_interval_ms = 50;
     s.clock.adjustable = true;
-    let dir = std::env::temp_dir().join(format!("egov-test-{service}-{}", Uuid::now_v7().simple()));
+    let dir = db.scratch_dir().join(format!("documents-{service}-{}", Uuid::now_v7().simple()));
     let _ = std::fs::create_dir_all(&dir);
     s.documents.dir = dir.display().to_string();
     s

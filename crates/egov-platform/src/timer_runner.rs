@@ -58,7 +58,10 @@ pub fn spawn_timer_runner(
                 return;
             }
             let pause = match fire_due_until(&pool, clock.as_ref(), handler.as_ref(), batch, &shutdown).await {
-                Ok(n) if n as i64 >= batch => continue,
+                Ok(n) if n as i64 >= batch => {
+                    outage = Duration::ZERO;
+                    continue;
+                }
                 Ok(_) => {
                     outage = Duration::ZERO;
                     poll
@@ -98,6 +101,7 @@ async fn fire_due_until(
         let timer: Option<DueTimer> = sqlx::query_as(
             "SELECT timer_id, kind, key, due_at, payload FROM egov_timers
              WHERE status = 'pending' AND due_at <= $1 AND timer_id <> ALL($2)
+               AND (retry_at IS NULL OR retry_at <= now())
              ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED",
         )
         .bind(now)
@@ -123,11 +127,17 @@ async fn fire_due_until(
             Err(e) => {
                 tx.rollback().await?;
                 span.in_scope(|| tracing::warn!(error = %e, "timer handler failed; will retry"));
-                sqlx::query("UPDATE egov_timers SET attempts = attempts + 1, last_error = $2 WHERE timer_id = $1 AND status = 'pending'")
-                    .bind(timer.timer_id)
-                    .bind(e.to_string())
-                    .execute(pool)
-                    .await?;
+                // Backoff in real time (1 s, 2 s, 4 s … capped at 5 min): a broken handler does
+                // not spin, and a passing fault clears soon.
+                sqlx::query(
+                    "UPDATE egov_timers SET attempts = attempts + 1, last_error = $2,
+                            retry_at = now() + least(power(2, least(attempts, 9)), 300) * interval '1 second'
+                     WHERE timer_id = $1 AND status = 'pending'",
+                )
+                .bind(timer.timer_id)
+                .bind(e.to_string())
+                .execute(pool)
+                .await?;
                 failed.push(timer.timer_id);
             }
         }

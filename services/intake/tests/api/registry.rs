@@ -183,11 +183,13 @@ async fn trace_context_flows_from_grpc_metadata_to_audit_and_amqp_headers() {
     });
     req.metadata_mut().insert("traceparent", format!("00-{trace}-00f067aa0ba902b7-01").parse().unwrap());
     app.drb().record_unit_penalty(req).await.unwrap();
-    let audited: String = sqlx::query_scalar("SELECT trace_id FROM egov_audit WHERE action = 'RecordUnitPenalty'").fetch_one(&app.pool).await.unwrap();
+    let audited: String =
+        sqlx::query_scalar("SELECT trace_id FROM egov_audit WHERE action = 'RecordUnitPenalty'").fetch_one(&app.pool).await.unwrap();
     assert_eq!(audited, trace);
-    let header: String = sqlx::query_scalar("SELECT headers->>'traceparent' FROM egov_outbox WHERE routing_key = 'intake.unit.penalty_recorded'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let header: String =
+        sqlx::query_scalar("SELECT headers->>'traceparent' FROM egov_outbox WHERE routing_key = 'intake.unit.penalty_recorded'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert!(header.contains(trace), "{header}");
 }

@@ -1,0 +1,577 @@
+//! The delivery guarantees, against the real PostgreSQL and RabbitMQ: the outbox relay survives
+//! broker and database outages and loses nothing; a republished event has no second effect at an
+//! idempotent consumer; poison and always-failing messages end in the dead-letter queue; dead
+//! outbox events can be redriven; competing timer runners fire each timer once, on the injected
+//! clock; the clock broadcast moves adjustable clocks. Each test has its own database and vhost;
+//! faults are injected with a TCP proxy the test cuts, never by stopping the shared servers.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
+
+use egov_platform::{
+    AppError,
+    broker::{Broker, spawn_clock_listener},
+    clock::{AdjustableClock, Clock, SharedClock, SystemClock},
+    config::{Secret, Settings},
+    inbox::{self, EventHandler, HandleError, Subscription},
+    outbox, relay, telemetry,
+    testing::{TcpProxy, TestDatabase, TestVhost, eventually, platform_pool, test_settings},
+    timer_runner::{self, DueTimer, TimerHandler},
+    timers,
+};
+use egov_proto::events::{EventEnvelope, ProjectStatusChanged, event_envelope::Payload};
+use futures::future::BoxFuture;
+use lapin::{
+    BasicProperties,
+    options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions},
+    types::FieldTable,
+};
+use sqlx::{PgConnection, PgPool, postgres::PgPoolOptions};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// One test's world: its database (migrated), vhost, settings, and a shutdown for its tasks.
+struct Env {
+    shutdown: CancellationToken,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    brokers: Mutex<Vec<Broker>>,
+    settings: Settings,
+    pool: PgPool,
+    db: TestDatabase,
+    vhost: TestVhost,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+async fn env(service: &str) -> Env {
+    telemetry::init_for_tests();
+    let (db, vhost) = tokio::try_join!(TestDatabase::create(), TestVhost::create()).expect("test database and vhost");
+    let settings = test_settings(service, &db, &vhost);
+    let pool = platform_pool(&db).await.expect("migrated pool");
+    sqlx::query("CREATE TABLE test_effects (event_id uuid NOT NULL, event_type text NOT NULL)").execute(&pool).await.unwrap();
+    Env { shutdown: CancellationToken::new(), tasks: Mutex::default(), brokers: Mutex::default(), settings, pool, db, vhost }
+}
+
+impl Env {
+    /// Shuts the test's tasks down (they must stop promptly) and closes its connections, so no
+    /// background work outlives the test's runtime.
+    async fn close(self) {
+        self.shutdown.cancel();
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap());
+        tokio::time::timeout(Duration::from_secs(5), futures::future::join_all(tasks)).await.expect("tasks stop promptly on shutdown");
+        let brokers = std::mem::take(&mut *self.brokers.lock().unwrap());
+        for b in brokers {
+            b.close().await;
+        }
+        self.pool.close().await;
+    }
+
+    fn track(&self, task: JoinHandle<()>) {
+        self.tasks.lock().unwrap().push(task);
+    }
+
+    fn keep(&self, broker: &Broker) {
+        self.brokers.lock().unwrap().push(broker.clone());
+    }
+
+    async fn broker(&self, name: &str) -> Broker {
+        let b = Broker::connect(&self.settings.broker, name).await.expect("broker");
+        self.keep(&b);
+        b
+    }
+
+    /// A broker connection through `proxy`.
+    async fn broker_via(&self, proxy: &TcpProxy, name: &str) -> Broker {
+        let mut via_proxy = self.settings.broker.clone();
+        via_proxy.url = Secret::new(self.vhost.amqp_url_via(proxy.addr()));
+        let b = Broker::connect(&via_proxy, name).await.expect("broker through the proxy");
+        self.keep(&b);
+        b
+    }
+
+    /// A consumer running `handler`, subscribed when this returns.
+    async fn consumer(&self, broker: &Broker, consumer: &str, bindings: &[&str], handler: Arc<dyn EventHandler>) {
+        self.consumer_on(&self.pool, broker, consumer, bindings, handler).await;
+    }
+
+    /// The same on another pool (one through a proxy).
+    async fn consumer_on(&self, pool: &PgPool, broker: &Broker, consumer: &str, bindings: &[&str], handler: Arc<dyn EventHandler>) {
+        let sub = Subscription { consumer: consumer.into(), bindings: bindings.iter().map(|b| b.to_string()).collect() };
+        self.track(inbox::spawn_consumer(pool.clone(), broker.clone(), sub, handler, self.shutdown.clone()));
+        let queue = inbox::queue_name(&self.settings.broker, consumer);
+        eventually(WAIT, "the consumer subscribes", || async {
+            let Ok(ch) = broker.channel().await else { return false };
+            let q = ch.queue_declare(queue.as_str().into(), QueueDeclareOptions::durable().passive(), FieldTable::default()).await;
+            let _ = ch.close(200, "OK".into()).await;
+            q.map(|q| q.consumer_count() > 0).unwrap_or(false)
+        })
+        .await;
+    }
+
+    fn relay(&self, broker: &Broker) {
+        self.track(relay::spawn_relay(self.pool.clone(), broker.clone(), self.settings.outbox.clone(), self.shutdown.clone()));
+    }
+
+    async fn enqueue(&self, event_type: &str) -> EventEnvelope {
+        let payload = Payload::ProjectStatusChanged(ProjectStatusChanged { status: "TEST".into(), summary: event_type.into() });
+        let e = outbox::envelope("test", event_type, &Uuid::now_v7().to_string(), "test-policy", time::OffsetDateTime::now_utc(), payload);
+        let mut tx = self.pool.begin().await.unwrap();
+        outbox::enqueue(&mut tx, &e).await.unwrap();
+        tx.commit().await.unwrap();
+        e
+    }
+
+    async fn effects(&self, e: &EventEnvelope) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM test_effects WHERE event_id = $1::uuid")
+            .bind(&e.event_id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn inbox_rows(&self, e: &EventEnvelope) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM egov_inbox WHERE event_id = $1::uuid")
+            .bind(&e.event_id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn status(&self, e: &EventEnvelope) -> String {
+        sqlx::query_scalar("SELECT status FROM egov_outbox WHERE event_id = $1::uuid")
+            .bind(&e.event_id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn dlq_depth(&self, broker: &Broker, consumer: &str) -> u32 {
+        inbox::dlq_depth(broker, consumer).await.unwrap_or(0)
+    }
+}
+
+/// Records each event it applies in `test_effects` (no unique key: a second effect would show).
+struct Effects;
+
+impl EventHandler for Effects {
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a EventEnvelope) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            sqlx::query("INSERT INTO test_effects (event_id, event_type) VALUES ($1::uuid, $2)")
+                .bind(&event.event_id)
+                .bind(&event.r#type)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| HandleError::Transient(e.to_string()))?;
+            Ok(())
+        })
+    }
+}
+
+/// Fails transiently on `test.flaky` (after writing an effect that must roll back), counting
+/// its calls; applies everything else.
+#[derive(Default)]
+struct Flaky {
+    calls: AtomicU32,
+}
+
+impl EventHandler for Flaky {
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a EventEnvelope) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            Effects.handle(tx, event).await?;
+            if event.r#type == "test.flaky" {
+                self.calls.fetch_add(1, Ordering::SeqCst);
+                return Err(HandleError::Transient("always fails".into()));
+            }
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_committed_while_broker_unreachable_is_delivered_after_restore() {
+    let env = env("outage").await;
+    let direct = env.broker("consumer").await;
+    env.consumer(&direct, "effects", &["test.#"], Arc::new(Effects)).await;
+
+    let proxy = TcpProxy::start(env.vhost.server_addr()).await;
+    let relay_broker = env.broker_via(&proxy, "relay").await;
+    env.relay(&relay_broker);
+
+    let before = env.enqueue("test.before").await;
+    eventually(WAIT, "an event goes through the proxy", || async { env.effects(&before).await == 1 }).await;
+
+    proxy.cut();
+    eventually(WAIT, "the relay notices the broker is gone", || async { !relay_broker.is_connected() }).await;
+    let during = env.enqueue("test.during").await;
+    assert_eq!(env.status(&during).await, "pending");
+    assert_eq!(env.effects(&during).await, 0);
+
+    proxy.restore();
+    eventually(WAIT, "the event committed during the outage is delivered", || async { env.effects(&during).await == 1 }).await;
+    eventually(WAIT, "and marked sent", || async { env.status(&during).await == "sent" }).await;
+    assert!(relay_broker.is_connected());
+    env.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_resubscribes_after_broker_loss() {
+    let env = env("resubscribe").await;
+    let proxy = TcpProxy::start(env.vhost.server_addr()).await;
+    let consumer_broker = env.broker_via(&proxy, "consumer").await;
+    env.consumer(&consumer_broker, "effects", &["test.#"], Arc::new(Effects)).await;
+    let direct = env.broker("relay").await;
+    env.relay(&direct);
+
+    let first = env.enqueue("test.first").await;
+    eventually(WAIT, "the first event is consumed", || async { env.effects(&first).await == 1 }).await;
+
+    // Hung up on rather than refused: the path where a reconnection dies mid-handshake.
+    proxy.cut_hanging_up();
+    eventually(WAIT, "the consumer notices the broker is gone", || async { !consumer_broker.is_connected() }).await;
+    eventually(WAIT, "its reconnection attempts are hung up on", || async { proxy.hung_up() >= 2 }).await;
+    let second = env.enqueue("test.second").await;
+    // The durable queue holds it while the consumer is away.
+    eventually(WAIT, "the relay publishes it", || async { env.status(&second).await == "sent" }).await;
+    assert_eq!(env.effects(&second).await, 0);
+
+    proxy.restore();
+    eventually(WAIT, "the consumer re-subscribes and applies it", || async { env.effects(&second).await == 1 }).await;
+    assert_eq!(env.effects(&first).await, 1);
+    env.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_survives_database_outage() {
+    let env = env("dboutage").await;
+    let broker = env.broker("svc").await;
+    env.consumer(&broker, "effects", &["test.#"], Arc::new(Effects)).await;
+
+    let db_proxy = TcpProxy::start(env.db.server_addr()).await;
+    let relay_pool = PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(1))
+        .connect(&env.db.url_via(db_proxy.addr()))
+        .await
+        .unwrap();
+    env.track(relay::spawn_relay(relay_pool.clone(), broker.clone(), env.settings.outbox.clone(), env.shutdown.clone()));
+
+    let before = env.enqueue("test.before").await;
+    eventually(WAIT, "the relay works through the proxy", || async { env.effects(&before).await == 1 }).await;
+
+    db_proxy.cut_hanging_up();
+    let during = env.enqueue("test.during").await;
+    eventually(WAIT, "the relay's reconnection attempts are hung up on", || async { db_proxy.hung_up() >= 2 }).await;
+    assert_eq!(env.status(&during).await, "pending");
+    assert_eq!(env.effects(&during).await, 0);
+    db_proxy.restore();
+    eventually(WAIT, "the relay resumes after the database returns", || async { env.effects(&during).await == 1 }).await;
+    eventually(WAIT, "and marks the event sent", || async { env.status(&during).await == "sent" }).await;
+    env.close().await;
+    relay_pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_holds_deliveries_through_a_database_outage() {
+    let mut env = env("dbhold").await;
+    // One redelivery would already dead-letter: an outage must not spend deliveries.
+    env.settings.broker.delivery_limit = 1;
+    let broker = env.broker("svc").await;
+    let db_proxy = TcpProxy::start(env.db.server_addr()).await;
+    let consumer_pool = PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(1))
+        .connect(&env.db.url_via(db_proxy.addr()))
+        .await
+        .unwrap();
+    env.consumer_on(&consumer_pool, &broker, "effects", &["test.#"], Arc::new(Effects)).await;
+    env.relay(&broker);
+
+    db_proxy.cut_hanging_up();
+    let during = env.enqueue("test.during").await;
+    eventually(WAIT, "the event is published", || async { env.status(&during).await == "sent" }).await;
+    eventually(WAIT, "the consumer keeps retrying its database", || async { db_proxy.hung_up() >= 3 }).await;
+    assert_eq!(env.effects(&during).await, 0);
+
+    db_proxy.restore();
+    eventually(WAIT, "the held delivery is applied once the database is back", || async { env.effects(&during).await == 1 }).await;
+    assert_eq!(env.dlq_depth(&broker, "effects").await, 0, "the outage cost the message no delivery attempt");
+    assert_eq!(env.inbox_rows(&during).await, 1);
+    env.close().await;
+    consumer_pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn republished_event_has_no_second_effect() {
+    let env = env("dedup").await;
+    let broker = env.broker("svc").await;
+    env.consumer(&broker, "effects", &["test.#"], Arc::new(Effects)).await;
+    env.relay(&broker);
+
+    let event = env.enqueue("test.once").await;
+    eventually(WAIT, "the event is applied", || async { env.effects(&event).await == 1 }).await;
+    eventually(WAIT, "the event is marked sent", || async { env.status(&event).await == "sent" }).await;
+
+    // The relay "died between publish and mark": the row is pending again and gets republished.
+    sqlx::query("UPDATE egov_outbox SET status = 'pending', sent_at = NULL WHERE event_id = $1::uuid")
+        .bind(&event.event_id)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    eventually(WAIT, "the relay publishes it again", || async { env.status(&event).await == "sent" }).await;
+    // One queue, one consumer, FIFO: once a later event is applied, the duplicate was handled.
+    let later = env.enqueue("test.later").await;
+    eventually(WAIT, "a later event is applied", || async { env.effects(&later).await == 1 }).await;
+
+    assert_eq!(env.effects(&event).await, 1, "the redelivered event had a second effect");
+    assert_eq!(env.inbox_rows(&event).await, 1);
+    env.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_and_always_failing_messages_are_dead_lettered() {
+    let mut env = env("poison").await;
+    env.settings.broker.delivery_limit = 3;
+    let broker = env.broker("svc").await;
+    let flaky = Arc::new(Flaky::default());
+    env.consumer(&broker, "poison", &["test.#"], flaky.clone()).await;
+    env.relay(&broker);
+
+    // Bytes that are no protobuf at all (wire type 7 does not exist).
+    let ch = broker.channel().await.unwrap();
+    ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
+    let confirm = ch
+        .basic_publish(
+            env.settings.broker.exchange.as_str().into(),
+            "test.garbage".into(),
+            BasicPublishOptions { mandatory: true, immediate: false },
+            b"\x0f\xff\xff garbage",
+            BasicProperties::default(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(confirm.is_ack() && confirm.take_message().is_none(), "the garbage must reach the queue");
+    eventually(WAIT, "the undecodable message is in the DLQ", || async { env.dlq_depth(&broker, "poison").await == 1 }).await;
+
+    let flaky_event = env.enqueue("test.flaky").await;
+    eventually(WAIT, "the always-failing event is in the DLQ", || async { env.dlq_depth(&broker, "poison").await == 2 }).await;
+    // x-delivery-limit counts returns: the first delivery plus `delivery_limit` redeliveries.
+    assert_eq!(flaky.calls.load(Ordering::SeqCst), env.settings.broker.delivery_limit + 1);
+    assert_eq!(env.effects(&flaky_event).await, 0, "a failed handler's effect must roll back");
+    assert_eq!(env.inbox_rows(&flaky_event).await, 0, "a failed event must not be recorded as consumed");
+
+    let fine = env.enqueue("test.fine").await;
+    eventually(WAIT, "the consumer goes on with other events", || async { env.effects(&fine).await == 1 }).await;
+    env.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unroutable_event_goes_dead_and_redrive_sends_it() {
+    let mut env = env("dead").await;
+    env.settings.outbox.max_attempts = 3;
+    let broker = env.broker("svc").await;
+    env.relay(&broker);
+
+    let orphan = env.enqueue("orphan.created").await;
+    eventually(WAIT, "the unroutable event is dead", || async { env.status(&orphan).await == "dead" }).await;
+    let dead = relay::list_dead(&env.pool, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].event_id.to_string(), orphan.event_id);
+    assert_eq!(dead[0].attempts, 3);
+    assert!(dead[0].last_error.as_deref().unwrap_or("").contains("unroutable"), "{:?}", dead[0].last_error);
+
+    // An operator adds the missing binding, then redrives.
+    env.consumer(&broker, "orphans", &["orphan.#"], Arc::new(Effects)).await;
+    assert_eq!(relay::redrive(&env.pool, &[Uuid::now_v7()]).await.unwrap(), 0, "only the named dead events move");
+    assert_eq!(relay::redrive(&env.pool, &[]).await.unwrap(), 1);
+    eventually(WAIT, "the redriven event is delivered", || async { env.effects(&orphan).await == 1 }).await;
+    eventually(WAIT, "and marked sent", || async { env.status(&orphan).await == "sent" }).await;
+    assert!(relay::list_dead(&env.pool, 10).await.unwrap().is_empty());
+    env.close().await;
+}
+
+/// Records each firing in `test_timer_effects` with the runner's name, after `work_ms` of
+/// "work" (so that competing runners overlap); kind `boom` writes and then fails.
+struct TimerEffects {
+    runner: &'static str,
+    work_ms: u32,
+}
+
+impl TimerHandler for TimerEffects {
+    fn fire<'a>(&'a self, tx: &'a mut PgConnection, timer: &'a DueTimer) -> BoxFuture<'a, Result<(), AppError>> {
+        Box::pin(async move {
+            if self.work_ms > 0 {
+                sqlx::query("SELECT pg_sleep($1)").bind(f64::from(self.work_ms) / 1000.0).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO test_timer_effects (timer_id, key, runner) VALUES ($1, $2, $3)")
+                .bind(timer.timer_id)
+                .bind(&timer.key)
+                .bind(self.runner)
+                .execute(&mut *tx)
+                .await?;
+            if timer.kind == "boom" {
+                return Err(AppError::Internal(anyhow::anyhow!("boom")));
+            }
+            Ok(())
+        })
+    }
+}
+
+async fn timer_env() -> (TestDatabase, PgPool) {
+    telemetry::init_for_tests();
+    let db = TestDatabase::create().await.unwrap();
+    let pool = platform_pool(&db).await.unwrap();
+    sqlx::query("CREATE TABLE test_timer_effects (timer_id uuid NOT NULL, key text NOT NULL, runner text NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    (db, pool)
+}
+
+async fn schedule(pool: &PgPool, kind: &str, key: &str, due_at: time::OffsetDateTime) -> Uuid {
+    let mut tx = pool.begin().await.unwrap();
+    let id = timers::schedule(&mut tx, kind, key, due_at, serde_json::json!({})).await.unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn competing_timer_runners_fire_each_timer_once() {
+    let (db, pool_a) = timer_env().await;
+    let pool_b = PgPoolOptions::new().max_connections(4).connect(&db.url()).await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    schedule(&pool_a, "single", "the-one", now - time::Duration::seconds(1)).await;
+
+    let shutdown = CancellationToken::new();
+    let settings = egov_platform::config::TimerSettings { poll_interval_ms: 20, batch_size: 7 };
+    let clock: SharedClock = Arc::new(SystemClock);
+    let runners: Vec<_> = [(&pool_a, "a"), (&pool_b, "b")]
+        .into_iter()
+        .map(|(pool, runner)| {
+            let handler: Arc<dyn TimerHandler> = Arc::new(TimerEffects { runner, work_ms: 1 });
+            timer_runner::spawn_timer_runner(pool.clone(), clock.clone(), handler, settings.clone(), shutdown.clone())
+        })
+        .collect();
+    let pending = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM egov_timers WHERE status = 'pending'").fetch_one(&pool_a).await.unwrap()
+    };
+    eventually(WAIT, "the single timer fires", || async { pending().await == 0 }).await;
+
+    // Many timers at once, both runners racing for them.
+    let mut tx = pool_a.begin().await.unwrap();
+    for i in 0..300 {
+        timers::schedule(&mut tx, "many", &format!("k{i}"), now - time::Duration::milliseconds(i), serde_json::json!({ "i": i }))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    eventually(WAIT, "all timers fire", || async { pending().await == 0 }).await;
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), futures::future::join_all(runners)).await.expect("runners stop promptly on shutdown");
+
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT timer_id) FROM test_timer_effects").fetch_one(&pool_a).await.unwrap();
+    assert_eq!((rows, distinct), (301, 301), "every timer fired exactly once");
+    let fired: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM egov_timers WHERE status = 'fired' AND attempts = 1 AND fired_at IS NOT NULL")
+            .fetch_one(&pool_a)
+            .await
+            .unwrap();
+    assert_eq!(fired, 301);
+    let runners: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT runner FROM test_timer_effects ORDER BY runner").fetch_all(&pool_a).await.unwrap();
+    assert_eq!(runners, vec!["a", "b"], "both runners took part");
+    pool_b.close().await;
+    pool_a.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timers_follow_the_injected_clock_and_fail_alone() {
+    let (_db, pool) = timer_env().await;
+    let now = time::OffsetDateTime::now_utc();
+    let later = schedule(&pool, "deadline", "later", now + time::Duration::hours(1)).await;
+    let boom = schedule(&pool, "boom", "boom", now - time::Duration::seconds(2)).await;
+    let due = schedule(&pool, "deadline", "due", now - time::Duration::seconds(1)).await;
+    let clock = AdjustableClock::new(0);
+
+    assert_eq!(
+        timer_runner::fire_due(&pool, &clock, &TimerEffects { runner: "a", work_ms: 0 }, 10).await.unwrap(),
+        1,
+        "only the due timer fires; boom fails alone"
+    );
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM test_timer_effects ORDER BY key").fetch_all(&pool).await.unwrap();
+    assert_eq!(keys, vec!["due"], "the failing timer's writes rolled back");
+    let (status, attempts, error): (String, i32, Option<String>) =
+        sqlx::query_as("SELECT status, attempts, last_error FROM egov_timers WHERE timer_id = $1")
+            .bind(boom)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), attempts), ("pending", 1));
+    assert!(error.unwrap_or_default().contains("boom"));
+
+    // Moving the clock (not the database's now()) makes the later timer due.
+    clock.set_offset(2 * 3600).unwrap();
+    assert_eq!(timer_runner::fire_due(&pool, &clock, &TimerEffects { runner: "a", work_ms: 0 }, 10).await.unwrap(), 1);
+    let fired_at: Option<time::OffsetDateTime> =
+        sqlx::query_scalar("SELECT fired_at FROM egov_timers WHERE timer_id = $1").bind(later).fetch_one(&pool).await.unwrap();
+    assert!(fired_at.expect("fired") > now + time::Duration::minutes(90), "fired_at is on the service's clock");
+    let statuses: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT timer_id, status FROM egov_timers ORDER BY timer_id").fetch_all(&pool).await.unwrap();
+    for (id, status) in statuses {
+        let expected = if id == boom { "pending" } else { "fired" };
+        assert_eq!(
+            status,
+            expected,
+            "timer {id} ({})",
+            if id == due {
+                "due"
+            } else if id == later {
+                "later"
+            } else {
+                "boom"
+            }
+        );
+    }
+    pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_broadcast_moves_adjustable_clocks() {
+    let env = env("clock").await;
+    let broker = env.broker("ops").await;
+    let adjustable = Arc::new(AdjustableClock::new(0));
+    let fixed: SharedClock = Arc::new(SystemClock);
+    let listener = spawn_clock_listener(broker.clone(), adjustable.clone(), env.shutdown.clone());
+    let fixed_listener = spawn_clock_listener(broker.clone(), fixed.clone(), env.shutdown.clone());
+
+    // The listener subscribes asynchronously: broadcast until it has heard one.
+    eventually(WAIT, "the adjustable clock moves by an hour", || async {
+        broker.broadcast_clock_offset(3600).await.unwrap();
+        adjustable.offset_seconds() == 3600
+    })
+    .await;
+    broker.broadcast_clock_offset(7200).await.unwrap();
+    eventually(WAIT, "and again by two", || async { adjustable.offset_seconds() == 7200 }).await;
+    assert!(adjustable.now() > time::OffsetDateTime::now_utc() + time::Duration::minutes(119));
+    assert_eq!(fixed.offset_seconds(), 0);
+    assert!(!listener.is_finished() && !fixed_listener.is_finished(), "a clock that cannot move is not a reason to stop listening");
+
+    env.track(listener);
+    env.track(fixed_listener);
+    env.close().await;
+    assert!(!broker.is_connected());
+}
