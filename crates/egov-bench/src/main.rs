@@ -1,1 +1,239 @@
-fn main() {}
+//! `egov-bench`: the suite's benchmarks, run by hand against the machine's PostgreSQL and
+//! RabbitMQ (isolated databases and virtual hosts, dropped afterwards). See `README.md`.
+//!
+//! (a) outbox relay vs raw confirmed publishes, (b) SubmitApplication through a real
+//! `egov-intake` process vs a raw sqlx transaction doing the same statements, (c) peak memory.
+
+mod intake_child;
+mod memory;
+mod relay_bench;
+mod stats;
+mod submit_bench;
+
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use egov_platform::config::Settings;
+use serde::Serialize;
+
+use crate::{relay_bench::RelayReport, submit_bench::SubmitReport};
+
+/// The suite's targets.
+const RELAY_TARGET: f64 = 0.5;
+const SUBMIT_TARGET: f64 = 0.6;
+
+#[derive(Parser, Debug)]
+#[command(name = "egov-bench", about = "Benchmarks of the egov suite: outbox relay, SubmitApplication, peak memory")]
+struct Args {
+    /// Events relayed in (a), and published raw as its baseline.
+    #[arg(long, default_value_t = 20_000)]
+    events: u64,
+    /// Applications submitted in (b) through the RPC, and as many through the raw transaction.
+    #[arg(long, default_value_t = 2_000)]
+    submits: usize,
+    /// Concurrent clients in (b) (and concurrent raw transactions).
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// The relay's batch size and the raw publisher's pipeline depth [default: the platform's].
+    #[arg(long)]
+    batch_size: Option<u32>,
+    /// The intake binary [default: <target dir>/release/egov-intake].
+    #[arg(long)]
+    intake_bin: Option<PathBuf>,
+    /// The JSON report [default: <target dir>/egov-bench/report.json].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Run one part only (memory is reported either way).
+    #[arg(long, value_enum)]
+    only: Option<Part>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Part {
+    Relay,
+    Submit,
+}
+
+/// The workspace's target directory: `CARGO_TARGET_DIR`, or `target/` at the workspace root.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            root.canonicalize().unwrap_or(root).join("target")
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Row {
+    measurement: String,
+    value: String,
+    baseline: String,
+    ratio: String,
+    target: String,
+    result: String,
+}
+
+#[derive(Serialize)]
+struct Memory {
+    intake_vm_hwm_mib: Option<f64>,
+    bench_vm_hwm_mib: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    started_at: String,
+    run_seconds: f64,
+    cpus: usize,
+    events: u64,
+    submits: usize,
+    clients: usize,
+    batch_size: u32,
+    only: Option<Part>,
+    relay: Option<RelayReport>,
+    submit: Option<SubmitReport>,
+    memory: Memory,
+    table: Vec<Row>,
+    all_targets_met: bool,
+}
+
+fn verdict(ratio: f64, target: f64) -> String {
+    if ratio >= target { "PASS".into() } else { "FAIL".into() }
+}
+
+fn rows(relay: Option<&RelayReport>, submit: Option<&SubmitReport>, mem: &Memory) -> Vec<Row> {
+    let mut t = Vec::new();
+    if let Some(r) = relay {
+        t.push(Row {
+            measurement: format!("(a) outbox relay, events/s ({} events, batch {})", r.events, r.batch_size),
+            value: format!("{:.0}", r.relay_per_second),
+            baseline: format!("{:.0} raw publish", r.raw_per_second),
+            ratio: format!("{:.2}", r.ratio),
+            target: format!(">= {RELAY_TARGET}"),
+            result: verdict(r.ratio, RELAY_TARGET),
+        });
+    }
+    if let Some(s) = submit {
+        t.push(Row {
+            measurement: format!("(b) SubmitApplication, req/s ({} x {} clients)", s.submits, s.clients),
+            value: format!("{:.0}", s.rpc.per_second),
+            baseline: format!("{:.0} raw tx", s.raw.per_second),
+            ratio: format!("{:.2}", s.ratio),
+            target: format!(">= {SUBMIT_TARGET}"),
+            result: verdict(s.ratio, SUBMIT_TARGET),
+        });
+        for (name, rpc, raw) in [("p50", s.rpc.p50_ms, s.raw.p50_ms), ("p99", s.rpc.p99_ms, s.raw.p99_ms)] {
+            t.push(Row {
+                measurement: format!("(b) SubmitApplication latency {name}, ms"),
+                value: format!("{rpc:.2}"),
+                baseline: format!("{raw:.2} raw tx"),
+                ratio: if raw > 0.0 { format!("{:.2}", rpc / raw) } else { "-".into() },
+                target: "-".into(),
+                result: "info".into(),
+            });
+        }
+    }
+    if let Some(m) = mem.intake_vm_hwm_mib {
+        t.push(Row {
+            measurement: "(c) egov-intake peak RSS (VmHWM), MiB".into(),
+            value: format!("{m:.1}"),
+            baseline: "-".into(),
+            ratio: "-".into(),
+            target: "-".into(),
+            result: "info".into(),
+        });
+    }
+    t.push(Row {
+        measurement: "(c) egov-bench peak RSS (VmHWM), MiB".into(),
+        value: format!("{:.1}", mem.bench_vm_hwm_mib),
+        baseline: "-".into(),
+        ratio: "-".into(),
+        target: "-".into(),
+        result: "info".into(),
+    });
+    t
+}
+
+fn print_table(rows: &[Row]) {
+    let header = ["measurement", "value", "baseline", "ratio", "target", "result"];
+    let cells: Vec<[&str; 6]> =
+        rows.iter().map(|r| [&*r.measurement, &*r.value, &*r.baseline, &*r.ratio, &*r.target, &*r.result]).collect();
+    let mut widths = header.map(str::len);
+    for c in &cells {
+        for (w, s) in widths.iter_mut().zip(c) {
+            *w = (*w).max(s.chars().count());
+        }
+    }
+    let line = |c: [&str; 6]| {
+        let parts: Vec<String> =
+            c.iter().zip(widths).enumerate().map(|(i, (s, w))| if i == 0 { format!("{s:<w$}") } else { format!("{s:>w$}") }).collect();
+        println!("| {} |", parts.join(" | "));
+    };
+    line(header);
+    println!("|{}|", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("|"));
+    for c in cells {
+        line(c);
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let started = Instant::now();
+    let started_at = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
+    let target = target_dir();
+    let batch_size = args.batch_size.unwrap_or(Settings::defaults("intake").outbox.batch_size);
+    anyhow::ensure!(batch_size > 0, "--batch-size must be at least 1");
+    let run_relay = args.only != Some(Part::Submit);
+    let run_submit = args.only != Some(Part::Relay);
+    let intake_bin = args.intake_bin.clone().unwrap_or_else(|| target.join("release/egov-intake"));
+    if run_submit {
+        intake_child::check_binary(&intake_bin)?;
+    }
+    let out = args.out.clone().unwrap_or_else(|| target.join("egov-bench/report.json"));
+
+    let relay = if run_relay { Some(relay_bench::run(args.events, batch_size).await.context("(a) outbox relay")?) } else { None };
+    let submit = if run_submit {
+        let log = target.join("egov-bench/intake.log");
+        Some(submit_bench::run(&intake_bin, args.submits, args.clients, log).await.context("(b) SubmitApplication")?)
+    } else {
+        None
+    };
+    let memory = Memory {
+        intake_vm_hwm_mib: submit.as_ref().map(|s| memory::mib(s.intake_vm_hwm_kib)),
+        bench_vm_hwm_mib: memory::mib(memory::vm_hwm_kib("self")?),
+    };
+    let table = rows(relay.as_ref(), submit.as_ref(), &memory);
+    let run_seconds = started.elapsed().as_secs_f64();
+    println!();
+    print_table(&table);
+    println!("\nrun time {run_seconds:.1} s on {} CPUs", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+
+    let report = Report {
+        started_at,
+        run_seconds,
+        cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        events: args.events,
+        submits: args.submits,
+        clients: args.clients,
+        batch_size,
+        only: args.only,
+        all_targets_met: table.iter().all(|r| r.result != "FAIL"),
+        relay,
+        submit,
+        memory,
+        table,
+    };
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&report)?).with_context(|| format!("writing {}", out.display()))?;
+    println!("report: {}", out.display());
+    Ok(())
+}

@@ -35,6 +35,12 @@ use crate::{clock::SharedClock, config::BrokerSettings};
 /// Routing key of the clock broadcast.
 pub const CLOCK_ROUTING_KEY: &str = "egov.clock.offset";
 
+/// The clock broadcast's own fanout exchange, beside the events exchange: clock offsets are not
+/// events, and a consumer bound to `#` on the events exchange must never see them.
+pub fn clock_exchange(settings: &BrokerSettings) -> String {
+    format!("{}.clock", settings.exchange)
+}
+
 /// How often the supervisor looks at the connection (lapin reports failure through its status).
 const SUPERVISE_EVERY: Duration = Duration::from_millis(100);
 /// Backoff of the supervisor's own reconnection attempts.
@@ -159,13 +165,13 @@ impl Broker {
         }
     }
 
-    /// Moves every listening service's clock: publishes `offset_seconds` on the topic exchange.
+    /// Moves every listening service's clock: publishes `offset_seconds` on the clock exchange.
     pub async fn broadcast_clock_offset(&self, offset_seconds: i64) -> Result<(), BrokerError> {
         let ch = self.channel().await?;
         ch.confirm_select(ConfirmSelectOptions::default()).await?;
         let confirm = ch
             .basic_publish(
-                short(&self.inner.settings.exchange)?,
+                short(&clock_exchange(&self.inner.settings))?,
                 CLOCK_ROUTING_KEY.into(),
                 BasicPublishOptions::default(),
                 offset_seconds.to_string().as_bytes(),
@@ -203,6 +209,7 @@ async fn declare_exchanges(conn: &Connection, settings: &BrokerSettings) -> Resu
     for name in [&settings.exchange, &settings.dead_letter_exchange] {
         ch.exchange_declare(short(name)?, ExchangeKind::Topic, durable, FieldTable::default()).await?;
     }
+    ch.exchange_declare(short(&clock_exchange(settings))?, ExchangeKind::Fanout, durable, FieldTable::default()).await?;
     let _ = ch.close(200, "OK".into()).await;
     Ok(())
 }
@@ -283,7 +290,7 @@ async fn listen_clock(
     let q = ch.queue_declare("".into(), QueueDeclareOptions::exclusive().auto_delete(), FieldTable::default()).await?;
     ch.queue_bind(
         q.name().clone(),
-        short(&broker.settings().exchange)?,
+        short(&clock_exchange(broker.settings()))?,
         CLOCK_ROUTING_KEY.into(),
         QueueBindOptions::default(),
         FieldTable::default(),

@@ -193,3 +193,36 @@ async fn trace_context_flows_from_grpc_metadata_to_audit_and_amqp_headers() {
             .unwrap();
     assert!(header.contains(trace), "{header}");
 }
+
+#[tokio::test]
+async fn advancing_the_clock_dead_letters_nothing() {
+    let app = TestApp::spawn().await;
+    let a = submitted(&app, "U-CIVIL").await;
+    let r = app
+        .operations(Role::Operator)
+        .advance_clock(egov_proto::common::AdvanceClockRequest { seconds: 86_400 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.adjustable);
+    // A later event through the same queue shows the consumer has seen everything before it.
+    let marker = event(
+        "review.marker",
+        &a.project_id,
+        ev::event_envelope::Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: "MARKER".into(), summary: String::new() }),
+        app.clock.now(),
+    );
+    publish(&app, &marker).await;
+    eventually(WAIT, "marker consumed", || {
+        let pool = app.pool.clone();
+        let id = marker.event_id.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM timeline WHERE event_id = $1::uuid").bind(id).fetch_one(&pool).await.unwrap()
+                == 1
+        }
+    })
+    .await;
+    let broker = egov_platform::broker::Broker::connect(&app.settings.broker, "test").await.unwrap();
+    assert_eq!(egov_platform::inbox::dlq_depth(&broker, "intake").await.unwrap(), 0, "nothing dead-lettered");
+    broker.close().await;
+}
