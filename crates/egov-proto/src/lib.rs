@@ -21,6 +21,11 @@ pub mod egov {
             tonic::include_proto!("egov.intake.v1");
         }
     }
+    pub mod review {
+        pub mod v1 {
+            tonic::include_proto!("egov.review.v1");
+        }
+    }
     pub mod events {
         pub mod v1 {
             tonic::include_proto!("egov.events.v1");
@@ -28,4 +33,4 @@ pub mod egov {
     }
 }
 
-pub use egov::{common::v1 as common, evaluation::v1 as evaluation, events::v1 as events, intake::v1 as intake};
+pub use egov::{common::v1 as common, evaluation::v1 as evaluation, events::v1 as events, intake::v1 as intake, review::v1 as review};

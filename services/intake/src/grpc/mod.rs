@@ -894,17 +894,18 @@ impl Intake for IntakeApi {
             .iter()
             .map(|x| ChecklistResult { code: x.code.trim().to_string(), passed: x.passed, note: x.note.trim().to_string() })
             .collect();
-        let (doc_ids, streets, target_year) = {
+        let (doc_ids, streets, target_year, record) = {
             let mut c = self.s.pool.acquire().await.map_err(AppError::from)?;
             let docs = storage::documents_of(&mut c, id).await?;
             let app = storage::get_application(&mut c, id, false).await?;
+            let record = storage::penalties_of(&mut c, &app.lead_unit_id).await?;
             let target = match app.round_id {
                 Some(rid) => storage::get_round(&mut c, rid).await?.target_year,
                 None => app.submitted_at.map(|t| civil_date(t).year()).unwrap_or_default(),
             };
             let streets: std::collections::BTreeSet<String> =
                 docs.iter().filter(|d| d.kind == DocumentKind::StreetResearchReport).map(|d| d.street.clone()).collect();
-            (docs.iter().map(|d| d.document_id.to_string()).collect::<Vec<_>>(), streets.into_iter().collect::<Vec<_>>(), target)
+            (docs.iter().map(|d| d.document_id.to_string()).collect::<Vec<_>>(), streets.into_iter().collect::<Vec<_>>(), target, record)
         };
         let app = self
             .s
@@ -926,7 +927,7 @@ impl Intake for IntakeApi {
                 match outcome {
                     rules::ComplianceOutcome::Passed => {
                         app.state = ApplicationState::CompliancePassed;
-                        ch.events.push((types::COMPLIANCE_PASSED, messaging::compliance_passed(app, streets, doc_ids, target_year)));
+                        ch.events.push((types::COMPLIANCE_PASSED, messaging::compliance_passed(app, streets, doc_ids, target_year, &record)));
                     }
                     rules::ComplianceOutcome::Failed { failed_items, deadline, timer_due } => {
                         app.state = ApplicationState::ComplianceFailed;

@@ -37,7 +37,7 @@ pub fn envelope(event_type: &str, project_id: &str, policy_version: &str, at: Of
 }
 
 /// The dossier summary review needs, carried by the compliance-passed event.
-pub fn compliance_passed(a: &Application, streets: Vec<String>, document_ids: Vec<String>, target_year: i32) -> Payload {
+pub fn compliance_passed(a: &Application, streets: Vec<String>, document_ids: Vec<String>, target_year: i32, record: &[Penalty]) -> Payload {
     let d = &a.draft;
     let mut by_category: std::collections::BTreeMap<&str, i64> = Default::default();
     for l in &d.budget {
@@ -65,6 +65,15 @@ pub fn compliance_passed(a: &Application, streets: Vec<String>, document_ids: Ve
         document_ids,
         round_id: a.round_id.map(|r| r.to_string()).unwrap_or_default(),
         target_year,
+        unit_record: record
+            .iter()
+            .map(|p| ev::UnitRecordEntry {
+                kind: p.kind.as_str().to_string(),
+                reason: p.reason.clone(),
+                ineligible_year: p.ineligible_year.unwrap_or(0),
+                project_id: p.project_id.clone(),
+            })
+            .collect(),
     })
 }
 

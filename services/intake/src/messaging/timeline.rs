@@ -17,7 +17,8 @@ use crate::{
     storage::{self, TimelineRow},
 };
 
-/// A lifecycle status (Chinese term / English) and a one-line summary of an event.
+/// A lifecycle status (Chinese term / English) and a one-line summary of an event; an empty
+/// status marks an informational event that leaves the project's status as it is.
 pub fn status_of(e: &EventEnvelope) -> (String, String) {
     let (status, summary): (&str, String) = match (&e.payload, e.r#type.as_str()) {
         (Some(Payload::ApplicationCreated(p)), _) => ("申报草稿 DRAFT", format!("application {:?} drafted by {}", p.name, p.lead_unit_id)),
@@ -50,7 +51,26 @@ pub fn status_of(e: &EventEnvelope) -> (String, String) {
                 format!("supplementary request refused: {}", p.comment)
             },
         ),
+        (Some(Payload::ReviewCaseOpened(p)), _) => {
+            if p.fast_track {
+                ("立项审批 APPROVAL", "fast track (R-R5): approval follows compliance".into())
+            } else {
+                ("初审 PRELIMINARY_REVIEW", "review case opened: preliminary review by DRC, FINANCE, CAC, XINCHUANG".into())
+            }
+        }
+        (Some(Payload::PreliminaryDecided(p)), _) if p.passed => {
+            ("专家评审 EXPERT_REVIEW", format!("preliminary review passed (score {:.2})", f64::from(p.aggregate_score_centi) / 100.0))
+        }
+        (Some(Payload::PreliminaryDecided(p)), _) => ("初审未通过 PRELIMINARY_FAILED", format!("preliminary review failed: {}", p.comment)),
+        (Some(Payload::CaseReturned(p)), _) => ("退回修改 RETURNED", format!("returned to the unit for revision: {}", p.comment)),
+        (Some(Payload::ProjectApproved(p)), _) => (
+            "已立项 APPROVED",
+            format!("approval document {} issued: budget {} fen, funding {}", p.document_number, p.budget_fen, p.funding_source),
+        ),
+        (Some(Payload::ApprovalCancelled(p)), _) => ("取消立项 APPROVAL_CANCELLED", format!("{} ({})", p.reason, p.rule_ids.join(", "))),
         (Some(Payload::ProjectStatusChanged(p)), _) => return (p.status.clone(), p.summary.clone()),
+        // Informational: shown on the timeline, the project's status stays.
+        (Some(Payload::TaskOverdue(p)), _) => ("", format!("task {} of {} is overdue: escalated to DRB", p.kind, p.assignee_role)),
         (_, t) => return (t.to_string(), format!("{} from {}", t, e.producer)),
     };
     (status.to_string(), summary)

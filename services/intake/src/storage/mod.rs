@@ -429,6 +429,9 @@ pub async fn record_timeline(c: &mut PgConnection, project_id: Uuid, t: &Timelin
     if n == 0 {
         return Ok(false);
     }
+    if t.status.is_empty() {
+        return Ok(true);
+    }
     // Events of other services may arrive out of order: the latest occurrence wins.
     sqlx::query(
         "INSERT INTO projects (project_id, name, lead_unit_id, status, status_at) VALUES ($1, '', '', $2, $3)
