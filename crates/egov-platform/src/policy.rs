@@ -46,6 +46,37 @@ pub struct Policy {
     pub sharing_rectification_months: u32,
     pub streets: Vec<String>,
     pub compliance_checklist: Vec<ChecklistItem>,
+    /// R-R1: the preliminary scoring sheet (初审评分表), weights summing to 100.
+    #[serde(default)]
+    pub preliminary_scoring_sheet: Vec<ScoringCriterion>,
+    /// R-R1: weighted score (0..100) from which an opinion is expected to pass (advisory).
+    #[serde(default = "default_pass_score")]
+    pub preliminary_pass_score: u32,
+    /// Review tasks are due this many days after they open.
+    #[serde(default = "default_task_days")]
+    pub review_task_days: u32,
+    /// A reminder goes out this many hours before a review task is due.
+    #[serde(default = "default_reminder_hours")]
+    pub review_reminder_hours: u32,
+}
+
+fn default_pass_score() -> u32 {
+    60
+}
+fn default_task_days() -> u32 {
+    7
+}
+fn default_reminder_hours() -> u32 {
+    24
+}
+
+/// A weighted criterion of the preliminary scoring sheet.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ScoringCriterion {
+    pub code: String,
+    pub title: String,
+    /// Percent; a sheet's weights sum to 100.
+    pub weight: u32,
 }
 
 impl Policy {
@@ -85,6 +116,12 @@ impl Policy {
         }
         if self.compliance_checklist.is_empty() {
             return Err(ConfigError::new(key("compliance_checklist"), "must list at least one item"));
+        }
+        if !self.preliminary_scoring_sheet.is_empty() && self.preliminary_scoring_sheet.iter().map(|c| c.weight).sum::<u32>() != 100 {
+            return Err(ConfigError::new(key("preliminary_scoring_sheet"), "weights must sum to 100"));
+        }
+        if self.preliminary_pass_score > 100 || self.review_task_days == 0 {
+            return Err(ConfigError::new(key("review_task_days"), "review_task_days ≥ 1 and preliminary_pass_score ≤ 100"));
         }
         Ok(())
     }

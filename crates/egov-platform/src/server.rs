@@ -40,6 +40,14 @@ pub enum StartError {
     Broker(#[from] broker::BrokerError),
 }
 
+/// What every egov service's `startup::Application` is: built from settings on a [`Platform`],
+/// then run until its shutdown token fires. Lets tests and tools start any service the same way.
+pub trait ServiceApp: Sized + Send + 'static {
+    fn build(settings: Settings) -> impl std::future::Future<Output = anyhow::Result<Self>> + Send;
+    fn platform(&self) -> &Platform;
+    fn run_until_stopped(self) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+}
+
 /// A built service, ready to serve.
 pub struct Platform {
     pub settings: Settings,

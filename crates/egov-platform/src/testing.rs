@@ -405,6 +405,92 @@ pub async fn platform_pool(db: &TestDatabase) -> anyhow::Result<PgPool> {
     Ok(crate::db::connect_and_migrate(&settings, Profile::Test, &migrator).await?)
 }
 
+/// A service started in-process on port 0, as `main` would start it; stopped on drop.
+/// The caller owns the database and virtual host, so several services can share a vhost.
+pub struct RunningService {
+    pub channel: tonic::transport::Channel,
+    pub addr: SocketAddr,
+    pub pool: PgPool,
+    pub clock: crate::clock::SharedClock,
+    pub settings: Settings,
+    stop: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl RunningService {
+    pub async fn start<A: crate::server::ServiceApp>(settings: Settings) -> anyhow::Result<RunningService> {
+        crate::telemetry::init_for_tests();
+        let app = A::build(settings.clone()).await?;
+        let p = app.platform();
+        let (addr, pool, clock, stop) = (p.local_addr(), p.pool.clone(), p.clock.clone(), p.shutdown.clone());
+        let handle = tokio::spawn(app.run_until_stopped());
+        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))?.connect().await?;
+        Ok(RunningService { channel, addr, pool, clock, settings, stop, handle: Some(handle) })
+    }
+
+    /// Moves the service clock forward so that it reads about `instant` (never backwards).
+    pub fn move_clock_to(&self, instant: time::OffsetDateTime) {
+        let offset = (instant - time::OffsetDateTime::now_utc()).whole_seconds();
+        assert!(offset >= self.clock.offset_seconds(), "time only moves forward");
+        self.clock.set_offset(offset).expect("an adjustable test clock");
+    }
+
+    /// Stops the service and waits for it: SIGTERM's path.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        match self.handle.take() {
+            Some(h) => h.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Publishes `event` to `exchange` as a producing service's relay would (persistent, routing key =
+/// type, message id = event id), waiting for the broker's confirm.
+pub async fn publish(amqp_url: &str, exchange: &str, event: &egov_proto::events::EventEnvelope) -> anyhow::Result<()> {
+    use lapin::{BasicProperties, Connection, ConnectionProperties, options::BasicPublishOptions};
+    use prost::Message;
+    let conn = Connection::connect(amqp_url, ConnectionProperties::default()).await?;
+    let ch = conn.create_channel().await?;
+    ch.confirm_select(Default::default()).await?;
+    ch.basic_publish(
+        exchange.into(),
+        event.r#type.as_str().into(),
+        BasicPublishOptions { mandatory: false, immediate: false },
+        &event.encode_to_vec(),
+        BasicProperties::default().with_message_id(event.event_id.as_str().into()).with_delivery_mode(2),
+    )
+    .await?
+    .await?;
+    conn.close(200, "done".into()).await.ok();
+    Ok(())
+}
+
+/// A local-profile token for tests.
+pub fn token(role: crate::auth::Role, unit: Option<&str>) -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = crate::auth::Claims {
+        sub: format!("{}-tester", role.as_str().to_lowercase()),
+        role,
+        unit: unit.map(Into::into),
+        iss: "egov-local".into(),
+        exp: now + 3600,
+        iat: now,
+    };
+    crate::auth::mint_hs256(crate::config::LOCAL_DEV_SECRET.as_bytes(), &claims).expect("signing a test token")
+}
+
+/// A client interceptor carrying `token`.
+pub fn bearer(token: &str) -> crate::auth::Bearer {
+    crate::auth::Bearer::new(token).expect("a printable token")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

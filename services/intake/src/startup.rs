@@ -5,6 +5,7 @@ use std::{sync::Arc, time::Duration};
 use egov_platform::{
     config::Settings,
     documents::DocumentStore,
+    server::ServiceApp,
     server::{Platform, StartError},
 };
 use egov_proto::intake::intake_server::IntakeServer;
@@ -83,5 +84,19 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let routes = Routes::new(IntakeServer::new(IntakeApi::new(self.state)).max_decoding_message_size(8 * 1024 * 1024));
         self.platform.serve(routes, &[SERVICE_NAME], roles::table()).await
+    }
+}
+
+impl ServiceApp for Application {
+    async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build(settings).await
+    }
+
+    fn platform(&self) -> &Platform {
+        &self.platform
+    }
+
+    async fn run_until_stopped(self) -> anyhow::Result<()> {
+        Application::run_until_stopped(self).await
     }
 }

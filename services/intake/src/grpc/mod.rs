@@ -927,7 +927,8 @@ impl Intake for IntakeApi {
                 match outcome {
                     rules::ComplianceOutcome::Passed => {
                         app.state = ApplicationState::CompliancePassed;
-                        ch.events.push((types::COMPLIANCE_PASSED, messaging::compliance_passed(app, streets, doc_ids, target_year, &record)));
+                        ch.events
+                            .push((types::COMPLIANCE_PASSED, messaging::compliance_passed(app, streets, doc_ids, target_year, &record)));
                     }
                     rules::ComplianceOutcome::Failed { failed_items, deadline, timer_due } => {
                         app.state = ApplicationState::ComplianceFailed;

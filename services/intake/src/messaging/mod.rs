@@ -37,7 +37,13 @@ pub fn envelope(event_type: &str, project_id: &str, policy_version: &str, at: Of
 }
 
 /// The dossier summary review needs, carried by the compliance-passed event.
-pub fn compliance_passed(a: &Application, streets: Vec<String>, document_ids: Vec<String>, target_year: i32, record: &[Penalty]) -> Payload {
+pub fn compliance_passed(
+    a: &Application,
+    streets: Vec<String>,
+    document_ids: Vec<String>,
+    target_year: i32,
+    record: &[Penalty],
+) -> Payload {
     let d = &a.draft;
     let mut by_category: std::collections::BTreeMap<&str, i64> = Default::default();
     for l in &d.budget {

@@ -10,11 +10,13 @@ use std::{
 
 use egov_intake::startup::Application;
 use egov_platform::{
-    auth::{Bearer, Claims, Role, mint_hs256},
+    auth::{Bearer, Role},
     clock::SharedClock,
-    config::{LOCAL_DEV_SECRET, Settings},
-    testing::{TestDatabase, TestVhost, test_settings},
+    config::Settings,
+    testing::{RunningService, TestDatabase, TestVhost, bearer, test_settings},
 };
+
+pub use egov_platform::testing::token;
 use egov_proto::{
     common::{audit_trail_client::AuditTrailClient, operations_client::OperationsClient},
     evaluation::{
@@ -99,14 +101,13 @@ async fn start_eval(server: EvalServer, stop: CancellationToken) -> SocketAddr {
 // ------------------------------------------------------------------ the app
 
 pub struct TestApp {
+    pub svc: RunningService,
     pub channel: Channel,
     pub pool: PgPool,
     pub clock: SharedClock,
     pub settings: Settings,
     pub eval: EvalServer,
-    stop: CancellationToken,
-    eval_stop: CancellationToken,
-    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _eval_stop: StopOnDrop,
     /// Dropped with the app: the database goes too.
     _db: TestDatabase,
     pub vhost: TestVhost,
@@ -130,7 +131,6 @@ impl TestApp {
 
     /// On a database and virtual host the test made itself.
     pub async fn spawn_on(db: TestDatabase, vhost: TestVhost, tweak: impl FnOnce(&mut Settings, &TestDatabase, &TestVhost)) -> TestApp {
-        egov_platform::telemetry::init_for_tests();
         let eval = EvalServer::default();
         let eval_stop = CancellationToken::new();
         let eval_addr = start_eval(eval.clone(), eval_stop.clone()).await;
@@ -138,18 +138,22 @@ impl TestApp {
         settings.peers.evaluation = format!("http://{eval_addr}");
         settings.peers.timeout_secs = 2;
         tweak(&mut settings, &db, &vhost);
-        let app = Application::build(settings.clone()).await.expect("intake builds");
-        let addr = app.local_addr();
-        let pool = app.pool();
-        let clock = app.clock();
-        let stop = app.shutdown_token();
-        let handle = tokio::spawn(app.run_until_stopped());
-        let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("connect to intake");
-        TestApp { channel, pool, clock, settings, eval, stop, eval_stop, handle: Some(handle), _db: db, vhost }
+        let svc = RunningService::start::<Application>(settings).await.expect("intake starts");
+        TestApp {
+            channel: svc.channel.clone(),
+            pool: svc.pool.clone(),
+            clock: svc.clock.clone(),
+            settings: svc.settings.clone(),
+            svc,
+            eval,
+            _eval_stop: StopOnDrop(eval_stop),
+            _db: db,
+            vhost,
+        }
     }
 
     pub fn client(&self, token: &str) -> Client {
-        IntakeClient::with_interceptor(self.channel.clone(), Bearer::new(token).unwrap())
+        IntakeClient::with_interceptor(self.channel.clone(), bearer(token))
     }
 
     pub fn as_role(&self, role: Role, unit: Option<&str>) -> Client {
@@ -166,49 +170,30 @@ impl TestApp {
 
     pub fn audit_trail(&self, role: Role) -> AuditTrailClient<InterceptedService<Channel, Bearer>> {
         let unit = (role == Role::Unit).then_some("U-TEST");
-        AuditTrailClient::with_interceptor(self.channel.clone(), Bearer::new(&token(role, unit)).unwrap())
+        AuditTrailClient::with_interceptor(self.channel.clone(), bearer(&token(role, unit)))
     }
 
     pub fn operations(&self, role: Role) -> OperationsClient<InterceptedService<Channel, Bearer>> {
-        OperationsClient::with_interceptor(self.channel.clone(), Bearer::new(&token(role, None)).unwrap())
+        OperationsClient::with_interceptor(self.channel.clone(), bearer(&token(role, None)))
     }
 
     /// Moves the service clock forward so that it reads about `instant`.
     pub fn move_clock_to(&self, instant: OffsetDateTime) {
-        let offset = (instant - OffsetDateTime::now_utc()).whole_seconds();
-        assert!(offset >= self.clock.offset_seconds(), "time only moves forward");
-        self.clock.set_offset(offset).unwrap();
+        self.svc.move_clock_to(instant);
     }
 
-    pub async fn stop(mut self) {
-        self.stop.cancel();
-        if let Some(h) = self.handle.take() {
-            h.await.unwrap().unwrap();
-        }
+    pub async fn stop(self) {
+        self.svc.stop().await.unwrap();
     }
 }
 
-impl Drop for TestApp {
+/// Stops the in-test evaluation server with the app.
+struct StopOnDrop(CancellationToken);
+
+impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        self.stop.cancel();
-        self.eval_stop.cancel();
+        self.0.cancel();
     }
-}
-
-pub fn token(role: Role, unit: Option<&str>) -> String {
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    mint_hs256(
-        LOCAL_DEV_SECRET.as_bytes(),
-        &Claims {
-            sub: format!("{}-tester", role.as_str().to_lowercase()),
-            role,
-            unit: unit.map(Into::into),
-            iss: "egov-local".into(),
-            exp: now + 3600,
-            iat: now,
-        },
-    )
-    .unwrap()
 }
 
 // ------------------------------------------------------------------ fixtures

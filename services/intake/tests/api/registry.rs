@@ -3,27 +3,11 @@
 
 use egov_platform::{auth::Role, testing::eventually};
 use egov_proto::{events as ev, intake as pb};
-use lapin::{BasicProperties, Connection, ConnectionProperties, options::BasicPublishOptions};
-use prost::Message;
 
 use crate::helpers::*;
 
 async fn publish(app: &TestApp, e: &ev::EventEnvelope) {
-    let conn = Connection::connect(app.vhost.amqp_url().as_str(), ConnectionProperties::default()).await.unwrap();
-    let ch = conn.create_channel().await.unwrap();
-    ch.confirm_select(Default::default()).await.unwrap();
-    ch.basic_publish(
-        app.settings.broker.exchange.as_str().into(),
-        e.r#type.as_str().into(),
-        BasicPublishOptions::default(),
-        &e.encode_to_vec(),
-        BasicProperties::default().with_message_id(e.event_id.as_str().into()).with_delivery_mode(2),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
-    conn.close(0, "done".into()).await.ok();
+    egov_platform::testing::publish(&app.vhost.amqp_url(), &app.settings.broker.exchange, e).await.unwrap();
 }
 
 fn event(kind: &str, project: &str, payload: ev::event_envelope::Payload, at: time::OffsetDateTime) -> ev::EventEnvelope {

@@ -1,0 +1,512 @@
+//! Review's gRPC handlers: authorise, parse, call the domain, persist case + tasks + audit +
+//! outbox + timers in one transaction, map errors through the platform's one mapping.
+
+mod convert;
+pub mod roles;
+
+use std::sync::Arc;
+
+use egov_platform::{
+    AppError,
+    audit::{self, AuditEntry},
+    auth::{Principal, Role},
+    clock::SharedClock,
+    convert::{self as c, Fields},
+    outbox, paging,
+    policy::{Policy, PolicyBook},
+    timers,
+};
+use egov_proto::{
+    events::{self as ev, event_envelope::Payload},
+    review::{self as pb, review_server::Review},
+};
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        Decision, Opinion, ReviewCase, Stage, rules, validity,
+        workflow::{self, Completion, TaskState},
+    },
+    jobs,
+    messaging::{self, types},
+    storage,
+};
+
+pub struct ReviewState {
+    pub pool: PgPool,
+    pub clock: SharedClock,
+    pub policy: Arc<PolicyBook>,
+}
+
+#[derive(Clone)]
+pub struct ReviewApi {
+    s: Arc<ReviewState>,
+}
+
+impl ReviewApi {
+    pub fn new(s: Arc<ReviewState>) -> ReviewApi {
+        ReviewApi { s }
+    }
+}
+
+type R<T> = Result<Response<T>, Status>;
+
+fn id_field(field: &str, raw: &str) -> Result<Uuid, AppError> {
+    c::uuid(field, raw).map_err(|v| AppError::InvalidArgument(vec![v]))
+}
+
+fn etag_field(raw: &str) -> Result<i64, AppError> {
+    c::etag("etag", raw).map_err(|v| AppError::InvalidArgument(vec![v]))
+}
+
+fn page(raw_size: i32, raw_token: &str) -> Result<(i64, Option<Uuid>), AppError> {
+    let size = paging::page_size(raw_size).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+    let after = if raw_token.is_empty() { None } else { Some(id_field("page_token", raw_token)?) };
+    Ok((size, after))
+}
+
+/// What a case transition does besides changing the case.
+struct Change {
+    action: &'static str,
+    rule_ids: Vec<&'static str>,
+    reason: String,
+    events: Vec<(&'static str, Payload)>,
+}
+
+impl Change {
+    fn new(action: &'static str, rule_ids: &[&'static str], reason: impl Into<String>) -> Change {
+        Change { action, rule_ids: rule_ids.to_vec(), reason: reason.into(), events: vec![] }
+    }
+}
+
+impl ReviewState {
+    fn pinned(&self, version: &str) -> Result<Arc<Policy>, AppError> {
+        self.policy
+            .version(version)
+            .ok_or_else(|| AppError::InvalidState(format!("policy version {version}, pinned by this case, is no longer loaded")))
+    }
+
+    async fn read_case(&self, p: &Principal, id: Uuid) -> Result<ReviewCase, AppError> {
+        let mut conn = self.pool.acquire().await?;
+        let k = storage::get_case(&mut conn, id, false).await?;
+        p.ensure_unit(&k.dossier.lead_unit_id, k.dossier.participating_unit_ids.iter())?;
+        Ok(k)
+    }
+
+    /// Load (locked) → UNIT must be the lead → etag → `f` (which may also write tasks) → store
+    /// case, audit and events, all in one transaction.
+    async fn transition<F>(&self, p: &Principal, id: Uuid, etag: i64, request_id: &str, f: F) -> Result<ReviewCase, AppError>
+    where
+        F: for<'c> FnOnce(
+            &'c mut PgConnection,
+            &'c mut ReviewCase,
+            Arc<Policy>,
+            OffsetDateTime,
+        ) -> futures::future::BoxFuture<'c, Result<Change, AppError>>,
+    {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let mut case = storage::get_case(&mut tx, id, true).await?;
+        p.ensure_unit(&case.dossier.lead_unit_id, [])?;
+        if case.version != etag {
+            return Err(AppError::Aborted(format!("the case has etag {}, the request sent {etag}: read it again and retry", case.version)));
+        }
+        let policy = self.pinned(&case.policy_version)?;
+        let change = f(&mut tx, &mut case, policy, now).await?;
+        case.version += 1;
+        storage::update_case(&mut tx, &case).await?;
+        let entry = AuditEntry::by(p, change.action, format!("cases/{id}"))
+            .project(id.to_string())
+            .reason(&change.reason)
+            .rules(&change.rule_ids)
+            .policy(&case.policy_version)
+            .request(request_id)
+            .details(serde_json::json!({ "stage": case.stage.as_str(), "version": case.version }));
+        audit::append(&mut tx, now, &entry).await?;
+        for (t, payload) in change.events {
+            outbox::enqueue(&mut tx, &messaging::envelope(t, &case, now, payload)).await?;
+        }
+        tx.commit().await?;
+        Ok(case)
+    }
+}
+
+fn principal<T>(r: &Request<T>) -> Result<Principal, AppError> {
+    Principal::from_request(r)
+}
+
+#[tonic::async_trait]
+impl Review for ReviewApi {
+    async fn get_case(&self, req: Request<pb::GetCaseRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let id = id_field("case_id", &req.get_ref().case_id)?;
+        Ok(Response::new(convert::case(&self.s.read_case(&p, id).await?)))
+    }
+
+    async fn list_cases(&self, req: Request<pb::ListCasesRequest>) -> R<pb::ListCasesResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let (limit, after) = page(r.page_size, &r.page_token)?;
+        let stage = convert::stage_from_proto("stage", r.stage).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        let mut unit = (!r.unit_id.is_empty()).then(|| r.unit_id.clone());
+        if p.is(Role::Unit) {
+            let mine = p.unit.clone().unwrap_or_default();
+            if unit.as_ref().is_some_and(|u| *u != mine) {
+                return Err(AppError::PermissionDenied(format!("unit {mine} may not list cases of unit {}", r.unit_id)).into());
+            }
+            unit = Some(mine);
+        }
+        let mut conn = self.s.pool.acquire().await.map_err(AppError::from)?;
+        let rows = storage::list_cases(&mut conn, stage, unit.as_deref(), after, limit + 1).await?;
+        let (rows, next) = paging::page(rows, limit, |k| k.case_id.to_string());
+        Ok(Response::new(pb::ListCasesResponse { cases: rows.iter().map(convert::case).collect(), next_page_token: next }))
+    }
+
+    async fn list_tasks(&self, req: Request<pb::ListTasksRequest>) -> R<pb::ListTasksResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let (limit, after) = page(r.page_size, &r.page_token)?;
+        let case_id = if r.case_id.is_empty() { None } else { Some(id_field("case_id", &r.case_id)?) };
+        let state = convert::task_state_from_proto("state", r.state).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        // Participants see their role's tasks; DRB and AUDIT see any role's.
+        let role = if r.role.is_empty() {
+            (!matches!(p.role, Role::Drb | Role::Audit)).then(|| p.role.as_str().to_string())
+        } else {
+            let asked = Role::parse(&r.role).ok_or_else(|| AppError::field("role", format!("{:?} is not a role", r.role)))?;
+            if asked != p.role && !matches!(p.role, Role::Drb | Role::Audit) {
+                return Err(AppError::PermissionDenied(format!("{} may not list the tasks of {asked}", p.role)).into());
+            }
+            Some(asked.as_str().to_string())
+        };
+        let mut conn = self.s.pool.acquire().await.map_err(AppError::from)?;
+        let rows = storage::list_tasks(&mut conn, case_id, role.as_deref(), state, after, limit + 1).await?;
+        let (rows, next) = paging::page(rows, limit, |t| t.task_id.to_string());
+        Ok(Response::new(pb::ListTasksResponse { tasks: rows.iter().map(convert::task).collect(), next_page_token: next }))
+    }
+
+    async fn claim_task(&self, req: Request<pb::ClaimTaskRequest>) -> R<pb::Task> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let id = id_field("task_id", &r.task_id)?;
+        let etag = etag_field(&r.etag)?;
+        let now = self.s.clock.now();
+        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
+        let mut task = storage::get_task(&mut tx, id, true).await?;
+        workflow::claim(&task, etag, &p)?;
+        let case = storage::get_case(&mut tx, task.case_id, false).await?;
+        task.state = TaskState::Claimed;
+        task.assignee = Some(p.subject.clone());
+        task.version += 1;
+        storage::update_task(&mut tx, &task).await?;
+        audit::append(
+            &mut tx,
+            now,
+            &AuditEntry::by(&p, "ClaimTask", format!("tasks/{id}"))
+                .project(task.case_id.to_string())
+                .policy(&case.policy_version)
+                .request(&r.request_id),
+        )
+        .await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(Response::new(convert::task(&task)))
+    }
+
+    async fn get_scoring_sheet(&self, req: Request<pb::GetScoringSheetRequest>) -> R<pb::ScoringSheet> {
+        let p = principal(&req)?;
+        let policy = if req.get_ref().case_id.is_empty() {
+            self.s.policy.in_force(self.s.clock.today())
+        } else {
+            let k = self.s.read_case(&p, id_field("case_id", &req.get_ref().case_id)?).await?;
+            self.s.pinned(&k.policy_version)?
+        };
+        Ok(Response::new(pb::ScoringSheet {
+            policy_version: policy.version.clone(),
+            criteria: policy
+                .preliminary_scoring_sheet
+                .iter()
+                .map(|c| pb::Criterion { code: c.code.clone(), title: c.title.clone(), weight: c.weight as i32 })
+                .collect(),
+            pass_score: policy.preliminary_pass_score as i32,
+        }))
+    }
+
+    async fn submit_preliminary_opinion(&self, req: Request<pb::SubmitPreliminaryOpinionRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut f = Fields::new();
+        let case_id = f.take(c::uuid("case_id", &r.case_id));
+        let task_id = f.take(c::uuid("task_id", &r.task_id));
+        let etag = f.take(c::etag("etag", &r.etag));
+        let mut scores = Vec::new();
+        for (i, s) in r.scores.iter().enumerate() {
+            if s.score < 0 {
+                f.push(format!("scores[{i}].score"), "scored 0..100");
+            }
+            scores.push((s.code.trim().to_string(), s.score.max(0) as u32));
+        }
+        f.finish()?;
+        let (case_id, task_id, etag) = (case_id.unwrap_or_default(), task_id.unwrap_or_default(), etag.unwrap_or_default());
+        let now = self.s.clock.now();
+        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
+        // The task first: of two people completing it at once, the second waits here and then
+        // finds a stale etag (ABORTED).
+        let mut task = storage::get_task(&mut tx, task_id, true).await?;
+        workflow::ensure_can_complete(&task, etag, &p)?;
+        if task.case_id != case_id || task.kind != "preliminary.opinion" {
+            return Err(AppError::field("task_id", "not a preliminary-opinion task of this case").into());
+        }
+        let mut case = storage::get_case(&mut tx, case_id, true).await?;
+        let policy = self.s.pinned(&case.policy_version)?;
+        rules::check_opinion(&case, p.role, &r.opinion)?;
+        let weighted = rules::weighted_score(&policy.preliminary_scoring_sheet, &scores)?;
+        case.opinions.push(Opinion {
+            role: p.role.as_str().into(),
+            subject: p.subject.clone(),
+            scores,
+            weighted_centi: weighted,
+            passed: r.passed,
+            opinion: r.opinion.trim().into(),
+            at: now,
+        });
+        case.version += 1;
+        storage::update_case(&mut tx, &case).await?;
+        task.state = TaskState::Done;
+        task.completed_by = p.subject.clone();
+        task.comment = r.opinion.trim().into();
+        task.version += 1;
+        storage::update_task(&mut tx, &task).await?;
+        jobs::cancel_task_timers(&mut tx, task_id).await?;
+        let entry = AuditEntry::by(&p, "SubmitPreliminaryOpinion", format!("cases/{case_id}"))
+            .project(case_id.to_string())
+            .reason(r.opinion.trim())
+            .rules(&["R-R1"])
+            .policy(&case.policy_version)
+            .request(&r.request_id)
+            .details(serde_json::json!({ "passed": r.passed, "weighted_score_centi": weighted }));
+        audit::append(&mut tx, now, &entry).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn decide_preliminary(&self, req: Request<pb::DecidePreliminaryRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let id = id_field("case_id", &r.case_id)?;
+        let etag = etag_field(&r.etag)?;
+        if r.comment.trim().is_empty() {
+            return Err(AppError::field("comment", "the decision states its reasons (综合初审单位意见)").into());
+        }
+        let who = p.subject.clone();
+        let case = self
+            .s
+            .transition(&p, id, etag, &r.request_id, move |conn, case, policy, now| {
+                Box::pin(async move {
+                    let aggregate = rules::decide_preliminary(case)?;
+                    // The task group must be complete too (all must act).
+                    let (done, total) = workflow::progress(&storage::tasks_of(conn, case.case_id, Some("preliminary")).await?);
+                    if !Completion::All.satisfied(done, total) {
+                        return Err(AppError::rule("R-R1", "tasks", format!("{done} of {total} participants' tasks are done")));
+                    }
+                    case.preliminary = Some(Decision {
+                        passed: r.passed,
+                        comment: r.comment.trim().into(),
+                        decided_by: who,
+                        decided_at: now,
+                        policy_version: policy.version.clone(),
+                        aggregate_centi: aggregate,
+                    });
+                    let mut ch = Change::new("DecidePreliminary", &["R-R1"], r.comment.trim());
+                    ch.events.push((
+                        types::PRELIMINARY_DECIDED,
+                        Payload::PreliminaryDecided(ev::PreliminaryDecided {
+                            case_id: case.case_id.to_string(),
+                            passed: r.passed,
+                            aggregate_score_centi: aggregate as i32,
+                            comment: r.comment.trim().into(),
+                        }),
+                    ));
+                    if r.passed {
+                        case.stage = Stage::ExpertReview;
+                    } else {
+                        case.stage = Stage::Ended;
+                        case.end_reason = format!("初审未通过，本次申报结束 / preliminary review failed: {}", r.comment.trim());
+                        ch.events.push((types::ENDED, messaging::ended(case, &case.end_reason.clone(), &["R-R1"])));
+                    }
+                    Ok(ch)
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn return_for_revision(&self, req: Request<pb::ReturnForRevisionRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let id = id_field("case_id", &r.case_id)?;
+        let etag = etag_field(&r.etag)?;
+        if r.comment.trim().is_empty() {
+            return Err(AppError::field("comment", "say what the unit must revise (退回意见)").into());
+        }
+        let case = self
+            .s
+            .transition(&p, id, etag, &r.request_id, move |conn, case, _, _| {
+                Box::pin(async move {
+                    rules::return_for_revision(case)?;
+                    storage::set_tasks_state(conn, case.case_id, &[TaskState::Open, TaskState::Claimed], TaskState::Suspended).await?;
+                    case.returned_from = Some(case.stage);
+                    case.stage = Stage::Returned;
+                    let mut ch = Change::new("ReturnForRevision", &[], r.comment.trim());
+                    ch.events.push((
+                        types::CASE_RETURNED,
+                        Payload::CaseReturned(ev::CaseReturned { case_id: case.case_id.to_string(), comment: r.comment.trim().into() }),
+                    ));
+                    Ok(ch)
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn resubmit_case(&self, req: Request<pb::ResubmitCaseRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let id = id_field("case_id", &r.case_id)?;
+        let etag = etag_field(&r.etag)?;
+        let case = self
+            .s
+            .transition(&p, id, etag, &r.request_id, move |conn, case, policy, now| {
+                Box::pin(async move {
+                    let back = rules::resubmit(case)?;
+                    // The revised dossier is reviewed afresh: old tasks go, new ones open.
+                    let suspended = storage::set_tasks_state(conn, case.case_id, &[TaskState::Suspended], TaskState::Cancelled).await?;
+                    for t in suspended {
+                        jobs::cancel_task_timers(conn, t).await?;
+                    }
+                    case.stage = back;
+                    case.returned_from = None;
+                    if back == Stage::PreliminaryReview {
+                        case.opinions.clear();
+                        messaging::open_preliminary_tasks(conn, case, now, policy.review_task_days, policy.review_reminder_hours).await?;
+                    }
+                    let mut ch = Change::new("ResubmitCase", &[], r.comment.trim());
+                    ch.events.push((
+                        types::CASE_RESUBMITTED,
+                        Payload::ProjectStatusChanged(ev::ProjectStatusChanged {
+                            status: stage_status(back).into(),
+                            summary: "resubmitted after revision (退回后重新提交)".into(),
+                        }),
+                    ));
+                    Ok(ch)
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn withdraw_case(&self, req: Request<pb::WithdrawCaseRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let id = id_field("case_id", &r.case_id)?;
+        let etag = etag_field(&r.etag)?;
+        if r.reason.trim().is_empty() {
+            return Err(AppError::field("reason", "a withdrawal states its reason").into());
+        }
+        let case = self
+            .s
+            .transition(&p, id, etag, &r.request_id, move |conn, case, _, _| {
+                Box::pin(async move {
+                    rules::withdraw(case)?;
+                    for t in storage::set_tasks_state(
+                        conn,
+                        case.case_id,
+                        &[TaskState::Open, TaskState::Claimed, TaskState::Suspended],
+                        TaskState::Cancelled,
+                    )
+                    .await?
+                    {
+                        jobs::cancel_task_timers(conn, t).await?;
+                    }
+                    case.stage = Stage::Ended;
+                    case.end_reason = format!("单位撤回申报 / withdrawn by the unit: {}", r.reason.trim());
+                    let mut ch = Change::new("WithdrawCase", &[], r.reason.trim());
+                    ch.events.push((types::ENDED, messaging::ended(case, &case.end_reason.clone(), &[])));
+                    Ok(ch)
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn issue_approval(&self, req: Request<pb::IssueApprovalRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let id = id_field("case_id", &r.case_id)?;
+        let etag = etag_field(&r.etag)?;
+        let issued_on = c::date("issued_on", r.issued_on.as_ref()).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        let input = rules::ApprovalInput {
+            document_number: r.document_number.clone(),
+            issued_on,
+            budget_fen: r.budget_fen,
+            scope: r.scope.clone(),
+            planned_construction_months: r.planned_construction_months,
+        };
+        let case = self
+            .s
+            .transition(&p, id, etag, &r.request_id, move |conn, case, policy, now| {
+                Box::pin(async move {
+                    let approval = rules::issue_approval(case, &input, egov_platform::clock::civil_date(now), &policy)?;
+                    if let Some(until) = approval.valid_until {
+                        timers::schedule(
+                            conn,
+                            jobs::APPROVAL_VALIDITY,
+                            &case.case_id.to_string(),
+                            validity::timer_due(until),
+                            serde_json::json!({}),
+                        )
+                        .await?;
+                    }
+                    let mut rule_ids = vec!["R-R4"];
+                    if case.fast_track {
+                        rule_ids.push("R-R5");
+                    }
+                    if approval.valid_until.is_some() {
+                        rule_ids.push("R-R6");
+                    }
+                    let mut ch = Change::new("IssueApproval", &rule_ids, approval.document_number.clone());
+                    ch.events.push((types::APPROVED, messaging::approved(case, &approval)));
+                    case.approval = Some(approval);
+                    case.stage = Stage::Approved;
+                    Ok(ch)
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn get_approval(&self, req: Request<pb::GetApprovalRequest>) -> R<pb::ApprovalDocument> {
+        let p = principal(&req)?;
+        let id = id_field("project_id", &req.get_ref().project_id)?;
+        let k = self.s.read_case(&p, id).await?;
+        let a =
+            k.approval.as_ref().ok_or_else(|| AppError::NotFound(format!("no approval document for project {id} (stage {})", k.stage)))?;
+        Ok(Response::new(convert::approval(&k, a)))
+    }
+}
+
+/// The registry status shown when a case enters `stage`.
+fn stage_status(stage: Stage) -> &'static str {
+    match stage {
+        Stage::PreliminaryReview => "初审 PRELIMINARY_REVIEW",
+        Stage::ExpertReview => "专家评审 EXPERT_REVIEW",
+        Stage::ReCheck => "复核审查 RE_CHECK",
+        Stage::JointMeeting => "联席会议 JOINT_MEETING",
+        Stage::Approval => "立项审批 APPROVAL",
+        Stage::Approved => "已立项 APPROVED",
+        Stage::Returned => "退回修改 RETURNED",
+        Stage::Ended => "申报结束 ENDED",
+        Stage::Cancelled => "取消立项 APPROVAL_CANCELLED",
+    }
+}

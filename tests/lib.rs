@@ -1,0 +1,1 @@
+//! End-to-end suites of the egov services; see `lifecycle.rs`.

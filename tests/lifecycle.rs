@@ -1,0 +1,318 @@
+//! A project across services: intake and review in one process each as `main` would run them,
+//! each with its own database, sharing one RabbitMQ virtual host.
+
+use std::time::Duration;
+
+use egov_platform::{
+    auth::Role,
+    clock::shanghai,
+    testing::{RunningService, TestDatabase, TestVhost, bearer, eventually, test_settings, token},
+};
+use egov_proto::{
+    events::EventEnvelope,
+    intake::{self as ipb, intake_client::IntakeClient},
+    review::{self as rpb, review_client::ReviewClient},
+};
+use prost::Message;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Suite {
+    intake: RunningService,
+    review: RunningService,
+    vhost: TestVhost,
+    _dbs: (TestDatabase, TestDatabase),
+}
+
+impl Suite {
+    async fn start() -> Suite {
+        let vhost = TestVhost::create().await.unwrap();
+        let (idb, rdb) = (TestDatabase::create().await.unwrap(), TestDatabase::create().await.unwrap());
+        let mut is = test_settings("intake", &idb, &vhost);
+        is.peers.evaluation = String::new(); // no evaluation service yet: screening flagged
+        let intake = RunningService::start::<egov_intake::startup::Application>(is).await.unwrap();
+        let review = RunningService::start::<egov_review::startup::Application>(test_settings("review", &rdb, &vhost)).await.unwrap();
+        Suite { intake, review, vhost, _dbs: (idb, rdb) }
+    }
+
+    fn intake(
+        &self,
+        role: Role,
+        unit: Option<&str>,
+    ) -> IntakeClient<tonic::service::interceptor::InterceptedService<tonic::transport::Channel, egov_platform::auth::Bearer>> {
+        IntakeClient::with_interceptor(self.intake.channel.clone(), bearer(&token(role, unit)))
+    }
+
+    fn review(
+        &self,
+        role: Role,
+        unit: Option<&str>,
+    ) -> ReviewClient<tonic::service::interceptor::InterceptedService<tonic::transport::Channel, egov_platform::auth::Bearer>> {
+        ReviewClient::with_interceptor(self.review.channel.clone(), bearer(&token(role, unit)))
+    }
+
+    /// A unit's application through compliance, in a round opened next spring.
+    async fn passed_application(&self, unit: &str, fast_track: bool) -> ipb::Application {
+        let drb = self.intake(Role::Drb, None);
+        let _ = drb
+            .clone()
+            .create_unit(ipb::CreateUnitRequest {
+                request_id: format!("unit-{unit}"),
+                unit_id: unit.into(),
+                name: format!("{unit} 单位"),
+                district_budget_unit: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let today = self.intake.clock.today();
+        let rounds = drb.clone().list_rounds(ipb::ListRoundsRequest::default()).await.unwrap().into_inner().rounds;
+        let open = rounds.into_iter().find(|r| {
+            r.state == ipb::RoundState::Open as i32
+                && egov_platform::convert::date("deadline", r.deadline.as_ref()).is_ok_and(|d| d >= today)
+        });
+        let round = match open {
+            Some(r) => r,
+            None => {
+                // Next spring, through the Operations service: its broadcast moves every
+                // service's clock together.
+                let spring = time::Date::from_calendar_date(today.year() + 1, time::Month::March, 2).unwrap();
+                let seconds = (shanghai(spring, time::macros::time!(10:00)) - self.intake.clock.now()).whole_seconds();
+                let mut ops = egov_proto::common::operations_client::OperationsClient::with_interceptor(
+                    self.intake.channel.clone(),
+                    bearer(&token(Role::Operator, None)),
+                );
+                ops.advance_clock(egov_proto::common::AdvanceClockRequest { seconds }).await.unwrap();
+                let offset = self.intake.clock.offset_seconds();
+                eventually(WAIT, "review's clock follows the broadcast", || async { self.review.clock.offset_seconds() == offset }).await;
+                let target_year = spring.year() + 1;
+                drb.clone()
+                    .open_round(ipb::OpenRoundRequest { request_id: format!("round-{target_year}"), target_year })
+                    .await
+                    .unwrap()
+                    .into_inner()
+            }
+        };
+        let mut d = ipb::ApplicationDraft {
+            name: "社会救助一件事".into(),
+            category: ipb::ProjectCategory::DataResource as i32,
+            build_type: ipb::BuildType::New as i32,
+            funding_source: ipb::FundingSource::DistrictFiscal as i32,
+            planned_construction_months: 12,
+            content_kinds: vec![ipb::ContentKind::SoftwareDevelopment as i32],
+            necessity: Some(ipb::NecessityStatement {
+                core_business: "社会救助".into(),
+                one_platform_path: "民政一平台".into(),
+                relations_with_other_units: "与街道协同".into(),
+                existing_systems_and_plans: "无".into(),
+                terminals: vec![ipb::Terminal::Zhezhengding as i32],
+                uses_public_data_platform: true,
+                ..Default::default()
+            }),
+            modules: vec![ipb::FunctionModule { name: "救助审核".into(), description: "救助对象审核".into() }],
+            budget: vec![
+                ipb::BudgetLine {
+                    module: "救助审核".into(),
+                    category: ipb::CostCategory::SoftwareDevelopment as i32,
+                    amount_fen: 9_500_000,
+                    rationale: "按人天测算".into(),
+                },
+                ipb::BudgetLine {
+                    module: "救助审核".into(),
+                    category: ipb::CostCategory::Security as i32,
+                    amount_fen: 500_000,
+                    rationale: "等保测评".into(),
+                },
+            ],
+            ..Default::default()
+        };
+        if fast_track {
+            d.funding_source = ipb::FundingSource::SuperiorTransfer as i32;
+            d.fast_track_grounds = vec![ipb::FastTrackGround::NonDistrictFunding as i32];
+        }
+        let u = self.intake(Role::Unit, Some(unit));
+        let a = u
+            .clone()
+            .create_application(ipb::CreateApplicationRequest {
+                request_id: uuid::Uuid::now_v7().to_string(),
+                lead_unit_id: unit.into(),
+                draft: Some(d),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for (kind, text) in [(ipb::DocumentKind::ApplicationForm, "申报表"), (ipb::DocumentKind::FeasibilityReport, "可行性研究报告")]
+        {
+            let msgs = vec![
+                ipb::UploadDocumentRequest {
+                    part: Some(ipb::upload_document_request::Part::Header(ipb::DocumentUploadHeader {
+                        application_id: a.application_id.clone(),
+                        kind: kind as i32,
+                        file_name: "doc.pdf".into(),
+                        request_id: uuid::Uuid::now_v7().to_string(),
+                        ..Default::default()
+                    })),
+                },
+                ipb::UploadDocumentRequest { part: Some(ipb::upload_document_request::Part::Chunk(text.as_bytes().to_vec())) },
+            ];
+            u.clone().upload_document(futures::stream::iter(msgs)).await.unwrap();
+        }
+        let a =
+            u.clone().get_application(ipb::GetApplicationRequest { application_id: a.application_id.clone() }).await.unwrap().into_inner();
+        let a = u
+            .clone()
+            .submit_application(ipb::SubmitApplicationRequest {
+                application_id: a.application_id.clone(),
+                etag: a.etag.clone(),
+                round_id: round.round_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let items = drb
+            .clone()
+            .get_compliance_checklist(ipb::GetComplianceChecklistRequest { application_id: a.application_id.clone() })
+            .await
+            .unwrap()
+            .into_inner()
+            .items;
+        let results = items.into_iter().map(|i| ipb::ChecklistResult { code: i.code, passed: true, note: String::new() }).collect();
+        drb.clone()
+            .decide_compliance(ipb::DecideComplianceRequest {
+                application_id: a.application_id.clone(),
+                etag: a.etag.clone(),
+                results,
+                comment: "合规".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn case(&self, id: &str) -> Option<rpb::ReviewCase> {
+        self.review(Role::Drb, None).get_case(rpb::GetCaseRequest { case_id: id.into() }).await.ok().map(tonic::Response::into_inner)
+    }
+
+    async fn status(&self, unit: &str, id: &str) -> ipb::ProjectStatus {
+        self.intake(Role::Unit, Some(unit))
+            .get_project_status(ipb::GetProjectStatusRequest { project_id: id.into() })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// Publishes again every event a service's outbox has sent (a broker redelivering them all).
+    async fn redeliver_all(&self, svc: &RunningService) -> usize {
+        let rows: Vec<Vec<u8>> =
+            sqlx::query_scalar("SELECT payload FROM egov_outbox WHERE status = 'sent'").fetch_all(&svc.pool).await.unwrap();
+        for p in &rows {
+            let e = EventEnvelope::decode(p.as_slice()).unwrap();
+            egov_platform::testing::publish(&self.vhost.amqp_url(), &svc.settings.broker.exchange, &e).await.unwrap();
+        }
+        rows.len()
+    }
+}
+
+#[tokio::test]
+async fn compliance_to_approval_across_intake_and_review() {
+    let s = Suite::start().await;
+    let a = s.passed_application("U-CIVIL", true).await;
+    assert_eq!(a.state, ipb::ApplicationState::CompliancePassed as i32);
+
+    // Intake's event opens the review case; on the fast track it awaits the approval document.
+    eventually(WAIT, "review case opened", || async { s.case(&a.project_id).await.is_some() }).await;
+    let case = s.case(&a.project_id).await.unwrap();
+    assert!(case.fast_track);
+    assert_eq!(case.stage, rpb::CaseStage::Approval as i32);
+    assert_eq!(case.dossier.as_ref().unwrap().total_budget_fen, 10_000_000);
+
+    let approved = s
+        .review(Role::Drb, None)
+        .issue_approval(rpb::IssueApprovalRequest {
+            case_id: case.case_id.clone(),
+            etag: case.etag.clone(),
+            document_number: "上数〔2026〕7号".into(),
+            issued_on: Some(egov_platform::convert::civil(s.review.clock.today())),
+            budget_fen: 9_800_000,
+            scope: "救助审核模块".into(),
+            planned_construction_months: 12,
+            request_id: "approve".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(approved.stage, rpb::CaseStage::Approved as i32);
+
+    // Intake's registry shows the approval.
+    eventually(WAIT, "intake shows the approval", || async { s.status("U-CIVIL", &a.project_id).await.status == "已立项 APPROVED" }).await;
+
+    // Redelivering every event of both services changes nothing.
+    let before = s.status("U-CIVIL", &a.project_id).await.timeline.len();
+    let (n_intake, n_review) = (s.redeliver_all(&s.intake).await, s.redeliver_all(&s.review).await);
+    assert!(n_intake >= 4 && n_review >= 2, "{n_intake} {n_review}");
+    // A fresh application after the redeliveries is a FIFO marker through both consumers.
+    let marker = s.passed_application("U-OTHER", false).await;
+    eventually(WAIT, "marker case opened", || async { s.case(&marker.project_id).await.is_some() }).await;
+    eventually(WAIT, "marker on intake's timeline", || async {
+        s.status("U-OTHER", &marker.project_id).await.status == "初审 PRELIMINARY_REVIEW"
+    })
+    .await;
+    assert_eq!(s.status("U-CIVIL", &a.project_id).await.timeline.len(), before);
+    let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM review_cases").fetch_one(&s.review.pool).await.unwrap();
+    assert_eq!(cases, 2);
+    let approvals: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_outbox WHERE routing_key = 'review.project.approved'")
+        .fetch_one(&s.review.pool)
+        .await
+        .unwrap();
+    assert_eq!(approvals, 1);
+}
+
+#[tokio::test]
+async fn a_rejected_application_shows_as_ended_in_intake() {
+    let s = Suite::start().await;
+    let a = s.passed_application("U-CIVIL", false).await;
+    eventually(WAIT, "review case opened", || async { s.case(&a.project_id).await.is_some() }).await;
+    let tasks = s
+        .review(Role::Audit, None)
+        .list_tasks(rpb::ListTasksRequest { case_id: a.project_id.clone(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .tasks;
+    assert_eq!(tasks.len(), 4);
+    let sheet = s
+        .review(Role::Drb, None)
+        .get_scoring_sheet(rpb::GetScoringSheetRequest { case_id: a.project_id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    for t in tasks {
+        let role = Role::parse(&t.assignee_role).unwrap();
+        s.review(role, None)
+            .submit_preliminary_opinion(rpb::SubmitPreliminaryOpinionRequest {
+                case_id: a.project_id.clone(),
+                task_id: t.task_id.clone(),
+                etag: t.etag.clone(),
+                scores: sheet.criteria.iter().map(|c| rpb::CriterionScore { code: c.code.clone(), score: 40 }).collect(),
+                passed: false,
+                opinion: "与已建系统重复".into(),
+                request_id: t.task_id.clone(),
+            })
+            .await
+            .unwrap();
+    }
+    let case = s.case(&a.project_id).await.unwrap();
+    s.review(Role::Drb, None)
+        .decide_preliminary(rpb::DecidePreliminaryRequest {
+            case_id: a.project_id.clone(),
+            etag: case.etag,
+            passed: false,
+            comment: "重复建设，不予通过".into(),
+            request_id: "d".into(),
+        })
+        .await
+        .unwrap();
+    eventually(WAIT, "intake shows the end", || async { s.status("U-CIVIL", &a.project_id).await.status == "申报结束 ENDED" }).await;
+    let st = s.status("U-CIVIL", &a.project_id).await;
+    assert!(st.timeline.iter().any(|t| t.producer == "review" && t.summary.contains("重复建设")), "{:?}", st.timeline);
+}
