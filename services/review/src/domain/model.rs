@@ -110,6 +110,23 @@ pub struct ReviewCase {
     pub required_participants: Vec<String>,
     pub opinions: Vec<Opinion>,
     pub preliminary: Option<Decision>,
+    /// R-R2: the expert review (materials, meeting, panel's conclusion).
+    #[serde(default)]
+    pub expert: ExpertStage,
+    /// R-R3: the re-check participants' opinions and DRB's conclusion.
+    #[serde(default)]
+    pub recheck_opinions: Vec<Opinion>,
+    #[serde(default)]
+    pub recheck: Option<RecheckConclusion>,
+    /// R-R4: the joint meeting's outcome for this project.
+    #[serde(default)]
+    pub joint_meeting: Option<JointMeetingOutcome>,
+    /// R-R7: changes before procurement completes.
+    #[serde(default)]
+    pub changes: Vec<ChangeRecord>,
+    /// Set from procurement's events; changes (R-R7) stop once procurement completes.
+    #[serde(default)]
+    pub procurement_completed: bool,
     pub approval: Option<Approval>,
     pub end_reason: String,
     /// The application's policy version, pinned for the whole case.
@@ -124,4 +141,83 @@ impl ReviewCase {
     pub fn units(&self) -> impl Iterator<Item = &String> {
         std::iter::once(&self.dossier.lead_unit_id).chain(self.dossier.participating_unit_ids.iter())
     }
+}
+
+/// A document uploaded to the case (R-X1), e.g. the R-R2 materials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseDocument {
+    pub document_id: Uuid,
+    /// `MaterialKind` names of `panel` (REVISED_FEASIBILITY_REPORT, REVISION_LIST, PRESENTATION),
+    /// or FUNDS_EVIDENCE (R-R6), CHANGE_ARGUMENT (R-R7), OTHER.
+    pub kind: String,
+    pub file_name: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub sm3: String,
+    pub uploaded_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub uploaded_at: OffsetDateTime,
+}
+
+/// The expert review of one case (R-R2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ExpertStage {
+    pub documents: Vec<CaseDocument>,
+    pub meeting_id: Option<Uuid>,
+    pub conclusion: Option<ExpertConclusion>,
+    /// After a pass, the revised report and revision list are uploaded again before re-check.
+    pub revised_after_conclusion: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpertConclusion {
+    pub passed: bool,
+    pub recommended_budget_fen: i64,
+    pub opinion: String,
+    /// Mean score per dimension, in hundredths.
+    pub mean_scores: Vec<(String, u32)>,
+    pub experts: Vec<String>,
+    pub concluded_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub concluded_at: OffsetDateTime,
+}
+
+/// DRB's re-check conclusion with the funding arrangement (R-R3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecheckConclusion {
+    pub passed: bool,
+    pub comment: String,
+    /// 1 = first priority.
+    pub priority_rank: u32,
+    pub fiscal_year: i32,
+    pub amount_fen: i64,
+    pub decided_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decided_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JointMeetingOutcome {
+    pub passed: bool,
+    /// The meeting's reference (e.g. 第3次规划土地数字管理联席会议).
+    pub meeting_ref: String,
+    pub held_on: Date,
+    pub comment: String,
+    pub recorded_by: String,
+}
+
+/// A change of an approved project (R-R7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRecord {
+    pub change_id: Uuid,
+    pub old_budget_fen: i64,
+    pub new_budget_fen: i64,
+    /// INTERNAL_CONTROL_FILING or CHANGE_REQUEST.
+    pub route: String,
+    /// `ChangeState` name.
+    pub state: String,
+    pub reason: String,
+    pub requested_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub requested_at: OffsetDateTime,
 }
