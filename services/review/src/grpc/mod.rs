@@ -389,7 +389,7 @@ impl Review for ReviewApi {
                     case.returned_from = None;
                     if back == Stage::PreliminaryReview {
                         case.opinions.clear();
-                        messaging::open_preliminary_tasks(conn, case, now, policy.review_task_days, policy.review_reminder_hours).await?;
+                        messaging::open_preliminary_tasks(conn, case, now, &policy).await?;
                     }
                     let mut ch = Change::new("ResubmitCase", &[], r.comment.trim());
                     ch.events.push((

@@ -3,10 +3,13 @@
 
 use egov_platform::{
     audit::{self, AuditEntry},
+    auth::Role,
     clock::SharedClock,
     convert,
     inbox::{EventHandler, HandleError},
-    outbox, timers,
+    outbox,
+    policy::Policy,
+    timers,
 };
 use egov_proto::events::{self as ev, EventEnvelope, event_envelope::Payload};
 use futures::future::BoxFuture;
@@ -68,22 +71,45 @@ pub fn ended(case: &ReviewCase, reason: &str, rule_ids: &[&str]) -> Payload {
     })
 }
 
-/// Opens the preliminary review's tasks (one per required participant, all must act) with
-/// their reminder and escalation timers.
+/// Opens one task per role in `group` (completion: all must act), each with its reminder and
+/// escalation timers. Preliminary review: the required participants (R-R1); re-check: DRB,
+/// DRC and FINANCE (R-R3).
+pub async fn open_tasks(
+    c: &mut PgConnection,
+    case: &ReviewCase,
+    kind: &str,
+    group: &str,
+    roles: &[Role],
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<(), egov_platform::AppError> {
+    for role in roles {
+        let t = Task::new(case.case_id, kind, group, *role, now, policy.review_task_days);
+        storage::insert_task(c, &t).await?;
+        jobs::schedule_task_timers(c, &t, policy.review_reminder_hours).await?;
+    }
+    Ok(())
+}
+
+/// The preliminary review's tasks: one per required participant (R-R1).
 pub async fn open_preliminary_tasks(
     c: &mut PgConnection,
     case: &ReviewCase,
     now: OffsetDateTime,
-    task_days: u32,
-    reminder_hours: u32,
+    policy: &Policy,
 ) -> Result<(), egov_platform::AppError> {
-    for role in &case.required_participants {
-        let Some(role) = egov_platform::auth::Role::parse(role) else { continue };
-        let t = Task::new(case.case_id, "preliminary.opinion", "preliminary", role, now, task_days);
-        storage::insert_task(c, &t).await?;
-        jobs::schedule_task_timers(c, &t, reminder_hours).await?;
-    }
-    Ok(())
+    let roles: Vec<Role> = case.required_participants.iter().filter_map(|r| Role::parse(r)).collect();
+    open_tasks(c, case, "preliminary.opinion", "preliminary", &roles, now, policy).await
+}
+
+/// The re-check's tasks: DRB, DRC and FINANCE (R-R3).
+pub async fn open_recheck_tasks(
+    c: &mut PgConnection,
+    case: &ReviewCase,
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<(), egov_platform::AppError> {
+    open_tasks(c, case, "recheck.opinion", "recheck", &[Role::Drb, Role::Drc, Role::Finance], now, policy).await
 }
 
 /// The consumer of intake's and procurement's events.
@@ -140,7 +166,7 @@ impl ReviewConsumer {
             return Ok(()); // already open: a redelivery under another event id
         }
         if case.stage == Stage::PreliminaryReview {
-            open_preliminary_tasks(c, &case, now, policy.review_task_days, policy.review_reminder_hours).await.map_err(transient)?;
+            open_preliminary_tasks(c, &case, now, &policy).await.map_err(transient)?;
         }
         let rules: &[&str] = if case.fast_track { &["R-R5"] } else { &["R-R1"] };
         let entry = AuditEntry::system("review", "OpenCase", format!("cases/{id}"))
