@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "egov/evaluation/v1/evaluation.proto",
         "egov/intake/v1/intake.proto",
         "egov/review/v1/review.proto",
+        "egov/review/v1/expert.proto",
         "egov/events/v1/events.proto",
     ];
     for f in &files {

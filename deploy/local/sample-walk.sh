@@ -1,31 +1,60 @@
 #!/usr/bin/env bash
-# Drives a sample project through intake with egovctl, as three people would:
-#   DRB (区数据资源局) registers 民政局 as unit U-CIVIL and opens this year's round;
-#   UNIT (U-CIVIL) drafts the application from sample-draft.json and uploads its dossier;
-#   LEADER (分管区领导) consents; UNIT submits; DRB passes the compliance review;
-# and prints the project's status timeline.
+# Drives two sample projects through intake and review with egovctl, as the people involved would.
+#
+# Setup: DRB (区数据资源局) registers 民政局 as unit U-CIVIL and opens next year's round.
+#
+# Part 1, a business application (sample-draft.json, district fiscal money):
+#   UNIT (U-CIVIL) drafts it and uploads its dossier; LEADER (分管区领导) consents; UNIT submits;
+#   DRB passes the compliance review (R-I11). Intake's compliance-passed event opens a review
+#   case in preliminary review (初审, R-R1): each participant it names (DRC, FINANCE, CAC,
+#   XINCHUANG; GRASSROOTS when the app reaches streets) claims its task and scores every
+#   criterion 80, passing; DRB decides: passed, the case goes to expert review (专家评审, R-R2).
+#   Expert review (R-R2): DRB adds five experts to the pool (walk-e1..walk-e5; they persist in
+#   the database, so a later walk finds them: ALREADY_EXISTS is fine, and one made unavailable is
+#   made available again; walk-e5 belongs to U-CIVIL and is never drawn, 回避), creates a meeting
+#   for review's today needing 3 IT experts; UNIT uploads the three materials (修改后的可行性研究
+#   报告, 修改详细清单, 汇报PPT: small generated text files); DRB schedules the case and draws the
+#   panel at random (the seed and the panel are printed; any available IT expert of the pool may
+#   be drawn); each panel expert scores every dimension 80 with an EXPERT token whose subject is
+#   its id; DRB concludes: passed, recommended budget 90 % of the budget applied for; anyone
+#   reads the expert opinion. UNIT uploads the revised report and the revision list again: the
+#   case moves to re-check (复核审查, R-R3), where DRB, DRC and FINANCE each claim their task and
+#   pass; DRB concludes with the funding arrangement (priority 1, next fiscal year, the
+#   recommended budget); DRB records the joint meeting (联席会议, R-R4): passed; DRB issues the
+#   approval document (立项文件) for the re-check's amount. Intake's status then says 已立项.
+# Part 2, a fast-track application (sample-draft-fast-track.json: wholly superior transfer
+#   money, fast-track ground NON_DISTRICT_FUNDING, R-R5): the same intake steps; its case opens
+#   in APPROVAL, and DRB issues the approval document (立项文件, R-R4) dated the review
+#   service's today, for the budget applied for. Intake's status timeline then says 已立项.
+# Either case goes the fast-track way when review opened it on the fast track.
 #
 # A round for next year can only be opened on or before 09-30 (R-I3). After that date, or when
-# the round refuses the submission for the date, the walk goes the supplementary way (增补项目):
-# UNIT asks with an urgency justification, DRB accepts, UNIT submits without a round.
+# the round refuses the submission for the date, each application goes the supplementary way
+# (增补项目): UNIT asks with an urgency justification, DRB accepts, UNIT submits without a round.
 #
 # Environment: EGOVCTL (default target/release/egovctl), EGOVCTL_ENDPOINT (intake, default
-# http://127.0.0.1:50051), EGOV_AUTH__HS256_SECRET (tokens are minted with it; default: the
-# local profile's). Needs python3 to read the JSON answers.
+# http://127.0.0.1:50051), EGOVCTL_REVIEW_ENDPOINT (review, default http://127.0.0.1:50052),
+# EGOV_AUTH__HS256_SECRET (tokens are minted with it; default: the local profile's). When review
+# is not SERVING, each project's walk ends at compliance. Needs python3 to read the JSON answers.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CTL="${EGOVCTL:-$root/target/release/egovctl}"
 export EGOVCTL_ENDPOINT="${EGOVCTL_ENDPOINT:-http://127.0.0.1:50051}"
+export EGOVCTL_REVIEW_ENDPOINT="${EGOVCTL_REVIEW_ENDPOINT:-http://127.0.0.1:50052}"
 [ -x "$CTL" ] || { echo "sample-walk: $CTL is missing: cargo build --release -p egovctl" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "sample-walk: python3 is needed to read egovctl's JSON" >&2; exit 1; }
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 n=0
+# Seconds to wait for an event to be consumed (a review case to open, a timeline to catch up).
+EVENT_WAIT_SECS="${EGOV_WALK_EVENT_WAIT_SECS:-30}"
 
+part() { printf '\n==================== %s\n' "$*"; }
 step() { n=$((n + 1)); printf '\n[%d] %s\n' "$n" "$*"; }
 note() { printf '    %s\n' "$*"; }
+indent() { sed 's/^./    &/'; }
 
 # call <token> <egovctl args...>: runs egovctl --json as the token's holder; the answer goes to
 # $work/out.json, an error to $work/err.json. Returns egovctl's exit code.
@@ -34,14 +63,29 @@ call() {
   EGOV_TOKEN="$token" "$CTL" --json "$@" >"$work/out.json" 2>"$work/err.json"
 }
 
-# get <dotted.path> [file]: a field of the last answer.
+# show <token> <egovctl args...>: runs egovctl for people and prints its answer indented.
+show() {
+  local token="$1"; shift
+  if EGOV_TOKEN="$token" "$CTL" "$@" >"$work/show.txt" 2>"$work/err.json"; then
+    indent <"$work/show.txt"
+  else
+    fail "egovctl $*"
+  fi
+}
+
+# get <dotted.path> [file]: a field of the last answer; a list prints space-separated.
 get() {
   python3 - "$1" "${2:-$work/out.json}" <<'PY'
 import json, sys
 value = json.load(open(sys.argv[2], encoding="utf-8"))
 for key in sys.argv[1].split("."):
     value = value[int(key)] if isinstance(value, list) else value.get(key, "")
-print(str(value).lower() if isinstance(value, bool) else value)
+if isinstance(value, bool):
+    print(str(value).lower())
+elif isinstance(value, list):
+    print(" ".join(str(v) for v in value))
+else:
+    print(value)
 PY
 }
 
@@ -68,6 +112,44 @@ error_rules() { python3 -c 'import json,sys; print(" ".join(v["rule_id"] for v i
 
 fail() { echo "sample-walk: FAILED: $*" >&2; show_error >&2; exit 1; }
 
+# Today in Asia/Shanghai (UTC+8 all year) from the `now` of a clock reading in $work/out.json.
+shanghai_today() {
+  python3 -c 'import sys,datetime; t=datetime.datetime.fromisoformat(sys.argv[1].replace("Z","+00:00")); print((t+datetime.timedelta(hours=8)).date())' "$(get now)"
+}
+
+# review_today: today as the review service's clock sees it (Asia/Shanghai), in TODAY and YEAR.
+review_today() {
+  call "$OPERATOR" --endpoint "$EGOVCTL_REVIEW_ENDPOINT" ops clock get || fail "reading the review service's clock"
+  TODAY="$(shanghai_today)"
+  YEAR="${TODAY%%-*}"
+}
+
+# case_etag: reads case $CASE again into $work/case.json and CASE_ETAG.
+case_etag() {
+  call "$DRB" review cases get "$CASE" || fail "reading case $CASE"
+  cp "$work/out.json" "$work/case.json"
+  CASE_ETAG="$(get etag)"
+}
+
+# claim_task <token> <role> <kind>: the role's open task of that kind on $CASE, claimed; sets
+# TASK and TASK_ETAG.
+claim_task() {
+  local token="$1" role="$2" kind="$3" found
+  call "$token" review tasks list --case "$CASE" --role "$role" --state OPEN || fail "$role listing its tasks"
+  found="$(python3 - "$work/out.json" "$kind" <<'PY'
+import json, sys
+ts = [t for t in json.load(open(sys.argv[1], encoding="utf-8"))["tasks"] if t["kind"] == sys.argv[2]]
+print(f"{ts[0]['task_id']} {ts[0]['etag']}" if ts else "")
+PY
+)"
+  [ -n "$found" ] || fail "$role has no open $kind task on case $CASE"
+  TASK="${found%% *}"
+  TASK_ETAG="${found#* }"
+  call "$token" review tasks claim "$TASK" --etag "$TASK_ETAG" || fail "$role claiming task $TASK"
+  TASK_ETAG="$(get etag)"
+  note "task $TASK ($(get kind)) is $(get state) by $(get assignee), due $(get due_at)"
+}
+
 # Reads the application's current etag (uploads change the aggregate without returning it).
 refresh() {
   call "$UNIT" applications get "$APP" || fail "could not read application $APP"
@@ -75,15 +157,40 @@ refresh() {
   note "application $APP is $(get state) (etag $ETAG)"
 }
 
-echo "sample walk against $EGOVCTL_ENDPOINT"
-"$CTL" health >/dev/null 2>&1 || { echo "sample-walk: intake is not SERVING at $EGOVCTL_ENDPOINT (deploy/local/up.sh starts it)" >&2; exit 1; }
+# status_until <project> <python condition on the status answer `s`>: polls intake's project
+# status until the condition holds (at most EVENT_WAIT_SECS); the last answer is in out.json.
+# Returns 1 when it never held.
+status_until() {
+  local project="$1" cond="$2" i
+  for i in $(seq 1 $((EVENT_WAIT_SECS * 2))); do
+    if call "$DRB" projects status "$project" &&
+      python3 -c "import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if ($cond) else 1)" "$work/out.json"; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  return 1
+}
 
-step "Minting local tokens for DRB, UNIT (U-CIVIL), LEADER, and OPERATOR (to read the service clock)"
+echo "sample walk: intake at $EGOVCTL_ENDPOINT, review at $EGOVCTL_REVIEW_ENDPOINT"
+"$CTL" health >/dev/null 2>&1 || { echo "sample-walk: intake is not SERVING at $EGOVCTL_ENDPOINT (deploy/local/up.sh starts it)" >&2; exit 1; }
+if "$CTL" health --endpoint "$EGOVCTL_REVIEW_ENDPOINT" >/dev/null 2>&1; then
+  REVIEW=1
+else
+  REVIEW=0
+  echo "sample walk: review is not SERVING at $EGOVCTL_REVIEW_ENDPOINT: each project's walk ends at compliance"
+fi
+
+# ==================================================================== setup
+
+part "Setup: tokens, the unit, the round"
+
+step "Minting local tokens for DRB, UNIT (U-CIVIL), LEADER, and OPERATOR (to read the service clocks)"
 DRB="$("$CTL" token --role DRB --sub drb-sample-walk)"
 UNIT="$("$CTL" token --role UNIT --unit U-CIVIL --sub civil-sample-walk)"
 LEADER="$("$CTL" token --role LEADER --sub leader-sample-walk)"
 OPERATOR="$("$CTL" token --role OPERATOR --sub ops-sample-walk)"
-note "HS256 tokens of the local profile, valid 12 hours"
+note "HS256 tokens of the local profile, valid 12 hours; review participants get theirs when they act"
 
 step "DRB registers unit U-CIVIL (民政局, a district budget unit)"
 if call "$DRB" units create --unit-id U-CIVIL --name 民政局 --district-budget-unit; then
@@ -97,13 +204,12 @@ fi
 step "DRB opens the application round for next year (R-I3)"
 # Next year as the service's clock sees it (local runs can move time forward), else this machine's.
 if call "$OPERATOR" ops clock get; then
-  # Asia/Shanghai is UTC+8 all year.
-  today="$(python3 -c 'import sys,datetime; t=datetime.datetime.fromisoformat(sys.argv[1].replace("Z","+00:00")); print((t+datetime.timedelta(hours=8)).date())' "$(get now)")"
+  today="$(shanghai_today)"
   year="${today%%-*}"
-  note "the service's clock says $today (Asia/Shanghai)"
+  note "intake's clock says $today (Asia/Shanghai)"
 else
   year="$(TZ=Asia/Shanghai date +%Y)"
-  note "the service's clock is not readable; using this machine's date, year $year"
+  note "intake's clock is not readable; using this machine's date, year $year"
 fi
 target=$((year + 1))
 ROUND=""
@@ -119,45 +225,16 @@ print(rs[0]["round_id"] if rs else "")' "$work/out.json" "$target")"
 else
   note "the round for $target cannot be opened:"
   show_error
-  note "=> this walk applies as a supplementary project (增补项目) instead"
+  note "=> the applications are made as supplementary projects (增补项目) instead"
 fi
 
-step "UNIT drafts an application from deploy/local/sample-draft.json"
-call "$UNIT" applications create --unit U-CIVIL --draft "$root/deploy/local/sample-draft.json" || fail "creating the application"
-APP="$(get application_id)"
-PROJECT="$(get project_id)"
-ETAG="$(get etag)"
-note "application $APP (project $PROJECT): $(get name), $(get state)"
-
-step "UNIT uploads the application form and the feasibility study report (R-I4)"
-cat >"$work/申报表.txt" <<'DOC'
-电子政务项目申报表（样例）
-项目名称：上城区社会救助综合服务应用（浙政钉端）
-申报单位：民政局（U-CIVIL）
-总投资：120 万元，其中网络和数据安全 7.2 万元（6%）
-DOC
-cat >"$work/可行性研究报告.txt" <<'DOC'
-项目可行性研究报告（样例）
-一、项目背景与必要性：社会救助对象动态监测和一件事联办，民政局核心业务。
-二、一单位一平台实施路径；三、与其它部门业务关系；四、现有系统与计划；
-五、建设内容：救助对象动态监测预警、救助事项一件事联办；六、投资估算（需求导向）。
-DOC
-call "$UNIT" documents upload --application "$APP" --kind APPLICATION_FORM --file "$work/申报表.txt" || fail "uploading the application form"
-note "APPLICATION_FORM $(get document_id): $(get size_bytes) bytes, sha256 $(get sha256)"
-call "$UNIT" documents upload --application "$APP" --kind FEASIBILITY_REPORT --file "$work/可行性研究报告.txt" || fail "uploading the feasibility report"
-note "FEASIBILITY_REPORT $(get document_id): $(get size_bytes) bytes, sm3 $(get sm3)"
-refresh
-
-step "LEADER records the district leader's consent (分管区领导同意, R-I6)"
-call "$LEADER" consent record "$APP" --comment "同意申报（样例）" || fail "recording the leader's consent"
-ETAG="$(get etag)"
-note "leader consent recorded: $(get leader_consent_recorded) (etag $ETAG)"
+# ==================================================================== intake
 
 supplementary() {
   step "UNIT asks to apply as a supplementary project, with an urgency justification (R-I3)"
   refresh
   call "$UNIT" supplementary request "$APP" --etag "$ETAG" \
-    --justification "省民政厅要求年内上线救助对象动态监测，无法等待下一年度集中申报（一事一议）" ||
+    --justification "省民政厅要求年内上线，无法等待下一年度集中申报（一事一议）" ||
     fail "requesting a supplementary application"
   ETAG="$(get etag)"
   note "application is $(get state)"
@@ -174,42 +251,394 @@ supplementary() {
   note "application is $(get state), submitted at $(get submitted_at)"
 }
 
-if [ -n "$ROUND" ]; then
-  step "UNIT submits the application into round $ROUND"
-  if call "$UNIT" submit "$APP" --etag "$ETAG" --round "$ROUND"; then
-    ETAG="$(get etag)"
-    note "application is $(get state), security share $(get security_share_bp) bp"
-  elif [ "$(error_code)" = "FAILED_PRECONDITION" ] && grep -qw "R-I3" <<<"$(error_rules)"; then
-    note "the round refuses the submission for the date:"
-    show_error
-    supplementary
+# intake_walk <draft file name> <form text> <feasibility text>: drafts, uploads, consents,
+# submits and passes compliance; sets APP, PROJECT, ETAG.
+intake_walk() {
+  local draft="$1" form="$2" feasibility="$3" grounds
+  step "UNIT drafts an application from deploy/local/$draft"
+  call "$UNIT" applications create --unit U-CIVIL --draft "$root/deploy/local/$draft" || fail "creating the application from $draft"
+  APP="$(get application_id)"
+  PROJECT="$(get project_id)"
+  ETAG="$(get etag)"
+  note "application $APP (project $PROJECT): $(get name), $(get state)"
+  grounds="$(get fast_track_grounds)"
+  note "funding $(get funding_source), fast-track grounds: ${grounds:--}"
+
+  step "UNIT uploads the application form and the feasibility study report (R-I4)"
+  printf '%s\n' "$form" >"$work/申报表.txt"
+  printf '%s\n' "$feasibility" >"$work/可行性研究报告.txt"
+  call "$UNIT" documents upload --application "$APP" --kind APPLICATION_FORM --file "$work/申报表.txt" || fail "uploading the application form"
+  note "APPLICATION_FORM $(get document_id): $(get size_bytes) bytes, sha256 $(get sha256)"
+  call "$UNIT" documents upload --application "$APP" --kind FEASIBILITY_REPORT --file "$work/可行性研究报告.txt" || fail "uploading the feasibility report"
+  note "FEASIBILITY_REPORT $(get document_id): $(get size_bytes) bytes, sm3 $(get sm3)"
+  refresh
+
+  step "LEADER records the district leader's consent (分管区领导同意, R-I6)"
+  call "$LEADER" consent record "$APP" --comment "同意申报（样例）" || fail "recording the leader's consent"
+  ETAG="$(get etag)"
+  note "leader consent recorded: $(get leader_consent_recorded) (etag $ETAG)"
+
+  if [ -n "$ROUND" ]; then
+    step "UNIT submits the application into round $ROUND"
+    if call "$UNIT" submit "$APP" --etag "$ETAG" --round "$ROUND"; then
+      ETAG="$(get etag)"
+      note "application is $(get state), security share $(get security_share_bp) bp"
+    elif [ "$(error_code)" = "FAILED_PRECONDITION" ] && grep -qw "R-I3" <<<"$(error_rules)"; then
+      note "the round refuses the submission for the date:"
+      show_error
+      supplementary
+    else
+      fail "submitting into round $ROUND"
+    fi
   else
-    fail "submitting into round $ROUND"
+    supplementary
   fi
-else
-  supplementary
-fi
 
-step "DRB reads the compliance checklist (合规性审核要点, R-I11)"
-EGOV_TOKEN="$DRB" "$CTL" compliance checklist "$APP" | sed 's/^./    &/'
+  step "DRB reads the compliance checklist (合规性审核要点, R-I11)"
+  show "$DRB" compliance checklist "$APP"
 
-step "DRB decides: every item passes"
-call "$DRB" compliance decide "$APP" --etag "$ETAG" --all-pass --comment "材料齐全、合规（样例）" || fail "deciding compliance"
-ETAG="$(get etag)"
-state="$(get state)"
-note "application is $state"
-[ "$state" = "APPLICATION_STATE_COMPLIANCE_PASSED" ] || fail "expected COMPLIANCE_PASSED, the application is $state"
+  step "DRB decides: every item passes"
+  call "$DRB" compliance decide "$APP" --etag "$ETAG" --all-pass --comment "材料齐全、合规（样例）" || fail "deciding compliance"
+  ETAG="$(get etag)"
+  local state
+  state="$(get state)"
+  note "application is $state"
+  [ "$state" = "APPLICATION_STATE_COMPLIANCE_PASSED" ] || fail "expected COMPLIANCE_PASSED, the application is $state"
+}
 
-step "The project's status and timeline (projects status $PROJECT)"
-# The timeline is built from events, which arrive a moment after the change: wait for the
-# compliance decision to appear (at most 15 s), then print whatever is there.
-for _ in $(seq 1 30); do
-  if call "$DRB" projects status "$PROJECT" &&
-    python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["timeline"]; sys.exit(0 if any("compliance" in e["event_type"] for e in t) else 1)' "$work/out.json"; then
-    break
+# Prints the project's status and timeline once the compliance decision is on it (at most
+# EVENT_WAIT_SECS; then whatever is there).
+compliance_timeline() {
+  step "The project's status and timeline (projects status $PROJECT)"
+  status_until "$PROJECT" 'any("compliance" in e["event_type"] for e in s["timeline"])' ||
+    note "(the compliance event is not on the timeline yet)"
+  show "$DRB" projects status "$PROJECT"
+}
+
+# ==================================================================== review
+
+# Waits for the review case intake's compliance-passed event opens (its id is the project's);
+# the case is left in $work/case.json.
+wait_for_case() {
+  step "DRB waits for the review case of project $PROJECT (opened by intake's compliance-passed event)"
+  local i
+  for i in $(seq 1 $((EVENT_WAIT_SECS * 2))); do
+    if call "$DRB" review cases get "$PROJECT"; then
+      cp "$work/out.json" "$work/case.json"
+      CASE="$(get case_id)"
+      CASE_ETAG="$(get etag)"
+      note "case $CASE is in $(get stage) (fast track: $(get fast_track), etag $CASE_ETAG), opened after ~$((i / 2)) s"
+      return 0
+    fi
+    [ "$(error_code)" = "NOT_FOUND" ] || fail "reading review case $PROJECT"
+    sleep 0.5
+  done
+  fail "no review case for project $PROJECT after ${EVENT_WAIT_SECS}s: is egov-review consuming intake's events? (.egov-local/logs/review.log; egovctl ops dead-events list)"
+}
+
+# The preliminary review (R-R1): every participant scores and passes; DRB passes the case on to
+# expert review.
+preliminary_review() {
+  local participants role token
+  participants="$(get required_participants "$work/case.json")"
+  [ -n "$participants" ] || fail "case $CASE is in preliminary review without participants"
+
+  step "The preliminary scoring sheet of case $CASE (初审评分表, R-R1)"
+  show "$DRB" review sheet --case "$CASE"
+
+  for role in $participants; do
+    step "$role lists its preliminary task, claims it and gives its opinion: every criterion 80, pass"
+    token="$(role_token "$role")"
+    claim_task "$token" "$role" preliminary.opinion
+    call "$token" review opinion "$CASE" --task "$TASK" --etag "$TASK_ETAG" --all 80 --pass \
+      --opinion "$role：建设必要、方案可行，同意通过初审（样例）" || fail "$role giving its opinion"
+    python3 - "$work/out.json" "$role" <<'PY'
+import json, sys
+k, role = json.load(open(sys.argv[1], encoding="utf-8")), sys.argv[2]
+o = [o for o in k["opinions"] if o["role"] == role][0]
+left = [r for r in k["required_participants"] if not any(x["role"] == r for x in k["opinions"])]
+print(f"    {role} scored {o['weighted_score_centi'] / 100:.2f}, passed: {str(o['passed']).lower()}; waiting for: {', '.join(left) or 'nobody'}")
+PY
+  done
+
+  step "DRB decides the preliminary review: passed (综合初审单位意见, R-R1)"
+  case_etag
+  call "$DRB" review decide "$CASE" --etag "$CASE_ETAG" --pass \
+    --comment "各初审单位均同意，综合评分达到要求，进入专家评审（样例）" || fail "deciding the preliminary review"
+  local stage
+  stage="$(get stage)"
+  note "aggregate score $(python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["preliminary_decision"]["aggregate_score_centi"] / 100))' "$work/out.json"); the case is in $stage"
+  [ "$stage" = "CASE_STAGE_EXPERT_REVIEW" ] || fail "expected the case in EXPERT_REVIEW, it is in $stage"
+
+  step "The case after the preliminary review (review cases get $CASE)"
+  show "$DRB" review cases get "$CASE"
+
+  step "Intake's status of project $PROJECT (the timeline follows review's events)"
+  status_until "$PROJECT" '"EXPERT_REVIEW" in s["status"]' || note "(the preliminary decision is not on the timeline yet)"
+  show "$DRB" projects status "$PROJECT"
+
+}
+
+# role_token <role>: a local token of a reviewer of that role (DRB: the walk's own).
+role_token() {
+  if [ "$1" = DRB ]; then
+    echo "$DRB"
+  else
+    "$CTL" token --role "$1" --sub "$(tr '[:upper:]' '[:lower:]' <<<"$1")-sample-walk"
   fi
-  sleep 0.5
-done
-EGOV_TOKEN="$DRB" "$CTL" projects status "$PROJECT" | sed 's/^./    &/'
+}
 
-printf '\nsample walk done: application %s passed compliance and goes to preliminary review.\n' "$APP"
+# The walk's experts: id|name|specialties (comma-separated)|affiliation. walk-e5 works for
+# U-CIVIL, the applying unit: never drawn for its project (回避).
+WALK_EXPERTS=(
+  "walk-e1|王建国|IT,SECURITY|浙江大学"
+  "walk-e2|李晓梅|IT|杭州市信息中心"
+  "walk-e3|陈志远|IT,DATA|之江实验室"
+  "walk-e4|赵敏|IT|杭州电子科技大学"
+  "walk-e5|周海涛|IT|U-CIVIL"
+)
+
+# upload_material <kind> <file name> <content>: UNIT uploads a material of $CASE.
+upload_material() {
+  local kind="$1" file="$work/$2"
+  printf '%s\n' "$3" >"$file"
+  call "$UNIT" review materials upload "$CASE" --kind "$kind" "$file" || fail "uploading $kind"
+  note "$kind $(get document_id): $(get file_name), $(get size_bytes) bytes, sha256 $(get sha256)"
+}
+
+# The expert review (专家评审, R-R2), from the pool to the expert opinion and the revised
+# materials that open the re-check. Sets RECOMMENDED.
+expert_review() {
+  local entry id etag name specialties affiliation spec_args sp stage meeting meeting_etag seed panel expert token total
+  step "DRB adds the walk's experts to the pool (专家库, R-R2); an earlier walk may have added them"
+  for entry in "${WALK_EXPERTS[@]}"; do
+    IFS='|' read -r id name specialties affiliation <<<"$entry"
+    spec_args=()
+    for sp in ${specialties//,/ }; do spec_args+=(--specialty "$sp"); done
+    if call "$DRB" review experts create "$id" --name "$name" "${spec_args[@]}" --affiliation "$affiliation"; then
+      note "$id $name ($specialties, $affiliation) added"
+    elif [ "$(error_code)" = "ALREADY_EXISTS" ]; then
+      note "$id $name is in the pool already (an earlier walk)"
+    else
+      fail "adding expert $id"
+    fi
+  done
+  call "$DRB" review experts list --specialty IT --page-size 100 || fail "listing the pool"
+  cp "$work/out.json" "$work/pool.json"
+  # One of the walk's experts made unavailable since is made available again.
+  python3 - "$work/pool.json" <<'PY' >"$work/unavailable.txt"
+import json, sys
+for e in json.load(open(sys.argv[1], encoding="utf-8"))["experts"]:
+    if e["expert_id"].startswith("walk-e") and not e["available"]:
+        print(e["expert_id"], e["etag"])
+PY
+  while read -r id etag; do
+    call "$DRB" review experts availability "$id" --etag "$etag" --available || fail "making $id available"
+    note "$id was unavailable: made available again"
+  done <"$work/unavailable.txt"
+  note "the pool's IT experts (first page; any available one not of U-CIVIL may be drawn):"
+  show "$DRB" review experts list --specialty IT --page-size 100
+
+  step "DRB creates an expert review meeting (专家评审会) for review's today: 3 IT experts"
+  review_today
+  call "$DRB" review meetings create --date "$TODAY" --need IT=3 || fail "creating the meeting"
+  meeting="$(get meeting_id)"
+  meeting_etag="$(get etag)"
+  note "meeting $meeting on $(get held_on), $(get state) (etag $meeting_etag)"
+
+  step "UNIT uploads the three materials for the meeting (R-R2)"
+  upload_material REVISED_FEASIBILITY_REPORT 修改后的可行性研究报告.txt "修改后的可行性研究报告（样例）
+按初审意见补充了与已建系统的数据共享方案和投资估算依据。"
+  upload_material REVISION_LIST 修改详细清单.txt "修改详细清单（样例）
+1. 补充社会救助数据共享清单；2. 细化投资估算；3. 补充等保测评安排。"
+  upload_material PRESENTATION 汇报PPT.txt "项目汇报材料（样例）：建设背景、建设内容、数据共享、安全保障、投资估算。"
+
+  step "DRB schedules case $CASE on meeting $meeting"
+  call "$DRB" review meetings schedule "$meeting" --etag "$meeting_etag" --case "$CASE" || fail "scheduling the case"
+  meeting_etag="$(get etag)"
+  note "cases on the meeting: $(get case_ids) (etag $meeting_etag)"
+
+  step "DRB draws the panel at random by specialty, experts of U-CIVIL excluded (回避)"
+  call "$DRB" review meetings draw "$meeting" --etag "$meeting_etag" || fail "drawing the panel"
+  seed="$(get seed)"
+  panel="$(python3 -c 'import json,sys; print(" ".join(e["expert_id"] for e in json.load(open(sys.argv[1]))["panel"]))' "$work/out.json")"
+  note "seed $seed (recorded: the same pool and seed draw the same panel); panel in draw order: $panel"
+  show "$DRB" review meetings get "$meeting"
+
+  for expert in $panel; do
+    step "Expert $expert scores case $CASE: every dimension 80 (EXPERT token, subject $expert)"
+    token="$("$CTL" token --role EXPERT --sub "$expert")"
+    call "$token" review score "$meeting" --case "$CASE" --all 80 \
+      --opinion "$expert：建设必要，技术方案可行，建议核减部分投资（样例）" || fail "$expert scoring"
+    note "$(python3 - "$work/out.json" "$CASE" <<'PY'
+import json, sys
+m, case = json.load(open(sys.argv[1], encoding="utf-8")), sys.argv[2]
+done = {s["expert_id"] for s in m["scores"] if s["case_id"] == case}
+left = [e["expert_id"] for e in m["panel"] if e["expert_id"] not in done]
+print(f"{len(done)} of {len(m['panel'])} scored; waiting for: {', '.join(left) or 'nobody'}")
+PY
+)"
+  done
+
+  step "DRB concludes the expert review: passed, recommended budget 90 % of the budget applied for"
+  case_etag
+  total="$(get dossier.total_budget_fen "$work/case.json")"
+  RECOMMENDED=$((total * 9 / 10))
+  note "applied for $total fen; recommended $RECOMMENDED fen"
+  call "$DRB" review conclude "$CASE" --etag "$CASE_ETAG" --pass --budget-fen "$RECOMMENDED" \
+    --opinion "专家组认为项目建设必要、方案可行，建议按申报预算的90%安排（样例）" || fail "concluding the expert review"
+  CASE_ETAG="$(get etag)"
+  note "the case is in $(get stage), awaiting the revised report and revision list"
+
+  step "UNIT reads the expert opinion (专家评审意见, review opinion-of $PROJECT)"
+  show "$UNIT" review opinion-of "$PROJECT"
+
+  step "UNIT uploads the revised feasibility report and the revision list again: re-check (R-R3)"
+  upload_material REVISED_FEASIBILITY_REPORT 修改后的可行性研究报告-专家评审后.txt "修改后的可行性研究报告（专家评审后，样例）
+按专家组意见核减投资至申报预算的90%。"
+  upload_material REVISION_LIST 修改详细清单-专家评审后.txt "修改详细清单（专家评审后，样例）
+1. 按专家意见核减投资；2. 调整建设周期安排。"
+  case_etag
+  stage="$(get stage "$work/case.json")"
+  note "the case is in $stage"
+  [ "$stage" = "CASE_STAGE_RE_CHECK" ] || fail "expected the case in RE_CHECK, it is in $stage"
+}
+
+# The re-check (复核审查, R-R3), the joint meeting (联席会议, R-R4) and the approval document.
+recheck_to_approval() {
+  local role token stage fiscal ref
+  for role in DRB DRC FINANCE; do
+    step "$role claims its re-check task and gives its opinion: pass (复核意见, R-R3)"
+    token="$(role_token "$role")"
+    claim_task "$token" "$role" recheck.opinion
+    call "$token" review recheck-opinion "$CASE" --task "$TASK" --etag "$TASK_ETAG" --pass \
+      --opinion "$role：已按专家意见修改，同意（样例）" || fail "$role giving its re-check opinion"
+    python3 - "$work/out.json" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[1], encoding="utf-8"))
+left = [r for r in ("DRB", "DRC", "FINANCE") if not any(o["role"] == r for o in k["recheck_opinions"])]
+print(f"    re-check opinions: {', '.join(o['role'] for o in k['recheck_opinions'])}; waiting for: {', '.join(left) or 'nobody'}")
+PY
+  done
+
+  step "DRB concludes the re-check: passed, funding priority 1, next fiscal year, the recommended budget"
+  review_today
+  fiscal=$((YEAR + 1))
+  case_etag
+  call "$DRB" review recheck-conclude "$CASE" --etag "$CASE_ETAG" --pass --priority 1 --fiscal-year "$fiscal" \
+    --amount-fen "$RECOMMENDED" --comment "已按专家意见修改，纳入${fiscal}年度资金安排（样例）" || fail "concluding the re-check"
+  CASE_ETAG="$(get etag)"
+  stage="$(get stage)"
+  note "funding: priority $(get recheck.priority_rank), fiscal year $(get recheck.fiscal_year), $(get recheck.amount_fen) fen; the case is in $stage"
+  [ "$stage" = "CASE_STAGE_JOINT_MEETING" ] || fail "expected the case in JOINT_MEETING, it is in $stage"
+
+  step "DRB records the joint meeting (联席会议, R-R4), held review's today: passed"
+  ref="${YEAR}年第$((RANDOM % 9 + 1))次规划土地数字管理联席会议（样例）"
+  call "$DRB" review joint-meeting "$CASE" --etag "$CASE_ETAG" --pass --meeting-ref "$ref" --date "$TODAY" \
+    --comment "同意立项（样例）" || fail "recording the joint meeting"
+  CASE_ETAG="$(get etag)"
+  stage="$(get stage)"
+  note "$ref of $(get joint_meeting.held_on): passed $(get joint_meeting.passed); the case is in $stage"
+  [ "$stage" = "CASE_STAGE_APPROVAL" ] || fail "expected the case in APPROVAL, it is in $stage"
+
+  step "The case after the re-check and the joint meeting (review cases get $CASE)"
+  show "$DRB" review cases get "$CASE"
+
+  issue_approval "$RECOMMENDED" "the re-check's funding arrangement"
+}
+
+# The fast track (R-R5): DRB issues the approval document straight away, dated the review
+# service's today, for the budget applied for. Sets PATH_TAKEN.
+fast_track_approval() {
+  local stage
+  stage="$(get stage "$work/case.json")"
+  [ "$stage" = "CASE_STAGE_APPROVAL" ] || fail "a fast-track case opens in APPROVAL; case $CASE is in $stage"
+  note "fast track (R-R5) on the grounds $(get dossier.fast_track_grounds "$work/case.json"): no preliminary, expert or joint review"
+  issue_approval "$(get dossier.total_budget_fen "$work/case.json")" "as applied"
+  PATH_TAKEN="fast track (R-R5) → approval document $NUMBER issued → 已立项 APPROVED"
+}
+
+# issue_approval <budget fen> <whence>: DRB issues the approval document of $CASE (in APPROVAL,
+# etag CASE_ETAG, dossier in $work/case.json) dated the review service's today; then intake's
+# status must say 已立项 APPROVED. Sets NUMBER.
+issue_approval() {
+  local budget="$1" whence="$2" stage months scope
+  step "DRB issues the approval document (立项文件, R-R4), dated the review service's today"
+  review_today
+  months="$(get dossier.planned_construction_months "$work/case.json")"
+  scope="$(python3 -c 'import json,sys; print("、".join(json.load(open(sys.argv[1]))["dossier"]["function_modules"]) or "申报的全部建设内容")' "$work/case.json")"
+  NUMBER="上数〔${YEAR}〕$((RANDOM % 900 + 100))号"
+  note "review's clock says $TODAY; budget $budget fen ($whence), $months months, scope: $scope"
+  call "$DRB" review approve "$CASE" --etag "$CASE_ETAG" --number "$NUMBER" --date "$TODAY" \
+    --budget-fen "$budget" --scope "$scope" --months "$months" || fail "issuing the approval document"
+  stage="$(get stage)"
+  note "approval document $(get approval.document_number) issued by $(get approval.issuers); the case is in $stage"
+  [ "$stage" = "CASE_STAGE_APPROVED" ] || fail "expected the case APPROVED, it is in $stage"
+
+  step "The approval document (review approval $PROJECT)"
+  show "$UNIT" review approval "$PROJECT"
+
+  step "Intake's status of project $PROJECT: 已立项 APPROVED"
+  if ! status_until "$PROJECT" '"APPROVED" in s["status"]'; then
+    show "$DRB" projects status "$PROJECT"
+    echo "sample-walk: FAILED: intake's status of $PROJECT did not become APPROVED within ${EVENT_WAIT_SECS}s" >&2
+    exit 1
+  fi
+  show "$DRB" projects status "$PROJECT"
+}
+
+# review_walk: the case of $PROJECT, then its fast track or its preliminary review.
+review_walk() {
+  if [ "$REVIEW" != 1 ]; then
+    compliance_timeline
+    note "review is not SERVING at $EGOVCTL_REVIEW_ENDPOINT: this project's walk ends at compliance"
+    PATH_TAKEN="passed compliance; review not walked (review is not SERVING)"
+    return 0
+  fi
+  wait_for_case
+  if [ "$(get fast_track "$work/case.json")" = "true" ]; then
+    fast_track_approval
+  else
+    preliminary_review
+    expert_review
+    step "Intake's status of project $PROJECT: re-check (复核审查 RE_CHECK)"
+    status_until "$PROJECT" '"RE_CHECK" in s["status"]' || note "(the re-check is not on the timeline yet)"
+    show "$DRB" projects status "$PROJECT"
+    recheck_to_approval
+    PATH_TAKEN="preliminary review (R-R1) → expert review, recommended $RECOMMENDED fen (R-R2) → re-check (R-R3) → joint meeting (R-R4) → approval document $NUMBER → 已立项 APPROVED"
+  fi
+}
+
+# ==================================================================== the two projects
+
+part "Part 1: a business application (deploy/local/sample-draft.json)"
+intake_walk sample-draft.json \
+  "电子政务项目申报表（样例）
+项目名称：上城区社会救助综合服务应用（浙政钉端）
+申报单位：民政局（U-CIVIL）
+总投资：120 万元，其中网络和数据安全 7.2 万元（6%）" \
+  "项目可行性研究报告（样例）
+一、项目背景与必要性：社会救助对象动态监测和一件事联办，民政局核心业务。
+二、一单位一平台实施路径；三、与其它部门业务关系；四、现有系统与计划；
+五、建设内容：救助对象动态监测预警、救助事项一件事联办；六、投资估算（需求导向）。"
+review_walk
+APP1="$APP"
+PATH1="$PATH_TAKEN"
+
+part "Part 2: a fast-track application (deploy/local/sample-draft-fast-track.json, R-R5)"
+intake_walk sample-draft-fast-track.json \
+  "电子政务项目申报表（样例）
+项目名称：上城区困难群众价格临时补贴智能发放应用（上级专项）
+申报单位：民政局（U-CIVIL）
+总投资：50 万元，全额由上级专项转移支付；其中网络和数据安全 3 万元（6%）" \
+  "项目可行性研究报告（样例）
+一、项目背景与必要性：价格临时补贴联动机制触发后按时足额发放，民政局核心业务。
+二、资金来源：上级专项转移支付，全额保障（非区级财政性资金，适用快速通道）。
+三、建设内容：价格临时补贴智能核发；四、投资估算（需求导向）。"
+review_walk
+APP2="$APP"
+PATH2="$PATH_TAKEN"
+
+printf '\nsample walk done:\n'
+printf '  business application %s: %s\n' "$APP1" "$PATH1"
+printf '  fast-track application %s: %s\n' "$APP2" "$PATH2"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts the egov suite on this machine: prepares PostgreSQL and RabbitMQ (setup.sh), builds the
 # services and egovctl in release mode, creates the services' databases, starts every service
-# that exists in the background, waits until each reports SERVING on gRPC health, and drives a
-# sample project through intake (sample-walk.sh).
+# that exists in the background (egov-intake on 50051, egov-review on 50052, ...), waits until
+# each reports SERVING on gRPC health, and walks two sample projects through intake and review
+# (sample-walk.sh).
 #
 #   deploy/local/up.sh              everything
 #   EGOV_SKIP_WALK=1 deploy/local/up.sh   start only
@@ -148,6 +149,7 @@ done
 if [ "${EGOV_SKIP_WALK:-0}" = "1" ]; then
   say "started; EGOV_SKIP_WALK=1, so no sample walk"
 else
-  EGOVCTL="$CTL" EGOVCTL_ENDPOINT="http://127.0.0.1:50051" bash "$root/deploy/local/sample-walk.sh"
+  EGOVCTL="$CTL" EGOVCTL_ENDPOINT="http://127.0.0.1:$(port_of intake)" \
+    EGOVCTL_REVIEW_ENDPOINT="http://127.0.0.1:$(port_of review)" bash "$root/deploy/local/sample-walk.sh"
 fi
-say "the suite runs: egovctl --endpoint http://127.0.0.1:50051 ...; stop it with deploy/local/down.sh"
+say "the suite runs: egovctl --endpoint http://127.0.0.1:50051 ... (review commands: --review-endpoint http://127.0.0.1:50052); stop it with deploy/local/down.sh"

@@ -89,10 +89,16 @@ impl Platform {
         self.listener.local_addr().unwrap_or_else(|_| self.settings.listen_addr())
     }
 
-    /// Runs `handler` for the events matching `bindings`, in this service's inbox.
-    pub fn spawn_consumer(&mut self, consumer: &str, bindings: &[&str], handler: Arc<dyn EventHandler>) {
+    /// Runs `handler` for the events matching `bindings`, in this service's inbox. The queue and
+    /// its bindings are declared before this returns, so events published once the service is
+    /// built are never dropped as unroutable, whenever the consumer loop gets going.
+    pub async fn spawn_consumer(&mut self, consumer: &str, bindings: &[&str], handler: Arc<dyn EventHandler>) -> Result<(), StartError> {
         let sub = Subscription { consumer: consumer.to_string(), bindings: bindings.iter().map(|b| b.to_string()).collect() };
+        let ch = self.broker.channel().await?;
+        inbox::declare_topology(&ch, self.broker.settings(), &sub).await?;
+        let _ = ch.close(200, "OK".into()).await;
         self.tasks.push(inbox::spawn_consumer(self.pool.clone(), self.broker.clone(), sub, handler, self.background.clone()));
+        Ok(())
     }
 
     /// Fires this service's durable timers.

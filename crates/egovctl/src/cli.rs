@@ -8,7 +8,7 @@ use egov_proto::{
     intake::{ApplicationState, ChecklistResult, DocumentKind, PenaltyKind},
 };
 
-use crate::enums;
+use crate::{enums, review::ReviewCmd};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -16,15 +16,19 @@ use crate::enums;
     version,
     about = "Client of the Shangcheng District e-government project management suite (上城区电子政务项目管理系统)",
     long_about = "Client of the Shangcheng District e-government project management suite (上城区电子政务项目管理系统).\n\n\
-        Every command calls one gRPC method of the service at --endpoint. Refusals print the gRPC code, \
+        Every command calls one gRPC method of the service at --endpoint (the `review` commands: at \
+        --review-endpoint). Refusals print the gRPC code, \
         the rules refused (R-I4, ...) and the fields at fault. Exit codes: 0 success, 1 refused or failed, 2 usage.",
     propagate_version = true
 )]
 pub struct Cli {
     /// gRPC endpoint of the service to call (intake 50051, review 50052, procurement 50053,
-    /// acceptance 50054, evaluation 50055).
+    /// acceptance 50054, evaluation 50055). `review` commands use --review-endpoint.
     #[arg(long, global = true, env = "EGOVCTL_ENDPOINT", default_value = "http://127.0.0.1:50051")]
     pub endpoint: String,
+    /// gRPC endpoint of the review service (评审立项), called by the `review` commands.
+    #[arg(long, global = true, env = "EGOVCTL_REVIEW_ENDPOINT", default_value = "http://127.0.0.1:50052")]
+    pub review_endpoint: String,
     /// Bearer token (JWT); mint a local one with `egovctl token`.
     #[arg(long, global = true, env = "EGOV_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -85,6 +89,12 @@ pub enum Command {
     /// Operations: dead events of the outbox, the clock of local and test runs.
     #[command(subcommand)]
     Ops(OpsCmd),
+    /// The review service (评审立项, R-R1 … R-R7) at --review-endpoint: cases, tasks, the
+    /// preliminary review, the expert review (experts, materials, meetings, scores), the
+    /// re-check, the joint meeting, returns and withdrawals, the approval document, funds
+    /// secured and changes.
+    #[command(subcommand)]
+    Review(ReviewCmd),
 }
 
 // ------------------------------------------------------------------ token and health

@@ -33,24 +33,32 @@ use crate::{
     client::{self, Authed, Bearer, CliError},
     draft::{self, DraftJson},
     render::{self, Output},
+    review,
 };
 
 /// Size of each uploaded content chunk.
 pub const CHUNK: usize = 64 * 1024;
 
-type Result<T> = std::result::Result<T, CliError>;
+pub type Result<T> = std::result::Result<T, CliError>;
 
 /// What every RPC command needs: where, as whom, how to print.
-struct Ctx {
-    endpoint: String,
-    timeout: Duration,
-    bearer: Bearer,
-    json: bool,
+pub struct Ctx {
+    pub endpoint: String,
+    /// Where the `review` commands call.
+    pub review_endpoint: String,
+    pub timeout: Duration,
+    pub bearer: Bearer,
+    pub json: bool,
 }
 
 impl Ctx {
     async fn channel(&self) -> Result<Authed> {
-        let ch = client::connect(&self.endpoint, self.timeout).await?;
+        self.channel_to(&self.endpoint).await
+    }
+
+    /// A connection to `endpoint` that carries the bearer token.
+    pub async fn channel_to(&self, endpoint: &str) -> Result<Authed> {
+        let ch = client::connect(endpoint, self.timeout).await?;
         Ok(tonic::service::interceptor::InterceptedService::new(ch, self.bearer.clone()))
     }
 
@@ -58,12 +66,12 @@ impl Ctx {
         Ok(IntakeClient::new(self.channel().await?))
     }
 
-    fn show(&self, v: &dyn Output) {
+    pub fn show(&self, v: &dyn Output) {
         render::print(v, self.json);
     }
 }
 
-fn request_id(r: &RequestId) -> String {
+pub fn request_id(r: &RequestId) -> String {
     r.request_id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
@@ -76,6 +84,7 @@ fn load_draft(path: &str) -> Result<egov_proto::intake::ApplicationDraft> {
 pub async fn run(cli: Cli) -> Result<u8> {
     let ctx = Ctx {
         endpoint: cli.endpoint.clone(),
+        review_endpoint: cli.review_endpoint.clone(),
         timeout: Duration::from_secs(cli.timeout),
         bearer: Bearer::new(cli.token.as_deref())?,
         json: cli.json,
@@ -169,6 +178,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Audit(c) => audit(&ctx, c).await,
         Command::Ops(c) => ops(&ctx, c).await,
+        Command::Review(c) => review::run(&ctx, c).await,
     }
 }
 
@@ -360,19 +370,7 @@ async fn read_chunk(file: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Resu
 async fn documents(ctx: &Ctx, c: DocumentsCmd) -> Result<u8> {
     match c {
         DocumentsCmd::Upload { application, kind, file, file_name, content_type, street, request_id: r } => {
-            let f = tokio::fs::File::open(&file).await.map_err(|e| CliError::usage(format!("cannot open {}: {e}", file.display())))?;
-            let meta = f.metadata().await.map_err(|e| CliError::other(format!("cannot read {}: {e}", file.display())))?;
-            if !meta.is_file() {
-                return Err(CliError::usage(format!("{} is not a regular file", file.display())));
-            }
-            let file_name = match file_name {
-                Some(n) => n,
-                None => file
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .map(str::to_string)
-                    .ok_or_else(|| CliError::usage(format!("{} has no UTF-8 file name: pass --file-name", file.display())))?,
-            };
+            let (f, file_name) = open_upload(&file, file_name).await?;
             let header = DocumentUploadHeader {
                 application_id: application,
                 kind: kind.into(),
@@ -400,21 +398,39 @@ async fn documents(ctx: &Ctx, c: DocumentsCmd) -> Result<u8> {
     Ok(0)
 }
 
-/// Streams the header, then the file in [`CHUNK`]-sized pieces. A read error mid-file aborts
-/// the call (the stream is reset, never ended), so the service never stores a truncated file.
-async fn upload(
-    cl: &mut IntakeClient<Authed>,
-    header: DocumentUploadHeader,
+/// Opens a file to upload: a regular file, and the name it is recorded under (`file_name`, or
+/// the file's own name). A file that cannot be opened is a usage error.
+pub async fn open_upload(file: &Path, file_name: Option<String>) -> Result<(tokio::fs::File, String)> {
+    let f = tokio::fs::File::open(file).await.map_err(|e| CliError::usage(format!("cannot open {}: {e}", file.display())))?;
+    let meta = f.metadata().await.map_err(|e| CliError::other(format!("cannot read {}: {e}", file.display())))?;
+    if !meta.is_file() {
+        return Err(CliError::usage(format!("{} is not a regular file", file.display())));
+    }
+    let file_name = match file_name {
+        Some(n) => n,
+        None => file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+            .ok_or_else(|| CliError::usage(format!("{} has no UTF-8 file name: pass --file-name", file.display())))?,
+    };
+    Ok((f, file_name))
+}
+
+/// An upload's message stream: `header`, then the file in [`CHUNK`]-sized pieces wrapped by
+/// `chunk`. A read error mid-file arrives on the returned receiver while the stream stays open
+/// (it is never ended, which would look like a complete upload): the caller then drops the
+/// call, so the service never stores a truncated file.
+pub fn stream_file<M: Send + 'static>(
+    header: M,
     mut file: tokio::fs::File,
-    path: &Path,
-) -> Result<egov_proto::intake::Document> {
-    use upload_document_request::Part;
+    chunk: fn(Vec<u8>) -> M,
+) -> (ReceiverStream<M>, tokio::sync::oneshot::Receiver<std::io::Error>) {
     // Bounded: the reader stays at most a few chunks ahead of the network.
-    let (tx, rx) = tokio::sync::mpsc::channel::<UploadDocumentRequest>(4);
-    // Carries a read error to the caller, which then drops the call.
+    let (tx, rx) = tokio::sync::mpsc::channel::<M>(4);
     let (err_tx, err_rx) = tokio::sync::oneshot::channel::<std::io::Error>();
     tokio::spawn(async move {
-        if tx.send(UploadDocumentRequest { part: Some(Part::Header(header)) }).await.is_err() {
+        if tx.send(header).await.is_err() {
             return;
         }
         let mut buf = vec![0u8; CHUNK];
@@ -422,7 +438,7 @@ async fn upload(
             match read_chunk(&mut file, &mut buf).await {
                 Ok(0) => return,
                 Ok(n) => {
-                    if tx.send(UploadDocumentRequest { part: Some(Part::Chunk(buf[..n].to_vec())) }).await.is_err() {
+                    if tx.send(chunk(buf[..n].to_vec())).await.is_err() {
                         return;
                     }
                 }
@@ -436,8 +452,22 @@ async fn upload(
             }
         }
     });
+    (ReceiverStream::new(rx), err_rx)
+}
+
+/// Streams the header, then the file (see [`stream_file`]).
+async fn upload(
+    cl: &mut IntakeClient<Authed>,
+    header: DocumentUploadHeader,
+    file: tokio::fs::File,
+    path: &Path,
+) -> Result<egov_proto::intake::Document> {
+    use upload_document_request::Part;
+    let (stream, err_rx) = stream_file(UploadDocumentRequest { part: Some(Part::Header(header)) }, file, |b| UploadDocumentRequest {
+        part: Some(Part::Chunk(b)),
+    });
     tokio::select! {
-        r = cl.upload_document(ReceiverStream::new(rx)) => Ok(r?.into_inner()),
+        r = cl.upload_document(stream) => Ok(r?.into_inner()),
         Ok(e) = err_rx => Err(CliError::other(format!("reading {} failed, upload aborted: {e}", path.display()))),
     }
 }
@@ -605,7 +635,13 @@ mod tests {
 
     #[tokio::test]
     async fn tokens_verify_with_the_local_secret() {
-        let ctx = Ctx { endpoint: String::new(), timeout: Duration::from_secs(1), bearer: Bearer::new(None).unwrap(), json: false };
+        let ctx = Ctx {
+            endpoint: String::new(),
+            review_endpoint: String::new(),
+            timeout: Duration::from_secs(1),
+            bearer: Bearer::new(None).unwrap(),
+            json: false,
+        };
         let args = |role: &str, unit: Option<&str>| TokenArgs {
             role: role.into(),
             unit: unit.map(str::to_string),

@@ -255,6 +255,7 @@ mod tests {
     use super::*;
 
     const SAMPLE: &str = include_str!("../../../deploy/local/sample-draft.json");
+    const SAMPLE_FAST_TRACK: &str = include_str!("../../../deploy/local/sample-draft-fast-track.json");
 
     #[test]
     fn sample_draft_maps() {
@@ -278,6 +279,21 @@ mod tests {
         for l in &d.budget {
             assert!(l.module.is_empty() || d.modules.iter().any(|m| m.name == l.module), "{}", l.module);
             assert!(!l.rationale.trim().is_empty());
+        }
+    }
+
+    #[test]
+    fn fast_track_sample_draft_maps() {
+        let d = DraftJson::parse(SAMPLE_FAST_TRACK).unwrap().to_proto().unwrap();
+        // R-R5: wholly outside district fiscal money is a fast-track ground (intake checks it).
+        assert_eq!(d.funding_source, FundingSource::SuperiorTransfer as i32);
+        assert_eq!(d.fast_track_grounds, vec![FastTrackGround::NonDistrictFunding as i32]);
+        let total: i64 = d.budget.iter().map(|l| l.amount_fen).sum();
+        assert_eq!(total, 50_000_000);
+        let security: i64 = d.budget.iter().filter(|l| l.category == CostCategory::Security as i32).map(|l| l.amount_fen).sum();
+        assert!(security * 100 >= total * 5, "security {security} of {total}");
+        for l in &d.budget {
+            assert!(l.module.is_empty() || d.modules.iter().any(|m| m.name == l.module), "{}", l.module);
         }
     }
 

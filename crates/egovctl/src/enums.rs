@@ -1,9 +1,12 @@
 //! Protobuf enums by name: the short names users type (`BUSINESS_APPLICATION`) and the full names
 //! the JSON output shows (`PROJECT_CATEGORY_BUSINESS_APPLICATION`).
 
-use egov_proto::intake::{
-    ApplicationState, BuildType, ContentKind, CostCategory, DocumentKind, FastTrackGround, FundingSource, PenaltyKind, ProjectCategory,
-    RoundState, Terminal,
+use egov_proto::{
+    intake::{
+        ApplicationState, BuildType, ContentKind, CostCategory, DocumentKind, FastTrackGround, FundingSource, PenaltyKind, ProjectCategory,
+        RoundState, Terminal,
+    },
+    review::{CaseStage, ChangeReviewStage, ChangeRoute, ChangeState, MaterialKind, MeetingState, TaskState},
 };
 
 /// A prost-generated enum together with its name prefix. prost gives each enum inherent
@@ -41,6 +44,13 @@ proto_enum! {
     ApplicationState => "APPLICATION_STATE_",
     PenaltyKind => "PENALTY_KIND_",
     RoundState => "ROUND_STATE_",
+    CaseStage => "CASE_STAGE_",
+    TaskState => "TASK_STATE_",
+    MaterialKind => "MATERIAL_KIND_",
+    MeetingState => "MEETING_STATE_",
+    ChangeRoute => "CHANGE_ROUTE_",
+    ChangeState => "CHANGE_STATE_",
+    ChangeReviewStage => "CHANGE_REVIEW_STAGE_",
 }
 
 /// The short names of every value but UNSPECIFIED, in declaration order.
@@ -103,5 +113,18 @@ mod tests {
         assert_eq!(full::<ApplicationState>(3), "APPLICATION_STATE_SUBMITTED");
         assert_eq!(full::<ApplicationState>(99), "UNKNOWN(99)");
         assert_eq!(short_names::<ContentKind>().len(), 8);
+    }
+
+    #[test]
+    fn review_enums() {
+        assert_eq!(parse::<CaseStage>("expert-review"), Ok(CaseStage::ExpertReview));
+        assert_eq!(parse::<TaskState>("TASK_STATE_OPEN"), Ok(TaskState::Open));
+        assert_eq!(short::<CaseStage>(CaseStage::Approved as i32), "APPROVED");
+        assert!(parse::<CaseStage>("DONE").unwrap_err().contains("PRELIMINARY_REVIEW, EXPERT_REVIEW"));
+        assert_eq!(parse::<MaterialKind>("revision-list"), Ok(MaterialKind::RevisionList));
+        assert_eq!(short_names::<MaterialKind>(), vec!["REVISED_FEASIBILITY_REPORT", "REVISION_LIST", "PRESENTATION"]);
+        assert_eq!(parse::<ChangeReviewStage>("expert"), Ok(ChangeReviewStage::Expert));
+        assert_eq!(short::<ChangeState>(ChangeState::AwaitingDepartmentalReview as i32), "AWAITING_DEPARTMENTAL_REVIEW");
+        assert_eq!(full::<MeetingState>(MeetingState::PanelDrawn as i32), "MEETING_STATE_PANEL_DRAWN");
     }
 }

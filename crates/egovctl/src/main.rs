@@ -7,6 +7,8 @@
 //! - `draft`: the JSON draft file ↔ `ApplicationDraft`.
 //! - `enums`: protobuf enums by name.
 //! - `render`: tables for people, JSON for scripts.
+//! - `review`: the `review` commands (the review service at `--review-endpoint`): command line,
+//!   calls and rendering in one module, so that the service's next RPCs are added in one place.
 //!
 //! Exit codes: 0 success; 1 the service refused or failed (or a check came back negative);
 //! 2 usage (bad arguments or input files).
@@ -17,6 +19,7 @@ mod commands;
 mod draft;
 mod enums;
 mod render;
+mod review;
 
 use std::process::ExitCode;
 

@@ -98,15 +98,15 @@ pub fn percent_bp(bp: i32) -> String {
     format!("{sign}{}.{:02} %", abs / 100, abs % 100)
 }
 
-fn yes(b: bool) -> &'static str {
+pub fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-fn or_dash(s: &str) -> String {
+pub fn or_dash(s: &str) -> String {
     if s.is_empty() { "-".into() } else { s.to_string() }
 }
 
-fn list_or_dash(items: &[String]) -> String {
+pub fn list_or_dash(items: &[String]) -> String {
     if items.is_empty() { "-".into() } else { items.join(", ") }
 }
 
@@ -209,7 +209,7 @@ impl Fields {
     }
 }
 
-fn section(out: &mut String, title: &str, table: &Table, empty: bool) {
+pub fn section(out: &mut String, title: &str, table: &Table, empty: bool) {
     if empty {
         return;
     }
@@ -223,7 +223,7 @@ fn section(out: &mut String, title: &str, table: &Table, empty: bool) {
     }
 }
 
-fn next_page(out: &mut String, token: &str) {
+pub fn next_page(out: &mut String, token: &str) {
     if !token.is_empty() {
         out.push_str(&format!("\nmore: --page-token {token}\n"));
     }

@@ -234,6 +234,7 @@ impl Intake for Fake {
             category: d.category,
             build_type: d.build_type,
             funding_source: d.funding_source,
+            fast_track_grounds: d.fast_track_grounds,
             necessity: d.necessity,
             modules: d.modules,
             budget: d.budget,
@@ -700,10 +701,14 @@ fn walk(mode: Mode) -> Option<String> {
         }
     }
     let (addr, _) = serve(mode);
+    // The fake is intake only: review is somewhere nothing listens, so each project's walk ends
+    // at compliance (and a review service running on this machine is left alone).
+    let no_review = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let o = Command::new("bash")
         .arg(root().join("deploy/local/sample-walk.sh"))
         .env("EGOVCTL", env!("CARGO_BIN_EXE_egovctl"))
         .env("EGOVCTL_ENDPOINT", format!("http://{addr}"))
+        .env("EGOVCTL_REVIEW_ENDPOINT", format!("http://{no_review}"))
         .env_remove("EGOV_TOKEN")
         .env_remove("EGOV_AUTH__HS256_SECRET")
         .output()
@@ -713,6 +718,12 @@ fn walk(mode: Mode) -> Option<String> {
     println!("{out}");
     assert!(out.contains("sample walk done"), "{out}");
     assert!(out.contains("intake.application.compliance_passed"), "the timeline is printed:\n{out}");
+    // Both samples are walked through intake; review is skipped, saying so.
+    assert!(out.contains("drafts an application from deploy/local/sample-draft.json"), "{out}");
+    assert!(out.contains("drafts an application from deploy/local/sample-draft-fast-track.json"), "{out}");
+    assert!(out.contains("fast-track grounds: FAST_TRACK_GROUND_NON_DISTRICT_FUNDING"), "{out}");
+    assert!(out.contains(&format!("review is not SERVING at http://{no_review}")), "{out}");
+    assert_eq!(out.matches("passed compliance; review not walked").count(), 2, "{out}");
     Some(out)
 }
 

@@ -59,7 +59,10 @@ impl Application {
             documents,
             evaluation,
         });
-        platform.spawn_consumer("intake", messaging::timeline::BINDINGS, Arc::new(TimelineProjector { clock: platform.clock.clone() }));
+        platform
+            .spawn_consumer("intake", messaging::timeline::BINDINGS, Arc::new(TimelineProjector { clock: platform.clock.clone() }))
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
         platform.spawn_timers(Arc::new(IntakeTimers { clock: platform.clock.clone() }));
         Ok(Application { platform, state })
     }

@@ -2,16 +2,21 @@
 
 use std::sync::Arc;
 
+use egov_platform::documents::DocumentStore;
 use egov_platform::{
     config::Settings,
     server::{Platform, ServiceApp},
 };
-use egov_proto::review::review_server::ReviewServer;
+use egov_proto::review::{expert_review_server::ExpertReviewServer, review_server::ReviewServer};
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
 use crate::{
-    grpc::{ReviewApi, ReviewState, roles},
+    grpc::{
+        ReviewApi, ReviewState,
+        expert::{ExpertApi, ExpertState},
+        roles,
+    },
     jobs::ReviewTimers,
     messaging::{self, ReviewConsumer},
 };
@@ -20,23 +25,35 @@ use crate::{
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const SERVICE_NAME: &str = "egov.review.v1.Review";
+pub const EXPERT_SERVICE_NAME: &str = "egov.review.v1.ExpertReview";
 
 pub struct Application {
     platform: Platform,
     state: Arc<ReviewState>,
+    experts: Arc<ExpertState>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, anyhow::Error> {
+        let documents = DocumentStore::local(&settings.documents.dir, settings.documents.max_bytes)?;
         let mut platform = Platform::build(settings, &MIGRATIONS).await.map_err(|e| anyhow::anyhow!(e))?;
         let state = Arc::new(ReviewState { pool: platform.pool.clone(), clock: platform.clock.clone(), policy: platform.policy.clone() });
-        platform.spawn_consumer(
-            "review",
-            messaging::BINDINGS,
-            Arc::new(ReviewConsumer { clock: platform.clock.clone(), policy: platform.policy.clone() }),
-        );
+        platform
+            .spawn_consumer(
+                "review",
+                messaging::BINDINGS,
+                Arc::new(ReviewConsumer { clock: platform.clock.clone(), policy: platform.policy.clone() }),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
         platform.spawn_timers(Arc::new(ReviewTimers { clock: platform.clock.clone() }));
-        Ok(Application { platform, state })
+        let experts = Arc::new(ExpertState {
+            pool: platform.pool.clone(),
+            clock: platform.clock.clone(),
+            policy: platform.policy.clone(),
+            documents,
+        });
+        Ok(Application { platform, state, experts })
     }
 
     pub fn local_addr(&self) -> std::net::SocketAddr {
@@ -56,8 +73,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let routes = Routes::new(ReviewServer::new(ReviewApi::new(self.state)));
-        self.platform.serve(routes, &[SERVICE_NAME], roles::table()).await
+        let routes = Routes::new(ReviewServer::new(ReviewApi::new(self.state)))
+            .add_service(ExpertReviewServer::new(ExpertApi::new(self.experts)).max_decoding_message_size(8 * 1024 * 1024));
+        self.platform.serve(routes, &[SERVICE_NAME, EXPERT_SERVICE_NAME], roles::table()).await
     }
 }
 

@@ -71,6 +71,9 @@ pub fn status_of(e: &EventEnvelope) -> (String, String) {
         (Some(Payload::ProjectStatusChanged(p)), _) => return (p.status.clone(), p.summary.clone()),
         // Informational: shown on the timeline, the project's status stays.
         (Some(Payload::TaskOverdue(p)), _) => ("", format!("task {} of {} is overdue: escalated to DRB", p.kind, p.assignee_role)),
+        (Some(Payload::BudgetAdjusted(p)), _) => {
+            ("", format!("budget changed from {} to {} fen ({}, R-R7)", p.old_budget_fen, p.new_budget_fen, p.route))
+        }
         (_, t) => return (t.to_string(), format!("{} from {}", t, e.producer)),
     };
     (status.to_string(), summary)

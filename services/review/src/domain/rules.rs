@@ -1,5 +1,7 @@
 //! Review's rules over a case: opening it (R-R5 fast track), the preliminary review (R-R1),
-//! returning and resubmitting, withdrawal, and the approval document (R-R4).
+//! returning and resubmitting, withdrawal, the re-check and its funding arrangement (R-R3), the
+//! joint meeting and the approval document (R-R4), recording secured funds (R-R6, over
+//! [`super::validity`]) and changes of an approved project (R-R7, over [`super::change`]).
 
 use std::collections::BTreeSet;
 
@@ -11,7 +13,10 @@ use egov_platform::{
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use super::model::*;
+use super::{
+    change::{ChangeEvent, ChangeRoute, ChangeState, classify},
+    model::*,
+};
 
 /// Grounds that put a case on the fast track (R-R5): principal-leader agreement (minutes were
 /// checked by intake) or funding wholly outside district fiscal money.
@@ -177,11 +182,25 @@ pub fn issue_approval(case: &ReviewCase, input: &ApprovalInput, today: Date, pol
     if input.issued_on > today {
         f.push(FieldViolation::new("issued_on", "an approval is not dated in the future"));
     }
-    if input.budget_fen <= 0 || input.budget_fen > case.dossier.total_budget_fen {
-        f.push(FieldViolation::new(
-            "budget_fen",
-            format!("the approved budget is 1 to {} fen (the budget applied for)", case.dossier.total_budget_fen),
-        ));
+    match case.recheck.as_ref().filter(|r| r.passed) {
+        // R-R3: after a re-check, the approval stays within the funding arrangement.
+        Some(r) => {
+            let limit = r.amount_fen.min(case.dossier.total_budget_fen);
+            if input.budget_fen <= 0 || input.budget_fen > limit {
+                f.push(FieldViolation::new(
+                    "budget_fen",
+                    format!("the approved budget is 1 to {limit} fen (the re-check's funding arrangement, R-R3)"),
+                ));
+            }
+        }
+        None => {
+            if input.budget_fen <= 0 || input.budget_fen > case.dossier.total_budget_fen {
+                f.push(FieldViolation::new(
+                    "budget_fen",
+                    format!("the approved budget is 1 to {} fen (the budget applied for)", case.dossier.total_budget_fen),
+                ));
+            }
+        }
     }
     if input.scope.trim().is_empty() {
         f.push(FieldViolation::new("scope", "the approved scope (建设内容) is fixed by the document"));
@@ -216,6 +235,241 @@ pub fn cancel_approval(case: &ReviewCase) -> Result<(), AppError> {
         (Some(a), Stage::Approved) if !a.cancelled => Ok(()),
         _ => Err(AppError::InvalidState(format!("no approval in force to cancel; the case is {}", case.stage))),
     }
+}
+
+// ---------------------------------------------------------------- re-check (R-R3)
+
+/// R-R3: the re-check participants, each with a "recheck.opinion" task.
+pub const RECHECK_PARTICIPANTS: [Role; 3] = [Role::Drb, Role::Drc, Role::Finance];
+
+/// A participant's re-check opinion (复核意见).
+pub fn check_recheck_opinion(case: &ReviewCase, role: Role, opinion: &str) -> Result<(), AppError> {
+    in_stage(case, Stage::ReCheck, "a re-check opinion")?;
+    if !RECHECK_PARTICIPANTS.contains(&role) {
+        return Err(AppError::PermissionDenied(format!("{role} does not take part in the re-check (R-R3: DRB, DRC, FINANCE)")));
+    }
+    if case.recheck_opinions.iter().any(|o| o.role == role.as_str()) {
+        return Err(AppError::InvalidState(format!("{role} has already given its re-check opinion")));
+    }
+    if opinion.trim().chars().count() < 2 {
+        return Err(AppError::field("opinion", "each participant states its re-check opinion against the expert opinion (复核意见)"));
+    }
+    Ok(())
+}
+
+/// DRB's re-check conclusion as asked.
+pub struct RecheckInput {
+    pub passed: bool,
+    pub comment: String,
+    pub priority_rank: i32,
+    pub fiscal_year: i32,
+    pub amount_fen: i64,
+}
+
+/// The most a re-check may arrange: the expert panel's recommended budget (R-R2), or the
+/// budget applied for when the case carries no recommendation.
+pub fn recheck_limit_fen(case: &ReviewCase) -> i64 {
+    match &case.expert.conclusion {
+        Some(c) if c.recommended_budget_fen > 0 => c.recommended_budget_fen,
+        _ => case.dossier.total_budget_fen,
+    }
+}
+
+/// How many fiscal years ahead a funding arrangement may be made.
+pub const FISCAL_YEARS_AHEAD: i32 = 5;
+
+/// DRB concludes the re-check (R-R3) once DRB, DRC and FINANCE have all given their opinions
+/// and the "recheck" task group is complete (`done` of `total` live tasks). A pass carries the
+/// funding arrangement: a priority rank (1 = first), a fiscal year from this year to
+/// [`FISCAL_YEARS_AHEAD`] years on, and an amount within [`recheck_limit_fen`].
+pub fn conclude_recheck(
+    case: &ReviewCase,
+    input: &RecheckInput,
+    (done, total): (usize, usize),
+    decided_by: &str,
+    now: OffsetDateTime,
+) -> Result<RecheckConclusion, AppError> {
+    in_stage(case, Stage::ReCheck, "the re-check conclusion")?;
+    let missing: Vec<&str> =
+        RECHECK_PARTICIPANTS.iter().map(|r| r.as_str()).filter(|r| !case.recheck_opinions.iter().any(|o| o.role == *r)).collect();
+    if !missing.is_empty() {
+        return Err(AppError::rule(
+            "R-R3",
+            "opinions",
+            format!(
+                "复核审查 / re-check: DRB concludes when DRB, DRC and FINANCE have all given their opinions (复核单位均已出具意见); \
+                 waiting for {}",
+                missing.join(", ")
+            ),
+        ));
+    }
+    if !super::workflow::Completion::All.satisfied(done, total) {
+        return Err(AppError::rule("R-R3", "tasks", format!("复核审查 / re-check: {done} of {total} re-check tasks are done")));
+    }
+    let mut f = Vec::new();
+    if input.comment.trim().is_empty() {
+        f.push(FieldViolation::new("comment", "the conclusion states its reasons against the expert opinion (复核结论)"));
+    }
+    if input.passed {
+        if input.priority_rank < 1 {
+            f.push(FieldViolation::new("priority_rank", "the funding arrangement's priority: 1 (first) or more"));
+        }
+        let year = egov_platform::clock::civil_date(now).year();
+        if input.fiscal_year < year || input.fiscal_year > year + FISCAL_YEARS_AHEAD {
+            f.push(FieldViolation::new(
+                "fiscal_year",
+                format!("the fiscal year the funds are arranged in: {year} to {}", year + FISCAL_YEARS_AHEAD),
+            ));
+        }
+        let limit = recheck_limit_fen(case);
+        if input.amount_fen <= 0 || input.amount_fen > limit {
+            f.push(FieldViolation::new(
+                "amount_fen",
+                format!("the amount arranged is 1 to {limit} fen (at most the expert panel's recommended budget, R-R2/R-R3)"),
+            ));
+        }
+    }
+    if !f.is_empty() {
+        return Err(AppError::InvalidArgument(f));
+    }
+    let arrangement = if input.passed { (input.priority_rank as u32, input.fiscal_year, input.amount_fen) } else { (0, 0, 0) };
+    Ok(RecheckConclusion {
+        passed: input.passed,
+        comment: input.comment.trim().to_string(),
+        priority_rank: arrangement.0,
+        fiscal_year: arrangement.1,
+        amount_fen: arrangement.2,
+        decided_by: decided_by.to_string(),
+        decided_at: now,
+    })
+}
+
+// ---------------------------------------------------------------- joint meeting (R-R4)
+
+/// The joint meeting's outcome as recorded by DRB.
+pub struct JointMeetingInput {
+    pub passed: bool,
+    pub meeting_ref: String,
+    pub held_on: Date,
+    pub comment: String,
+}
+
+/// R-R4: a re-checked project goes to the district joint meeting on planning, land and
+/// digital management. The meeting is dated neither in the future nor before the re-check.
+pub fn record_joint_meeting(
+    case: &ReviewCase,
+    input: &JointMeetingInput,
+    today: Date,
+    recorded_by: &str,
+) -> Result<JointMeetingOutcome, AppError> {
+    let rechecked = case.recheck.as_ref().filter(|r| r.passed);
+    let Some(recheck) = rechecked.filter(|_| case.stage == Stage::JointMeeting) else {
+        return Err(AppError::rule(
+            "R-R4",
+            "stage",
+            format!(
+                "联席会议 / joint meeting: only a re-checked project (复核通过) goes to the joint meeting; this case is in {}",
+                case.stage
+            ),
+        ));
+    };
+    let mut f = Vec::new();
+    if input.meeting_ref.trim().is_empty() || input.meeting_ref.chars().count() > 128 {
+        f.push(FieldViolation::new(
+            "meeting_ref",
+            "the meeting's reference, e.g. 2026年第3次规划土地数字管理联席会议 (at most 128 characters)",
+        ));
+    }
+    let rechecked_on = egov_platform::clock::civil_date(recheck.decided_at);
+    if input.held_on > today {
+        f.push(FieldViolation::new("held_on", "a meeting is recorded once held: not dated in the future"));
+    } else if input.held_on < rechecked_on {
+        f.push(FieldViolation::new("held_on", format!("the joint meeting follows the re-check of {rechecked_on}")));
+    }
+    if !input.passed && input.comment.trim().is_empty() {
+        f.push(FieldViolation::new("comment", "a meeting that does not pass the project states why"));
+    }
+    if !f.is_empty() {
+        return Err(AppError::InvalidArgument(f));
+    }
+    Ok(JointMeetingOutcome {
+        passed: input.passed,
+        meeting_ref: input.meeting_ref.trim().to_string(),
+        held_on: input.held_on,
+        comment: input.comment.trim().to_string(),
+        recorded_by: recorded_by.to_string(),
+    })
+}
+
+// ---------------------------------------------------------------- funds secured (R-R6)
+
+/// R-R6: recording that an outside-funded approval's funds were secured. The validity comes
+/// first (so a late record is refused under R-R6 whether or not the cancellation timer has
+/// already fired), then the approval must still be in force and not yet recorded.
+pub fn check_funds_secured(case: &ReviewCase, today: Date, evidence_document_ids: &[String]) -> Result<(), AppError> {
+    let Some(a) = &case.approval else {
+        return Err(AppError::InvalidState(format!("no approval document for this case (stage {})", case.stage)));
+    };
+    super::validity::record_funds_secured(a.valid_until, today, evidence_document_ids)?;
+    if a.cancelled || case.stage != Stage::Approved {
+        return Err(AppError::InvalidState(format!("no approval in force: the case is {}", case.stage)));
+    }
+    if a.funds_secured {
+        return Err(AppError::InvalidState("the funds of this approval are already recorded as secured".into()));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- changes (R-R7)
+
+/// R-R7: the route of a budget change the lead unit asks for, on an approval in force, one
+/// change at a time, with its argument (变更论证).
+pub fn request_change(case: &ReviewCase, new_budget_fen: i64, reason: &str, policy: &Policy) -> Result<ChangeRoute, AppError> {
+    let Some(a) = case.approval.as_ref().filter(|a| !a.cancelled && case.stage == Stage::Approved) else {
+        return Err(AppError::rule(
+            "R-R7",
+            "stage",
+            format!("变更 / change: a change is made to an approved project (立项后); this case is {}", case.stage),
+        ));
+    };
+    if let Some(open) = case.changes.iter().find(|c| ChangeState::parse(&c.state).is_some_and(|s| !s.is_terminal())) {
+        return Err(AppError::InvalidState(format!("change {} is still {}: one change at a time", open.change_id, open.state)));
+    }
+    let route = classify(a.budget_fen, new_budget_fen, case.procurement_completed, policy)?;
+    if reason.trim().chars().count() < 2 {
+        return Err(AppError::field("reason", "the unit argues the change (变更论证)"));
+    }
+    Ok(route)
+}
+
+/// DRB's review of a change request: which change, and the state it moves to. On
+/// `ChangeState::Approved` the caller adjusts the approved budget.
+pub fn decide_change(case: &ReviewCase, change_id: Uuid, event: ChangeEvent) -> Result<(usize, ChangeState), AppError> {
+    if case.procurement_completed {
+        return Err(AppError::rule(
+            "R-R7",
+            "procurement",
+            "变更 / change: the main content can only be changed before procurement completes (采购前); procurement has completed",
+        ));
+    }
+    if case.stage != Stage::Approved || case.approval.as_ref().is_none_or(|a| a.cancelled) {
+        return Err(AppError::InvalidState(format!("no approval in force to change: the case is {}", case.stage)));
+    }
+    let i = case
+        .changes
+        .iter()
+        .position(|c| c.change_id == change_id)
+        .ok_or_else(|| AppError::NotFound(format!("change {change_id} of case {}", case.case_id)))?;
+    let c = &case.changes[i];
+    let state = ChangeState::parse(&c.state).ok_or_else(|| AppError::Internal(anyhow::anyhow!("change state {:?}", c.state)))?;
+    let next = super::change::next(state, event)?;
+    if next == ChangeState::Approved && case.approval.as_ref().is_some_and(|a| a.budget_fen != c.old_budget_fen) {
+        return Err(AppError::InvalidState(format!(
+            "the approved budget is no longer the {} fen this change was requested against",
+            c.old_budget_fen
+        )));
+    }
+    Ok((i, next))
 }
 
 #[cfg(test)]
@@ -364,5 +618,276 @@ mod tests {
         c.stage = Stage::Ended;
         assert!(withdraw(&c).is_err());
         assert!(cancel_approval(&c).is_err());
+    }
+
+    // ------------------------------------------------------------ R-R3, R-R4, R-R6, R-R7
+
+    const NOW: OffsetDateTime = datetime!(2026-11-20 02:00 UTC);
+
+    fn rechecking() -> ReviewCase {
+        let mut c = case(dossier());
+        c.stage = Stage::ReCheck;
+        c.expert.conclusion = Some(ExpertConclusion {
+            passed: true,
+            recommended_budget_fen: 8_000_000,
+            opinion: "同意".into(),
+            mean_scores: vec![],
+            experts: vec!["E1".into()],
+            concluded_by: "drb".into(),
+            concluded_at: datetime!(2026-11-10 02:00 UTC),
+        });
+        c.expert.revised_after_conclusion = true;
+        c
+    }
+
+    fn recheck_input(passed: bool, amount_fen: i64) -> RecheckInput {
+        RecheckInput { passed, comment: "符合专家意见".into(), priority_rank: 1, fiscal_year: 2027, amount_fen }
+    }
+
+    fn with_all_opinions(mut c: ReviewCase) -> ReviewCase {
+        for r in RECHECK_PARTICIPANTS {
+            c.recheck_opinions.push(opinion(r, 0));
+        }
+        c
+    }
+
+    fn field_names(e: AppError) -> Vec<String> {
+        match e {
+            AppError::InvalidArgument(v) => v.into_iter().map(|f| f.field).collect(),
+            other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn r_r3_opinions_by_drb_drc_and_finance_once_each() {
+        let mut c = rechecking();
+        for r in RECHECK_PARTICIPANTS {
+            check_recheck_opinion(&c, r, "同意").unwrap();
+        }
+        assert!(matches!(check_recheck_opinion(&c, Role::Cac, "同意"), Err(AppError::PermissionDenied(_))));
+        assert_eq!(field_names(check_recheck_opinion(&c, Role::Drc, " ").unwrap_err()), vec!["opinion"]);
+        c.recheck_opinions.push(opinion(Role::Drc, 0));
+        assert!(matches!(check_recheck_opinion(&c, Role::Drc, "再次"), Err(AppError::InvalidState(_))));
+        c.stage = Stage::ExpertReview;
+        assert!(matches!(check_recheck_opinion(&c, Role::Drb, "同意"), Err(AppError::InvalidState(_))));
+    }
+
+    #[test]
+    fn r_r3_conclusion_waits_for_every_opinion_and_task() {
+        let mut c = rechecking();
+        c.recheck_opinions.push(opinion(Role::Drb, 0));
+        c.recheck_opinions.push(opinion(Role::Drc, 0));
+        let e = conclude_recheck(&c, &recheck_input(true, 1), (2, 3), "drb", NOW).unwrap_err();
+        assert_eq!(e.rule_ids(), vec!["R-R3"]);
+        assert!(e.to_string().contains("FINANCE"), "{e}");
+        c.recheck_opinions.push(opinion(Role::Finance, 0));
+        let e = conclude_recheck(&c, &recheck_input(true, 1), (2, 3), "drb", NOW).unwrap_err();
+        assert_eq!(e.rule_ids(), vec!["R-R3"], "the task group must be complete too");
+        assert_eq!(conclude_recheck(&c, &recheck_input(true, 1), (0, 0), "drb", NOW).unwrap_err().rule_ids(), vec!["R-R3"]);
+        let done = conclude_recheck(&c, &recheck_input(true, 8_000_000), (3, 3), "drb", NOW).unwrap();
+        assert!(done.passed);
+        assert_eq!((done.priority_rank, done.fiscal_year, done.amount_fen), (1, 2027, 8_000_000));
+        c.stage = Stage::JointMeeting;
+        assert!(matches!(conclude_recheck(&c, &recheck_input(true, 1), (3, 3), "drb", NOW), Err(AppError::InvalidState(_))));
+    }
+
+    #[test]
+    fn r_r3_funding_arrangement_within_the_expert_recommendation() {
+        let c = with_all_opinions(rechecking());
+        assert_eq!(recheck_limit_fen(&c), 8_000_000);
+        let e = conclude_recheck(&c, &recheck_input(true, 8_000_001), (3, 3), "drb", NOW).unwrap_err();
+        assert_eq!(field_names(e), vec!["amount_fen"]);
+        assert_eq!(field_names(conclude_recheck(&c, &recheck_input(true, 0), (3, 3), "drb", NOW).unwrap_err()), vec!["amount_fen"]);
+        let mut bad = recheck_input(true, 1);
+        bad.priority_rank = 0;
+        bad.fiscal_year = 2025;
+        bad.comment = " ".into();
+        assert_eq!(
+            field_names(conclude_recheck(&c, &bad, (3, 3), "drb", NOW).unwrap_err()),
+            vec!["comment", "priority_rank", "fiscal_year"]
+        );
+        // This year up to five years on (the civil year in Shanghai).
+        for (year, ok) in [(2026, true), (2031, true), (2032, false), (2025, false)] {
+            let mut i = recheck_input(true, 1);
+            i.fiscal_year = year;
+            assert_eq!(conclude_recheck(&c, &i, (3, 3), "drb", NOW).is_ok(), ok, "{year}");
+        }
+        let new_year_eve = datetime!(2026-12-31 16:30 UTC); // 2027-01-01 00:30 in Shanghai
+        let mut i = recheck_input(true, 1);
+        i.fiscal_year = 2026;
+        assert_eq!(field_names(conclude_recheck(&c, &i, (3, 3), "drb", new_year_eve).unwrap_err()), vec!["fiscal_year"]);
+        // Without a recommendation: the budget applied for.
+        let mut bare = c.clone();
+        bare.expert.conclusion = None;
+        assert_eq!(recheck_limit_fen(&bare), 10_000_000);
+        assert!(conclude_recheck(&bare, &recheck_input(true, 10_000_000), (3, 3), "drb", NOW).is_ok());
+    }
+
+    #[test]
+    fn r_r3_a_fail_carries_no_arrangement() {
+        let c = with_all_opinions(rechecking());
+        let mut i = recheck_input(false, 99_999_999);
+        i.priority_rank = -3;
+        let f = conclude_recheck(&c, &i, (3, 3), "drb", NOW).unwrap();
+        assert!(!f.passed);
+        assert_eq!((f.priority_rank, f.fiscal_year, f.amount_fen), (0, 0, 0));
+        i.comment = String::new();
+        assert_eq!(field_names(conclude_recheck(&c, &i, (3, 3), "drb", NOW).unwrap_err()), vec!["comment"]);
+    }
+
+    fn at_joint_meeting() -> ReviewCase {
+        let mut c = with_all_opinions(rechecking());
+        c.recheck = Some(conclude_recheck(&c, &recheck_input(true, 6_000_000), (3, 3), "drb", NOW).unwrap());
+        c.stage = Stage::JointMeeting;
+        c
+    }
+
+    fn meeting(passed: bool, held_on: Date) -> JointMeetingInput {
+        JointMeetingInput {
+            passed, meeting_ref: "2026年第3次规划土地数字管理联席会议".into(), held_on, comment: String::new()
+        }
+    }
+
+    #[test]
+    fn r_r4_joint_meeting_only_after_a_passed_recheck() {
+        let today = date!(2026 - 11 - 25);
+        let c = at_joint_meeting();
+        let o = record_joint_meeting(&c, &meeting(true, date!(2026 - 11 - 20)), today, "drb").unwrap();
+        assert!(o.passed);
+        for stage in [Stage::ReCheck, Stage::Approval, Stage::PreliminaryReview] {
+            let mut other = c.clone();
+            other.stage = stage;
+            assert_eq!(record_joint_meeting(&other, &meeting(true, today), today, "drb").unwrap_err().rule_ids(), vec!["R-R4"]);
+        }
+        let mut failed = c.clone();
+        failed.recheck.as_mut().unwrap().passed = false;
+        assert_eq!(record_joint_meeting(&failed, &meeting(true, today), today, "drb").unwrap_err().rule_ids(), vec!["R-R4"]);
+        // Dated neither in the future nor before the re-check (2026-11-20 in Shanghai).
+        assert_eq!(
+            field_names(record_joint_meeting(&c, &meeting(true, date!(2026 - 11 - 26)), today, "drb").unwrap_err()),
+            vec!["held_on"]
+        );
+        assert_eq!(
+            field_names(record_joint_meeting(&c, &meeting(true, date!(2026 - 11 - 19)), today, "drb").unwrap_err()),
+            vec!["held_on"]
+        );
+        let mut bad = meeting(false, today);
+        bad.meeting_ref = " ".into();
+        assert_eq!(field_names(record_joint_meeting(&c, &bad, today, "drb").unwrap_err()), vec!["meeting_ref", "comment"]);
+    }
+
+    #[test]
+    fn r_r4_approval_after_a_recheck_stays_within_its_arrangement() {
+        let mut c = at_joint_meeting();
+        c.stage = Stage::Approval;
+        let input = |budget| ApprovalInput {
+            document_number: "上数〔2026〕30号".into(),
+            issued_on: date!(2026 - 11 - 25),
+            budget_fen: budget,
+            scope: "全部".into(),
+            planned_construction_months: 12,
+        };
+        let today = date!(2026 - 11 - 25);
+        assert_eq!(issue_approval(&c, &input(6_000_000), today, &policy()).unwrap().budget_fen, 6_000_000);
+        let e = issue_approval(&c, &input(6_000_001), today, &policy()).unwrap_err();
+        assert!(e.to_string().contains("6000000"), "{e}");
+        assert_eq!(field_names(e), vec!["budget_fen"]);
+    }
+
+    fn approved(funding_source: &str) -> ReviewCase {
+        let mut d = dossier();
+        d.funding_source = funding_source.into();
+        let mut c = case(d);
+        c.stage = Stage::Approval;
+        let input = ApprovalInput {
+            document_number: "上数〔2026〕31号".into(),
+            issued_on: date!(2026 - 03 - 15),
+            budget_fen: 1_000_000,
+            scope: "全部".into(),
+            planned_construction_months: 12,
+        };
+        c.approval = Some(issue_approval(&c, &input, date!(2026 - 03 - 15), &policy()).unwrap());
+        c.stage = Stage::Approved;
+        c
+    }
+
+    #[test]
+    fn r_r6_funds_secured_within_validity_on_an_approval_in_force() {
+        let ids = vec!["DOC-1".to_string()];
+        let mut c = approved("SUPERIOR_TRANSFER");
+        check_funds_secured(&c, date!(2028 - 03 - 14), &ids).unwrap();
+        assert_eq!(check_funds_secured(&c, date!(2028 - 03 - 15), &ids).unwrap_err().rule_ids(), vec!["R-R6"]);
+        assert_eq!(field_names(check_funds_secured(&c, date!(2027 - 03 - 15), &[]).unwrap_err()), vec!["evidence_document_ids"]);
+        c.approval.as_mut().unwrap().funds_secured = true;
+        assert!(matches!(check_funds_secured(&c, date!(2027 - 03 - 15), &ids), Err(AppError::InvalidState(_))));
+        // Cancelled by the timer: still refused under R-R6 once expired.
+        let mut cancelled = approved("SOCIAL_CAPITAL");
+        cancelled.stage = Stage::Cancelled;
+        cancelled.approval.as_mut().unwrap().cancelled = true;
+        assert_eq!(check_funds_secured(&cancelled, date!(2028 - 03 - 15), &ids).unwrap_err().rule_ids(), vec!["R-R6"]);
+        assert!(matches!(check_funds_secured(&cancelled, date!(2027 - 03 - 15), &ids), Err(AppError::InvalidState(_))));
+        assert_eq!(check_funds_secured(&approved("DISTRICT_FISCAL"), date!(2027 - 03 - 15), &ids).unwrap_err().rule_ids(), vec!["R-R6"]);
+        assert!(matches!(check_funds_secured(&case(dossier()), date!(2027 - 03 - 15), &ids), Err(AppError::InvalidState(_))));
+    }
+
+    fn change(c: &ReviewCase, new: i64, route: ChangeRoute) -> ChangeRecord {
+        ChangeRecord {
+            change_id: Uuid::now_v7(),
+            old_budget_fen: c.approval.as_ref().unwrap().budget_fen,
+            new_budget_fen: new,
+            route: route.as_str().into(),
+            state: route.initial_state().as_str().into(),
+            reason: "需求调整".into(),
+            requested_by: "unit".into(),
+            requested_at: NOW,
+        }
+    }
+
+    #[test]
+    fn r_r7_change_requests_route_by_reduction_and_refuse_increases() {
+        let p = policy();
+        let mut c = approved("DISTRICT_FISCAL");
+        assert_eq!(request_change(&c, 850_000, "需求调整", &p).unwrap(), ChangeRoute::InternalControlFiling);
+        assert_eq!(request_change(&c, 849_900, "需求调整", &p).unwrap(), ChangeRoute::ChangeRequest);
+        assert_eq!(request_change(&c, 1_000_001, "需求调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
+        assert_eq!(field_names(request_change(&c, 900_000, "", &p).unwrap_err()), vec!["reason"]);
+        // One change at a time.
+        let pending = change(&c, 700_000, ChangeRoute::ChangeRequest);
+        c.changes.push(pending);
+        assert!(matches!(request_change(&c, 900_000, "再调整", &p), Err(AppError::InvalidState(_))));
+        c.changes[0].state = ChangeState::Rejected.as_str().into();
+        request_change(&c, 900_000, "再调整", &p).unwrap();
+        c.procurement_completed = true;
+        assert_eq!(request_change(&c, 900_000, "再调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
+        // Only after approval, while it is in force.
+        let mut before = case(dossier());
+        before.stage = Stage::Approval;
+        assert_eq!(request_change(&before, 900_000, "调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
+        let mut cancelled = approved("DISTRICT_FISCAL");
+        cancelled.stage = Stage::Cancelled;
+        assert_eq!(request_change(&cancelled, 900_000, "调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
+    }
+
+    #[test]
+    fn r_r7_change_request_departmental_then_expert_review() {
+        use ChangeEvent::*;
+        let mut c = approved("DISTRICT_FISCAL");
+        let x = change(&c, 700_000, ChangeRoute::ChangeRequest);
+        let id = x.change_id;
+        c.changes.push(x);
+        assert!(matches!(decide_change(&c, Uuid::now_v7(), DepartmentalReview { passed: true }), Err(AppError::NotFound(_))));
+        assert!(matches!(decide_change(&c, id, ExpertReview { passed: true }), Err(AppError::InvalidState(_))));
+        assert_eq!(decide_change(&c, id, DepartmentalReview { passed: true }).unwrap(), (0, ChangeState::AwaitingExpertReview));
+        c.changes[0].state = ChangeState::AwaitingExpertReview.as_str().into();
+        assert_eq!(decide_change(&c, id, ExpertReview { passed: true }).unwrap(), (0, ChangeState::Approved));
+        assert_eq!(decide_change(&c, id, ExpertReview { passed: false }).unwrap(), (0, ChangeState::Rejected));
+        let mut moved = c.clone();
+        moved.approval.as_mut().unwrap().budget_fen = 950_000;
+        assert!(matches!(decide_change(&moved, id, ExpertReview { passed: true }), Err(AppError::InvalidState(_))));
+        c.procurement_completed = true;
+        assert_eq!(decide_change(&c, id, ExpertReview { passed: true }).unwrap_err().rule_ids(), vec!["R-R7"]);
+        c.procurement_completed = false;
+        c.stage = Stage::Cancelled;
+        assert!(matches!(decide_change(&c, id, ExpertReview { passed: true }), Err(AppError::InvalidState(_))));
     }
 }

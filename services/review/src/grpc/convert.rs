@@ -4,7 +4,8 @@ use egov_platform::convert as c;
 use egov_proto::review as pb;
 
 use crate::domain::{
-    Approval, Decision, ReviewCase, Stage,
+    Approval, ChangeRecord, Decision, Opinion, RecheckConclusion, ReviewCase, Stage,
+    change::ChangeEvent,
     workflow::{Task, TaskState},
 };
 
@@ -82,25 +83,73 @@ pub fn case(k: &ReviewCase) -> pb::ReviewCase {
             .map(|r| pb::UnitRecordEntry { kind: r.kind.clone(), reason: r.reason.clone(), ineligible_year: r.ineligible_year })
             .collect(),
         required_participants: k.required_participants.clone(),
-        opinions: k
-            .opinions
-            .iter()
-            .map(|o| pb::PreliminaryOpinion {
-                role: o.role.clone(),
-                subject: o.subject.clone(),
-                scores: o.scores.iter().map(|(code, score)| pb::CriterionScore { code: code.clone(), score: *score as i32 }).collect(),
-                weighted_score_centi: o.weighted_centi as i32,
-                passed: o.passed,
-                opinion: o.opinion.clone(),
-                at: Some(c::timestamp(o.at)),
-            })
-            .collect(),
+        opinions: k.opinions.iter().map(opinion).collect(),
         preliminary_decision: k.preliminary.as_ref().map(decision),
         approval: k.approval.as_ref().map(|a| approval(k, a)),
         end_reason: k.end_reason.clone(),
         policy_version: k.policy_version.clone(),
         etag: k.version.to_string(),
         opened_at: Some(c::timestamp(k.opened_at)),
+        recheck_opinions: k.recheck_opinions.iter().map(opinion).collect(),
+        recheck: k.recheck.as_ref().map(recheck),
+        joint_meeting: k.joint_meeting.as_ref().map(|j| pb::JointMeetingOutcome {
+            passed: j.passed,
+            meeting_ref: j.meeting_ref.clone(),
+            held_on: Some(c::civil(j.held_on)),
+            comment: j.comment.clone(),
+            recorded_by: j.recorded_by.clone(),
+        }),
+        changes: k.changes.iter().map(change).collect(),
+        procurement_completed: k.procurement_completed,
+    }
+}
+
+fn opinion(o: &Opinion) -> pb::PreliminaryOpinion {
+    pb::PreliminaryOpinion {
+        role: o.role.clone(),
+        subject: o.subject.clone(),
+        scores: o.scores.iter().map(|(code, score)| pb::CriterionScore { code: code.clone(), score: *score as i32 }).collect(),
+        weighted_score_centi: o.weighted_centi as i32,
+        passed: o.passed,
+        opinion: o.opinion.clone(),
+        at: Some(c::timestamp(o.at)),
+    }
+}
+
+fn recheck(r: &RecheckConclusion) -> pb::RecheckConclusion {
+    pb::RecheckConclusion {
+        passed: r.passed,
+        comment: r.comment.clone(),
+        priority_rank: r.priority_rank as i32,
+        fiscal_year: r.fiscal_year,
+        amount_fen: r.amount_fen,
+        decided_by: r.decided_by.clone(),
+        decided_at: Some(c::timestamp(r.decided_at)),
+    }
+}
+
+fn change(x: &ChangeRecord) -> pb::BudgetChange {
+    pb::BudgetChange {
+        change_id: x.change_id.to_string(),
+        old_budget_fen: x.old_budget_fen,
+        new_budget_fen: x.new_budget_fen,
+        route: c::enum_to_proto("CHANGE_ROUTE_", &x.route, |n| pb::ChangeRoute::from_str_name(n).map(|e| e as i32)),
+        state: c::enum_to_proto("CHANGE_STATE_", &x.state, |n| pb::ChangeState::from_str_name(n).map(|e| e as i32)),
+        reason: x.reason.clone(),
+        requested_by: x.requested_by.clone(),
+        requested_at: Some(c::timestamp(x.requested_at)),
+    }
+}
+
+/// DEPARTMENTAL / EXPERT of `DecideChange` as the change's event.
+pub fn change_event(field: &str, raw: i32, passed: bool) -> Result<ChangeEvent, egov_platform::error::FieldViolation> {
+    match pb::ChangeReviewStage::try_from(raw) {
+        Ok(pb::ChangeReviewStage::Departmental) => Ok(ChangeEvent::DepartmentalReview { passed }),
+        Ok(pb::ChangeReviewStage::Expert) => Ok(ChangeEvent::ExpertReview { passed }),
+        _ => Err(egov_platform::error::FieldViolation::new(
+            field,
+            "CHANGE_REVIEW_STAGE_DEPARTMENTAL (部门初审) or CHANGE_REVIEW_STAGE_EXPERT (专家论证)",
+        )),
     }
 }
 

@@ -2,6 +2,7 @@
 //! outbox + timers in one transaction, map errors through the platform's one mapping.
 
 mod convert;
+pub mod expert;
 pub mod roles;
 
 use std::sync::Arc;
@@ -27,7 +28,9 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Decision, Opinion, ReviewCase, Stage, rules, validity,
+        ChangeRecord, Decision, Opinion, ReviewCase, Stage,
+        change::{ChangeRoute, ChangeState},
+        rules, validity,
         workflow::{self, Completion, TaskState},
     },
     jobs,
@@ -74,11 +77,18 @@ struct Change {
     rule_ids: Vec<&'static str>,
     reason: String,
     events: Vec<(&'static str, Payload)>,
+    /// Audit details besides the stage and version.
+    details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Change {
     fn new(action: &'static str, rule_ids: &[&'static str], reason: impl Into<String>) -> Change {
-        Change { action, rule_ids: rule_ids.to_vec(), reason: reason.into(), events: vec![] }
+        Change { action, rule_ids: rule_ids.to_vec(), reason: reason.into(), events: vec![], details: serde_json::Map::new() }
+    }
+
+    fn detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Change {
+        self.details.insert(key.into(), value.into());
+        self
     }
 }
 
@@ -118,13 +128,16 @@ impl ReviewState {
         let change = f(&mut tx, &mut case, policy, now).await?;
         case.version += 1;
         storage::update_case(&mut tx, &case).await?;
+        let mut details = change.details;
+        details.insert("stage".into(), case.stage.as_str().into());
+        details.insert("version".into(), case.version.into());
         let entry = AuditEntry::by(p, change.action, format!("cases/{id}"))
             .project(id.to_string())
             .reason(&change.reason)
             .rules(&change.rule_ids)
             .policy(&case.policy_version)
             .request(request_id)
-            .details(serde_json::json!({ "stage": case.stage.as_str(), "version": case.version }));
+            .details(serde_json::Value::Object(details));
         audit::append(&mut tx, now, &entry).await?;
         for (t, payload) in change.events {
             outbox::enqueue(&mut tx, &messaging::envelope(t, &case, now, payload)).await?;
@@ -391,6 +404,10 @@ impl Review for ReviewApi {
                         case.opinions.clear();
                         messaging::open_preliminary_tasks(conn, case, now, &policy).await?;
                     }
+                    if back == Stage::ReCheck {
+                        case.recheck_opinions.clear();
+                        messaging::open_recheck_tasks(conn, case, now, &policy).await?;
+                    }
                     let mut ch = Change::new("ResubmitCase", &[], r.comment.trim());
                     ch.events.push((
                         types::CASE_RESUBMITTED,
@@ -494,6 +511,288 @@ impl Review for ReviewApi {
             k.approval.as_ref().ok_or_else(|| AppError::NotFound(format!("no approval document for project {id} (stage {})", k.stage)))?;
         Ok(Response::new(convert::approval(&k, a)))
     }
+
+    async fn submit_recheck_opinion(&self, req: Request<pb::SubmitRecheckOpinionRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut f = Fields::new();
+        let case_id = f.take(c::uuid("case_id", &r.case_id));
+        let task_id = f.take(c::uuid("task_id", &r.task_id));
+        let etag = f.take(c::etag("etag", &r.etag));
+        f.finish()?;
+        let (case_id, task_id, etag) = (case_id.unwrap_or_default(), task_id.unwrap_or_default(), etag.unwrap_or_default());
+        let now = self.s.clock.now();
+        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
+        // The task first: of two people completing it at once, the second waits here and then
+        // finds a stale etag (ABORTED).
+        let mut task = storage::get_task(&mut tx, task_id, true).await?;
+        workflow::ensure_can_complete(&task, etag, &p)?;
+        if task.case_id != case_id || task.kind != RECHECK_TASK {
+            return Err(AppError::field("task_id", "not a re-check-opinion task of this case").into());
+        }
+        let mut case = storage::get_case(&mut tx, case_id, true).await?;
+        rules::check_recheck_opinion(&case, p.role, &r.opinion)?;
+        case.recheck_opinions.push(Opinion {
+            role: p.role.as_str().into(),
+            subject: p.subject.clone(),
+            scores: vec![],
+            weighted_centi: 0,
+            passed: r.passed,
+            opinion: r.opinion.trim().into(),
+            at: now,
+        });
+        case.version += 1;
+        storage::update_case(&mut tx, &case).await?;
+        task.state = TaskState::Done;
+        task.completed_by = p.subject.clone();
+        task.comment = r.opinion.trim().into();
+        task.version += 1;
+        storage::update_task(&mut tx, &task).await?;
+        jobs::cancel_task_timers(&mut tx, task_id).await?;
+        let entry = AuditEntry::by(&p, "SubmitRecheckOpinion", format!("cases/{case_id}"))
+            .project(case_id.to_string())
+            .reason(r.opinion.trim())
+            .rules(&["R-R3"])
+            .policy(&case.policy_version)
+            .request(&r.request_id)
+            .details(serde_json::json!({ "passed": r.passed, "task_id": task_id.to_string() }));
+        audit::append(&mut tx, now, &entry).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn conclude_recheck(&self, req: Request<pb::ConcludeRecheckRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let id = id_field("case_id", &r.case_id)?;
+        let etag = etag_field(&r.etag)?;
+        let input = rules::RecheckInput {
+            passed: r.passed,
+            comment: r.comment.clone(),
+            priority_rank: r.priority_rank,
+            fiscal_year: r.fiscal_year,
+            amount_fen: r.amount_fen,
+        };
+        let who = p.subject.clone();
+        let case = self
+            .s
+            .transition(&p, id, etag, &r.request_id, move |conn, case, _, now| {
+                Box::pin(async move {
+                    let progress = workflow::progress(&storage::tasks_of(conn, case.case_id, Some(RECHECK_GROUP)).await?);
+                    let conclusion = rules::conclude_recheck(case, &input, progress, &who, now)?;
+                    let mut ch = Change::new("ConcludeRecheck", &["R-R3"], conclusion.comment.clone())
+                        .detail("passed", conclusion.passed)
+                        .detail("priority_rank", conclusion.priority_rank)
+                        .detail("fiscal_year", conclusion.fiscal_year)
+                        .detail("amount_fen", conclusion.amount_fen);
+                    let summary = if conclusion.passed {
+                        case.stage = Stage::JointMeeting;
+                        format!(
+                            "re-check passed (复核通过): funding priority {}, fiscal year {}, {} fen; goes to the joint meeting",
+                            conclusion.priority_rank, conclusion.fiscal_year, conclusion.amount_fen
+                        )
+                    } else {
+                        case.stage = Stage::Ended;
+                        case.end_reason = format!("复核审查未通过，本次申报结束 / re-check failed: {}", conclusion.comment);
+                        format!("re-check failed (复核未通过): {}", conclusion.comment)
+                    };
+                    ch.events.push((
+                        types::RECHECK_CONCLUDED,
+                        Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: stage_status(case.stage).into(), summary }),
+                    ));
+                    if !conclusion.passed {
+                        ch.events.push((types::ENDED, messaging::ended(case, &case.end_reason.clone(), &["R-R3"])));
+                    }
+                    case.recheck = Some(conclusion);
+                    Ok(ch)
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn record_joint_meeting(&self, req: Request<pb::RecordJointMeetingRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut f = Fields::new();
+        let id = f.take(c::uuid("case_id", &r.case_id));
+        let etag = f.take(c::etag("etag", &r.etag));
+        let held_on = f.take(c::date("held_on", r.held_on.as_ref()));
+        f.finish()?;
+        let (id, etag, held_on) = (id.unwrap_or_default(), etag.unwrap_or_default(), held_on.unwrap_or(time::Date::MIN));
+        let input = rules::JointMeetingInput { passed: r.passed, meeting_ref: r.meeting_ref.clone(), held_on, comment: r.comment.clone() };
+        let who = p.subject.clone();
+        let case = self
+            .s
+            .transition(&p, id, etag, &r.request_id, move |_, case, _, now| {
+                Box::pin(async move {
+                    let outcome = rules::record_joint_meeting(case, &input, egov_platform::clock::civil_date(now), &who)?;
+                    let reason = if outcome.comment.is_empty() { outcome.meeting_ref.clone() } else { outcome.comment.clone() };
+                    let mut ch = Change::new("RecordJointMeeting", &["R-R4"], reason)
+                        .detail("passed", outcome.passed)
+                        .detail("meeting_ref", outcome.meeting_ref.clone())
+                        .detail("held_on", outcome.held_on.to_string());
+                    let summary = if outcome.passed {
+                        case.stage = Stage::Approval;
+                        format!("passed by the joint meeting {} of {}; the approval document follows", outcome.meeting_ref, outcome.held_on)
+                    } else {
+                        case.stage = Stage::Ended;
+                        case.end_reason = format!(
+                            "联席会议未通过，本次申报结束 / not passed by the joint meeting {}: {}",
+                            outcome.meeting_ref, outcome.comment
+                        );
+                        format!("not passed by the joint meeting {} of {}: {}", outcome.meeting_ref, outcome.held_on, outcome.comment)
+                    };
+                    ch.events.push((
+                        types::JOINT_MEETING_RECORDED,
+                        Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: stage_status(case.stage).into(), summary }),
+                    ));
+                    if !outcome.passed {
+                        ch.events.push((types::ENDED, messaging::ended(case, &case.end_reason.clone(), &["R-R4"])));
+                    }
+                    case.joint_meeting = Some(outcome);
+                    Ok(ch)
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn record_funds_secured(&self, req: Request<pb::RecordFundsSecuredRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let id = id_field("case_id", &r.case_id)?;
+        let etag = etag_field(&r.etag)?;
+        let evidence = r.evidence_document_ids.clone();
+        let case = self
+            .s
+            .transition(&p, id, etag, &r.request_id, move |conn, case, _, now| {
+                Box::pin(async move {
+                    rules::check_funds_secured(case, egov_platform::clock::civil_date(now), &evidence)?;
+                    let evidence: Vec<String> = evidence.iter().map(|e| e.trim().to_string()).collect();
+                    timers::cancel(conn, jobs::APPROVAL_VALIDITY, &case.case_id.to_string()).await?;
+                    let Some(a) = case.approval.as_mut() else {
+                        return Err(AppError::Internal(anyhow::anyhow!("approval checked above")));
+                    };
+                    a.funds_secured = true;
+                    let until = a.valid_until.map(|d| d.to_string()).unwrap_or_default();
+                    let comment = r.comment.trim();
+                    let reason = if comment.is_empty() { "资金已落实 / funds secured" } else { comment };
+                    let mut ch = Change::new("RecordFundsSecured", &["R-R6"], reason)
+                        .detail("evidence_document_ids", evidence.clone())
+                        .detail("valid_until", until.clone());
+                    ch.events.push((
+                        types::FUNDS_SECURED,
+                        Payload::ProjectStatusChanged(ev::ProjectStatusChanged {
+                            status: stage_status(Stage::Approved).into(),
+                            summary: format!(
+                                "outside funds secured within the approval's validity (through {until}); evidence {}",
+                                evidence.join(", ")
+                            ),
+                        }),
+                    ));
+                    Ok(ch)
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn request_change(&self, req: Request<pb::RequestChangeRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let id = id_field("case_id", &r.case_id)?;
+        let etag = etag_field(&r.etag)?;
+        let who = p.subject.clone();
+        let case = self
+            .s
+            .transition(&p, id, etag, &r.request_id, move |_, case, policy, now| {
+                Box::pin(async move {
+                    let route = rules::request_change(case, r.new_budget_fen, &r.reason, &policy)?;
+                    let Some(a) = case.approval.as_mut() else {
+                        return Err(AppError::Internal(anyhow::anyhow!("approval checked above")));
+                    };
+                    let record = ChangeRecord {
+                        change_id: Uuid::now_v7(),
+                        old_budget_fen: a.budget_fen,
+                        new_budget_fen: r.new_budget_fen,
+                        route: route.as_str().into(),
+                        state: route.initial_state().as_str().into(),
+                        reason: r.reason.trim().into(),
+                        requested_by: who,
+                        requested_at: now,
+                    };
+                    let mut ch = Change::new("RequestChange", &["R-R7"], record.reason.clone())
+                        .detail("change_id", record.change_id.to_string())
+                        .detail("route", record.route.clone())
+                        .detail("old_budget_fen", record.old_budget_fen)
+                        .detail("new_budget_fen", record.new_budget_fen);
+                    if route == ChangeRoute::InternalControlFiling {
+                        // 内控流程并向区数据资源局备案: the filing itself adjusts the budget.
+                        a.budget_fen = record.new_budget_fen;
+                        ch.events.push((types::CHANGE_FILED, budget_adjusted(case.case_id, &record)));
+                    }
+                    case.changes.push(record);
+                    Ok(ch)
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::case(&case)))
+    }
+
+    async fn decide_change(&self, req: Request<pb::DecideChangeRequest>) -> R<pb::ReviewCase> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut f = Fields::new();
+        let id = f.take(c::uuid("case_id", &r.case_id));
+        let etag = f.take(c::etag("etag", &r.etag));
+        let change_id = f.take(c::uuid("change_id", &r.change_id));
+        let event = f.take(convert::change_event("stage", r.stage, r.passed));
+        if r.comment.trim().is_empty() {
+            f.push("comment", "the review states its opinion (部门初审意见 / 专家论证意见)");
+        }
+        f.finish()?;
+        let (Some(id), Some(etag), Some(change_id), Some(event)) = (id, etag, change_id, event) else {
+            return Err(AppError::Internal(anyhow::anyhow!("fields checked above")).into());
+        };
+        let case = self
+            .s
+            .transition(&p, id, etag, &r.request_id, move |_, case, _, _| {
+                Box::pin(async move {
+                    let (i, next) = rules::decide_change(case, change_id, event)?;
+                    case.changes[i].state = next.as_str().into();
+                    let record = case.changes[i].clone();
+                    let mut ch = Change::new("DecideChange", &["R-R7"], r.comment.trim())
+                        .detail("change_id", change_id.to_string())
+                        .detail("review", format!("{event:?}"))
+                        .detail("state", next.as_str());
+                    if next == ChangeState::Approved {
+                        if let Some(a) = case.approval.as_mut() {
+                            a.budget_fen = record.new_budget_fen;
+                        }
+                        ch.events.push((types::BUDGET_ADJUSTED, budget_adjusted(case.case_id, &record)));
+                    }
+                    Ok(ch)
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::case(&case)))
+    }
+}
+
+/// The re-check's tasks (opened by `messaging::open_recheck_tasks`).
+const RECHECK_TASK: &str = "recheck.opinion";
+const RECHECK_GROUP: &str = "recheck";
+
+/// R-R7: the approved budget changed (a filing, or an approved change request).
+fn budget_adjusted(case_id: Uuid, c: &ChangeRecord) -> Payload {
+    Payload::BudgetAdjusted(ev::BudgetAdjusted {
+        project_id: case_id.to_string(),
+        old_budget_fen: c.old_budget_fen,
+        new_budget_fen: c.new_budget_fen,
+        change_id: c.change_id.to_string(),
+        route: c.route.clone(),
+    })
 }
 
 /// The registry status shown when a case enters `stage`.

@@ -22,10 +22,16 @@ pub fn table() -> RoleTable {
         ("WithdrawCase", &[Unit]),
         ("IssueApproval", &[Drb]),
         ("GetApproval", READERS),
+        ("SubmitRecheckOpinion", &[Drb, Drc, Finance]),
+        ("ConcludeRecheck", &[Drb]),
+        ("RecordJointMeeting", &[Drb]),
+        ("RecordFundsSecured", &[Finance, Drb]),
+        ("RequestChange", &[Unit]),
+        ("DecideChange", &[Drb]),
     ];
     let mut t = RoleTable::new();
     for (method, roles) in m {
         t = t.allow(SERVICE, method, roles);
     }
-    egov_platform::ops::allow_platform_services(t)
+    egov_platform::ops::allow_platform_services(super::expert::allow(t))
 }

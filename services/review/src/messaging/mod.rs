@@ -34,12 +34,22 @@ pub mod types {
     pub const APPROVED: &str = "review.project.approved";
     pub const APPROVAL_CANCELLED: &str = "review.approval.cancelled";
     pub const TASK_OVERDUE: &str = "review.task.overdue";
+    pub const EXPERT_CONCLUDED: &str = "review.expert.concluded";
+    pub const RECHECK_STARTED: &str = "review.recheck.started";
     /// Consumed.
     pub const COMPLIANCE_PASSED: &str = "intake.application.compliance_passed";
     pub const PROCUREMENT_DEADLINE_MISSED: &str = "procurement.project.deadline_missed";
+    // Produced: re-check (R-R3), joint meeting (R-R4), funds secured (R-R6), changes (R-R7).
+    pub const RECHECK_CONCLUDED: &str = "review.recheck.concluded";
+    pub const JOINT_MEETING_RECORDED: &str = "review.joint_meeting.recorded";
+    pub const FUNDS_SECURED: &str = "review.approval.funds_secured";
+    pub const CHANGE_FILED: &str = "review.change.filed";
+    pub const BUDGET_ADJUSTED: &str = "review.budget.adjusted";
+    /// Consumed (R-R7: no change after procurement completes).
+    pub const PROCUREMENT_COMPLETED: &str = "procurement.procurement.completed";
 }
 
-pub const BINDINGS: &[&str] = &[types::COMPLIANCE_PASSED, types::PROCUREMENT_DEADLINE_MISSED];
+pub const BINDINGS: &[&str] = &[types::COMPLIANCE_PASSED, types::PROCUREMENT_DEADLINE_MISSED, types::PROCUREMENT_COMPLETED];
 
 pub fn envelope(event_type: &str, case: &ReviewCase, at: OffsetDateTime, payload: Payload) -> EventEnvelope {
     outbox::envelope(PRODUCER, event_type, &case.case_id.to_string(), &case.policy_version, at, payload)
@@ -127,6 +137,7 @@ impl ReviewConsumer {
         match &e.payload {
             Some(Payload::CompliancePassed(p)) => self.open(c, e, p).await,
             Some(Payload::ProcurementDeadlineMissed(p)) => self.deadline_missed(c, e, p).await,
+            Some(Payload::ProcurementCompleted(p)) => self.procurement_completed(c, e, p).await,
             _ => Ok(()),
         }
     }
@@ -216,6 +227,39 @@ impl ReviewConsumer {
         let payload =
             Payload::ApprovalCancelled(ev::ApprovalCancelled { project_id: id.to_string(), reason, rule_ids: vec!["R-P1".into()] });
         outbox::enqueue(c, &envelope(types::APPROVAL_CANCELLED, &case, now, payload)).await.map_err(transient)?;
+        Ok(())
+    }
+}
+
+impl ReviewConsumer {
+    /// R-R7: once procurement completes, the main content no longer changes.
+    async fn procurement_completed(
+        &self,
+        c: &mut PgConnection,
+        e: &EventEnvelope,
+        p: &ev::ProcurementCompleted,
+    ) -> Result<(), HandleError> {
+        let id =
+            Uuid::parse_str(&p.project_id).map_err(|_| HandleError::Permanent(format!("project id {:?} is not a UUID", p.project_id)))?;
+        let now = self.clock.now();
+        let mut case = match storage::get_case(c, id, true).await {
+            Ok(k) => k,
+            Err(egov_platform::AppError::NotFound(m)) => return Err(HandleError::Permanent(m)),
+            Err(e) => return Err(transient(e)),
+        };
+        if case.procurement_completed {
+            return Ok(()); // a redelivery
+        }
+        case.procurement_completed = true;
+        case.version += 1;
+        storage::update_case(c, &case).await.map_err(transient)?;
+        let entry = AuditEntry::system("review", "ProcurementCompleted", format!("cases/{id}"))
+            .project(id.to_string())
+            .reason("采购已完成，不再受理变更 / procurement completed: no further changes")
+            .rules(&["R-R7"])
+            .policy(&case.policy_version)
+            .request(&e.event_id);
+        audit::append(c, now, &entry).await.map_err(transient)?;
         Ok(())
     }
 }

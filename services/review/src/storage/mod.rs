@@ -1,5 +1,7 @@
 //! Review's repositories. Writes run in the caller's transaction; updates are version-guarded.
 
+pub mod experts;
+
 use egov_platform::{auth::Role, error::AppError};
 use sqlx::{PgConnection, Row, postgres::PgRow};
 use uuid::Uuid;

@@ -51,6 +51,12 @@ impl ReviewApp {
     }
 
     /// Publishes a compliance-passed event and waits for the case to open.
+    ///
+    /// The consumer declares and binds its queue in the background after start-up, and the
+    /// exchange drops what is published before that; so the same event (same event id: consumed
+    /// once) is published again every second until the case opens.
+    /// Publishes a compliance-passed event and waits for the case to open. (The service's queue
+    /// exists once it is built, so one publish is enough.)
     pub async fn open_case(&self, p: ev::CompliancePassed) -> pb::ReviewCase {
         let id = p.application_id.clone();
         self.publish(&compliance_passed(p)).await;

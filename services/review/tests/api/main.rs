@@ -3,4 +3,6 @@
 mod helpers;
 
 mod approval;
+mod expert;
 mod preliminary;
+mod recheck;
