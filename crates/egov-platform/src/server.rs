@@ -209,6 +209,17 @@ fn spawn_health_watch(
     })
 }
 
+/// What every service binary does: load the configuration (exit 64 on a bad key), start
+/// telemetry, build, serve until SIGTERM, drain, flush telemetry.
+pub async fn run_main<A: ServiceApp>(service: &str, config_file: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let settings = Settings::load_or_exit(service, config_file);
+    let _telemetry = telemetry::init(service, &settings.telemetry)?;
+    let app = A::build(settings).await?;
+    tracing::info!(addr = %app.platform().local_addr(), "egov-{service} serving");
+    shutdown_on_signals(app.platform().shutdown.clone());
+    app.run_until_stopped().await
+}
+
 /// Cancels `token` on SIGTERM or Ctrl-C; a second signal exits at once.
 pub fn shutdown_on_signals(token: CancellationToken) {
     tokio::spawn(async move {

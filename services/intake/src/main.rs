@@ -1,10 +1,9 @@
-//! `egov-intake`: load config, start telemetry, build, serve until SIGTERM.
+//! `egov-intake`: the platform's service main (config, telemetry, build, serve until SIGTERM).
 
 use std::path::PathBuf;
 
 use clap::Parser;
 use egov_intake::startup::Application;
-use egov_platform::{config::Settings, server::shutdown_on_signals, telemetry};
 
 #[derive(Parser)]
 #[command(name = "egov-intake", about = "Intake (申报) service of the egov suite")]
@@ -16,11 +15,5 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let settings = Settings::load_or_exit("intake", args.config);
-    let _telemetry = telemetry::init("intake", &settings.telemetry)?;
-    let app = Application::build(settings).await?;
-    tracing::info!(addr = %app.local_addr(), "egov-intake serving");
-    shutdown_on_signals(app.shutdown_token());
-    app.run_until_stopped().await
+    egov_platform::server::run_main::<Application>("intake", Args::parse().config).await
 }

@@ -1,9 +1,8 @@
-//! `egov-review`: load config, start telemetry, build, serve until SIGTERM.
+//! `egov-review`: the platform's service main (config, telemetry, build, serve until SIGTERM).
 
 use std::path::PathBuf;
 
 use clap::Parser;
-use egov_platform::{config::Settings, server::shutdown_on_signals, telemetry};
 use egov_review::startup::Application;
 
 #[derive(Parser)]
@@ -16,11 +15,5 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let settings = Settings::load_or_exit("review", args.config);
-    let _telemetry = telemetry::init("review", &settings.telemetry)?;
-    let app = Application::build(settings).await?;
-    tracing::info!(addr = %app.local_addr(), "egov-review serving");
-    shutdown_on_signals(app.shutdown_token());
-    app.run_until_stopped().await
+    egov_platform::server::run_main::<Application>("review", Args::parse().config).await
 }

@@ -147,6 +147,65 @@ impl ReviewState {
     }
 }
 
+/// A participant's opinion on its task (preliminary review, re-check).
+struct OpinionTask<'a> {
+    /// Case, task and the task's etag.
+    ids: (Uuid, Uuid, i64),
+    kind: &'static str,
+    action: &'static str,
+    rule: &'static str,
+    opinion: &'a str,
+    request_id: &'a str,
+}
+
+/// The case, task and etag fields of an opinion request.
+fn task_ref(f: &mut Fields, case_id: &str, task_id: &str, etag: &str) -> (Uuid, Uuid, i64) {
+    let case_id = f.take(c::uuid("case_id", case_id)).unwrap_or_default();
+    let task_id = f.take(c::uuid("task_id", task_id)).unwrap_or_default();
+    let etag = f.take(c::etag("etag", etag)).unwrap_or_default();
+    (case_id, task_id, etag)
+}
+
+impl ReviewState {
+    /// Completes an opinion task in one transaction: the task is locked first, so of two people
+    /// completing it at once the second finds a stale etag (ABORTED); `apply` records the
+    /// opinion on the case (and returns audit details); the task is done, its timers cancelled.
+    async fn complete_opinion_task<F>(&self, p: &Principal, job: OpinionTask<'_>, apply: F) -> Result<ReviewCase, AppError>
+    where
+        F: FnOnce(&mut ReviewCase, &Policy, OffsetDateTime) -> Result<serde_json::Value, AppError>,
+    {
+        let (case_id, task_id, etag) = job.ids;
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await?;
+        let mut task = storage::get_task(&mut tx, task_id, true).await?;
+        workflow::ensure_can_complete(&task, etag, p)?;
+        if task.case_id != case_id || task.kind != job.kind {
+            return Err(AppError::field("task_id", format!("not a {} task of this case", job.kind)));
+        }
+        let mut case = storage::get_case(&mut tx, case_id, true).await?;
+        let policy = self.pinned(&case.policy_version)?;
+        let details = apply(&mut case, &policy, now)?;
+        case.version += 1;
+        storage::update_case(&mut tx, &case).await?;
+        task.state = TaskState::Done;
+        task.completed_by = p.subject.clone();
+        task.comment = job.opinion.to_string();
+        task.version += 1;
+        storage::update_task(&mut tx, &task).await?;
+        jobs::cancel_task_timers(&mut tx, task_id).await?;
+        let entry = AuditEntry::by(p, job.action, format!("cases/{case_id}"))
+            .project(case_id.to_string())
+            .reason(job.opinion)
+            .rules(&[job.rule])
+            .policy(&case.policy_version)
+            .request(job.request_id)
+            .details(serde_json::json!({ "task_id": task_id.to_string(), "opinion": details }));
+        audit::append(&mut tx, now, &entry).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+}
+
 fn principal<T>(r: &Request<T>) -> Result<Principal, AppError> {
     Principal::from_request(r)
 }
@@ -250,9 +309,7 @@ impl Review for ReviewApi {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut f = Fields::new();
-        let case_id = f.take(c::uuid("case_id", &r.case_id));
-        let task_id = f.take(c::uuid("task_id", &r.task_id));
-        let etag = f.take(c::etag("etag", &r.etag));
+        let ids = task_ref(&mut f, &r.case_id, &r.task_id, &r.etag);
         let mut scores = Vec::new();
         for (i, s) in r.scores.iter().enumerate() {
             if s.score < 0 {
@@ -261,46 +318,31 @@ impl Review for ReviewApi {
             scores.push((s.code.trim().to_string(), s.score.max(0) as u32));
         }
         f.finish()?;
-        let (case_id, task_id, etag) = (case_id.unwrap_or_default(), task_id.unwrap_or_default(), etag.unwrap_or_default());
-        let now = self.s.clock.now();
-        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
-        // The task first: of two people completing it at once, the second waits here and then
-        // finds a stale etag (ABORTED).
-        let mut task = storage::get_task(&mut tx, task_id, true).await?;
-        workflow::ensure_can_complete(&task, etag, &p)?;
-        if task.case_id != case_id || task.kind != "preliminary.opinion" {
-            return Err(AppError::field("task_id", "not a preliminary-opinion task of this case").into());
-        }
-        let mut case = storage::get_case(&mut tx, case_id, true).await?;
-        let policy = self.s.pinned(&case.policy_version)?;
-        rules::check_opinion(&case, p.role, &r.opinion)?;
-        let weighted = rules::weighted_score(&policy.preliminary_scoring_sheet, &scores)?;
-        case.opinions.push(Opinion {
-            role: p.role.as_str().into(),
-            subject: p.subject.clone(),
-            scores,
-            weighted_centi: weighted,
-            passed: r.passed,
-            opinion: r.opinion.trim().into(),
-            at: now,
-        });
-        case.version += 1;
-        storage::update_case(&mut tx, &case).await?;
-        task.state = TaskState::Done;
-        task.completed_by = p.subject.clone();
-        task.comment = r.opinion.trim().into();
-        task.version += 1;
-        storage::update_task(&mut tx, &task).await?;
-        jobs::cancel_task_timers(&mut tx, task_id).await?;
-        let entry = AuditEntry::by(&p, "SubmitPreliminaryOpinion", format!("cases/{case_id}"))
-            .project(case_id.to_string())
-            .reason(r.opinion.trim())
-            .rules(&["R-R1"])
-            .policy(&case.policy_version)
-            .request(&r.request_id)
-            .details(serde_json::json!({ "passed": r.passed, "weighted_score_centi": weighted }));
-        audit::append(&mut tx, now, &entry).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let job = OpinionTask {
+            ids,
+            kind: "preliminary.opinion",
+            action: "SubmitPreliminaryOpinion",
+            rule: "R-R1",
+            opinion: r.opinion.trim(),
+            request_id: &r.request_id,
+        };
+        let case = self
+            .s
+            .complete_opinion_task(&p, job, |case, policy, now| {
+                rules::check_opinion(case, p.role, &r.opinion)?;
+                let weighted = rules::weighted_score(&policy.preliminary_scoring_sheet, &scores)?;
+                case.opinions.push(Opinion {
+                    role: p.role.as_str().into(),
+                    subject: p.subject.clone(),
+                    scores,
+                    weighted_centi: weighted,
+                    passed: r.passed,
+                    opinion: r.opinion.trim().into(),
+                    at: now,
+                });
+                Ok(serde_json::json!({ "passed": r.passed, "weighted_score_centi": weighted }))
+            })
+            .await?;
         Ok(Response::new(convert::case(&case)))
     }
 
@@ -516,48 +558,32 @@ impl Review for ReviewApi {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut f = Fields::new();
-        let case_id = f.take(c::uuid("case_id", &r.case_id));
-        let task_id = f.take(c::uuid("task_id", &r.task_id));
-        let etag = f.take(c::etag("etag", &r.etag));
+        let ids = task_ref(&mut f, &r.case_id, &r.task_id, &r.etag);
         f.finish()?;
-        let (case_id, task_id, etag) = (case_id.unwrap_or_default(), task_id.unwrap_or_default(), etag.unwrap_or_default());
-        let now = self.s.clock.now();
-        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
-        // The task first: of two people completing it at once, the second waits here and then
-        // finds a stale etag (ABORTED).
-        let mut task = storage::get_task(&mut tx, task_id, true).await?;
-        workflow::ensure_can_complete(&task, etag, &p)?;
-        if task.case_id != case_id || task.kind != RECHECK_TASK {
-            return Err(AppError::field("task_id", "not a re-check-opinion task of this case").into());
-        }
-        let mut case = storage::get_case(&mut tx, case_id, true).await?;
-        rules::check_recheck_opinion(&case, p.role, &r.opinion)?;
-        case.recheck_opinions.push(Opinion {
-            role: p.role.as_str().into(),
-            subject: p.subject.clone(),
-            scores: vec![],
-            weighted_centi: 0,
-            passed: r.passed,
-            opinion: r.opinion.trim().into(),
-            at: now,
-        });
-        case.version += 1;
-        storage::update_case(&mut tx, &case).await?;
-        task.state = TaskState::Done;
-        task.completed_by = p.subject.clone();
-        task.comment = r.opinion.trim().into();
-        task.version += 1;
-        storage::update_task(&mut tx, &task).await?;
-        jobs::cancel_task_timers(&mut tx, task_id).await?;
-        let entry = AuditEntry::by(&p, "SubmitRecheckOpinion", format!("cases/{case_id}"))
-            .project(case_id.to_string())
-            .reason(r.opinion.trim())
-            .rules(&["R-R3"])
-            .policy(&case.policy_version)
-            .request(&r.request_id)
-            .details(serde_json::json!({ "passed": r.passed, "task_id": task_id.to_string() }));
-        audit::append(&mut tx, now, &entry).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let job = OpinionTask {
+            ids,
+            kind: RECHECK_TASK,
+            action: "SubmitRecheckOpinion",
+            rule: "R-R3",
+            opinion: r.opinion.trim(),
+            request_id: &r.request_id,
+        };
+        let case = self
+            .s
+            .complete_opinion_task(&p, job, |case, _, now| {
+                rules::check_recheck_opinion(case, p.role, &r.opinion)?;
+                case.recheck_opinions.push(Opinion {
+                    role: p.role.as_str().into(),
+                    subject: p.subject.clone(),
+                    scores: vec![],
+                    weighted_centi: 0,
+                    passed: r.passed,
+                    opinion: r.opinion.trim().into(),
+                    at: now,
+                });
+                Ok(serde_json::json!({ "passed": r.passed }))
+            })
+            .await?;
         Ok(Response::new(convert::case(&case)))
     }
 
