@@ -757,6 +757,19 @@ impl Review for ReviewApi {
                         // 内控流程并向区数据资源局备案: the filing itself adjusts the budget.
                         a.budget_fen = record.new_budget_fen;
                         ch.events.push((types::CHANGE_FILED, budget_adjusted(case.case_id, &record)));
+                    } else {
+                        // DRB's cue to convene the departmental review (informational on the
+                        // registry: the project stays approved meanwhile).
+                        ch.events.push((
+                            types::CHANGE_REQUESTED,
+                            Payload::ProjectStatusChanged(ev::ProjectStatusChanged {
+                                status: String::new(),
+                                summary: format!(
+                                    "change request {}: budget {} → {} fen, awaiting departmental review (变更申请, R-R7)",
+                                    record.change_id, record.old_budget_fen, record.new_budget_fen
+                                ),
+                            }),
+                        ));
                     }
                     case.changes.push(record);
                     Ok(ch)

@@ -44,6 +44,8 @@ pub mod types {
     pub const JOINT_MEETING_RECORDED: &str = "review.joint_meeting.recorded";
     pub const FUNDS_SECURED: &str = "review.approval.funds_secured";
     pub const CHANGE_FILED: &str = "review.change.filed";
+    /// A larger reduction (R-R7) awaits DRB's departmental review.
+    pub const CHANGE_REQUESTED: &str = "review.change.requested";
     pub const BUDGET_ADJUSTED: &str = "review.budget.adjusted";
     /// Consumed (R-R7: no change after procurement completes).
     pub const PROCUREMENT_COMPLETED: &str = "procurement.procurement.completed";

@@ -454,6 +454,7 @@ async fn r_r7_a_reduction_of_exactly_15_percent_is_filed_and_adjusts_the_budget(
     assert_eq!(doc.budget_fen, 8_500_000);
     assert_eq!(count(&app, "review.change.filed").await, 1);
     assert_eq!(count(&app, "review.budget.adjusted").await, 0);
+    assert_eq!(count(&app, "review.change.requested").await, 0, "a filing needs no departmental review");
 }
 
 #[tokio::test]
@@ -485,6 +486,7 @@ async fn r_r7_a_larger_reduction_goes_through_departmental_and_expert_review() {
     let k = app.drb().decide_change(decide_req(&k, &c.change_id, pb::ChangeReviewStage::Expert, true)).await.unwrap().into_inner();
     assert_eq!(k.changes[0].state, pb::ChangeState::Approved as i32);
     assert_eq!(k.approval.as_ref().unwrap().budget_fen, 8_499_000);
+    assert_eq!(count(&app, "review.change.requested").await, 1, "DRB is told a change request awaits it");
     assert_eq!(count(&app, "review.budget.adjusted").await, 1);
     // Done: it takes no further review.
     let e = app.drb().decide_change(decide_req(&k, &c.change_id, pb::ChangeReviewStage::Expert, true)).await.unwrap_err();
