@@ -20,19 +20,34 @@ const WAIT: Duration = Duration::from_secs(30);
 struct Suite {
     intake: RunningService,
     review: RunningService,
+    procurement: RunningService,
     vhost: TestVhost,
-    _dbs: (TestDatabase, TestDatabase),
+    _dbs: (TestDatabase, TestDatabase, TestDatabase),
+}
+
+/// How an application is funded and tracked.
+#[derive(Clone, Copy, PartialEq)]
+enum Track {
+    /// District fiscal money, normal review.
+    Normal,
+    /// Wholly outside funding (R-R5 fast track, R-R6 validity).
+    OutsideFunding,
+    /// District fiscal money, principal leader's agreement with minutes (R-R5 fast track, R-P1).
+    LeaderAgreed,
 }
 
 impl Suite {
     async fn start() -> Suite {
         let vhost = TestVhost::create().await.unwrap();
-        let (idb, rdb) = (TestDatabase::create().await.unwrap(), TestDatabase::create().await.unwrap());
+        let (idb, rdb, pdb) =
+            (TestDatabase::create().await.unwrap(), TestDatabase::create().await.unwrap(), TestDatabase::create().await.unwrap());
         let mut is = test_settings("intake", &idb, &vhost);
         is.peers.evaluation = String::new(); // no evaluation service yet: screening flagged
         let intake = RunningService::start::<egov_intake::startup::Application>(is).await.unwrap();
         let review = RunningService::start::<egov_review::startup::Application>(test_settings("review", &rdb, &vhost)).await.unwrap();
-        Suite { intake, review, vhost, _dbs: (idb, rdb) }
+        let procurement =
+            RunningService::start::<egov_procurement::startup::Application>(test_settings("procurement", &pdb, &vhost)).await.unwrap();
+        Suite { intake, review, procurement, vhost, _dbs: (idb, rdb, pdb) }
     }
 
     fn intake(
@@ -52,7 +67,7 @@ impl Suite {
     }
 
     /// A unit's application through compliance, in a round opened next spring.
-    async fn passed_application(&self, unit: &str, fast_track: bool) -> ipb::Application {
+    async fn passed_application(&self, unit: &str, track: Track) -> ipb::Application {
         let drb = self.intake(Role::Drb, None);
         let _ = drb
             .clone()
@@ -126,9 +141,13 @@ impl Suite {
             ],
             ..Default::default()
         };
-        if fast_track {
-            d.funding_source = ipb::FundingSource::SuperiorTransfer as i32;
-            d.fast_track_grounds = vec![ipb::FastTrackGround::NonDistrictFunding as i32];
+        match track {
+            Track::Normal => {}
+            Track::OutsideFunding => {
+                d.funding_source = ipb::FundingSource::SuperiorTransfer as i32;
+                d.fast_track_grounds = vec![ipb::FastTrackGround::NonDistrictFunding as i32];
+            }
+            Track::LeaderAgreed => d.fast_track_grounds = vec![ipb::FastTrackGround::PrincipalLeaderAgreed as i32],
         }
         let u = self.intake(Role::Unit, Some(unit));
         let a = u
@@ -141,8 +160,11 @@ impl Suite {
             .await
             .unwrap()
             .into_inner();
-        for (kind, text) in [(ipb::DocumentKind::ApplicationForm, "申报表"), (ipb::DocumentKind::FeasibilityReport, "可行性研究报告")]
-        {
+        let mut docs = vec![(ipb::DocumentKind::ApplicationForm, "申报表"), (ipb::DocumentKind::FeasibilityReport, "可行性研究报告")];
+        if track == Track::LeaderAgreed {
+            docs.push((ipb::DocumentKind::MeetingMinutes, "区主要领导专题会议纪要"));
+        }
+        for (kind, text) in docs {
             let msgs = vec![
                 ipb::UploadDocumentRequest {
                     part: Some(ipb::upload_document_request::Part::Header(ipb::DocumentUploadHeader {
@@ -216,7 +238,7 @@ impl Suite {
 #[tokio::test]
 async fn compliance_to_approval_across_intake_and_review() {
     let s = Suite::start().await;
-    let a = s.passed_application("U-CIVIL", true).await;
+    let a = s.passed_application("U-CIVIL", Track::OutsideFunding).await;
     assert_eq!(a.state, ipb::ApplicationState::CompliancePassed as i32);
 
     // Intake's event opens the review case; on the fast track it awaits the approval document.
@@ -243,15 +265,19 @@ async fn compliance_to_approval_across_intake_and_review() {
         .into_inner();
     assert_eq!(approved.stage, rpb::CaseStage::Approved as i32);
 
-    // Intake's registry shows the approval.
-    eventually(WAIT, "intake shows the approval", || async { s.status("U-CIVIL", &a.project_id).await.status == "已立项 APPROVED" }).await;
+    // Intake's registry shows the approval, then procurement opening from it.
+    eventually(WAIT, "intake shows procurement opened after the approval", || async {
+        let st = s.status("U-CIVIL", &a.project_id).await;
+        st.status == "采购 PROCUREMENT" && st.timeline.iter().any(|t| t.event_type == "review.project.approved")
+    })
+    .await;
 
     // Redelivering every event of both services changes nothing.
     let before = s.status("U-CIVIL", &a.project_id).await.timeline.len();
     let (n_intake, n_review) = (s.redeliver_all(&s.intake).await, s.redeliver_all(&s.review).await);
     assert!(n_intake >= 4 && n_review >= 2, "{n_intake} {n_review}");
     // A fresh application after the redeliveries is a FIFO marker through both consumers.
-    let marker = s.passed_application("U-OTHER", false).await;
+    let marker = s.passed_application("U-OTHER", Track::Normal).await;
     eventually(WAIT, "marker case opened", || async { s.case(&marker.project_id).await.is_some() }).await;
     eventually(WAIT, "marker on intake's timeline", || async {
         s.status("U-OTHER", &marker.project_id).await.status == "初审 PRELIMINARY_REVIEW"
@@ -270,7 +296,7 @@ async fn compliance_to_approval_across_intake_and_review() {
 #[tokio::test]
 async fn a_rejected_application_shows_as_ended_in_intake() {
     let s = Suite::start().await;
-    let a = s.passed_application("U-CIVIL", false).await;
+    let a = s.passed_application("U-CIVIL", Track::Normal).await;
     eventually(WAIT, "review case opened", || async { s.case(&a.project_id).await.is_some() }).await;
     let tasks = s
         .review(Role::Audit, None)
@@ -315,4 +341,137 @@ async fn a_rejected_application_shows_as_ended_in_intake() {
     eventually(WAIT, "intake shows the end", || async { s.status("U-CIVIL", &a.project_id).await.status == "申报结束 ENDED" }).await;
     let st = s.status("U-CIVIL", &a.project_id).await;
     assert!(st.timeline.iter().any(|t| t.producer == "review" && t.summary.contains("重复建设")), "{:?}", st.timeline);
+}
+
+impl Suite {
+    /// A fast-tracked, fiscally funded project approved today.
+    async fn approved_fiscal_project(&self) -> String {
+        let a = self.passed_application("U-CIVIL", Track::LeaderAgreed).await;
+        eventually(WAIT, "review case opened", || async { self.case(&a.project_id).await.is_some() }).await;
+        let case = self.case(&a.project_id).await.unwrap();
+        assert_eq!(case.stage, rpb::CaseStage::Approval as i32);
+        self.review(Role::Drb, None)
+            .issue_approval(rpb::IssueApprovalRequest {
+                case_id: case.case_id.clone(),
+                etag: case.etag.clone(),
+                document_number: "上数〔2027〕3号".into(),
+                issued_on: Some(egov_platform::convert::civil(self.review.clock.today())),
+                budget_fen: 10_000_000,
+                scope: "救助审核模块".into(),
+                planned_construction_months: 12,
+                request_id: "approve".into(),
+            })
+            .await
+            .unwrap();
+        a.project_id
+    }
+
+    fn procurement_client(
+        &self,
+        role: Role,
+        unit: Option<&str>,
+    ) -> egov_proto::procurement::procurement_client::ProcurementClient<
+        tonic::service::interceptor::InterceptedService<tonic::transport::Channel, egov_platform::auth::Bearer>,
+    > {
+        egov_proto::procurement::procurement_client::ProcurementClient::with_interceptor(
+            self.procurement.channel.clone(),
+            bearer(&token(role, unit)),
+        )
+    }
+
+    async fn procurement_case(&self, id: &str) -> Option<egov_proto::procurement::ProcurementCase> {
+        self.procurement_client(Role::Drb, None)
+            .get_case(egov_proto::procurement::GetCaseRequest { project_id: id.into() })
+            .await
+            .ok()
+            .map(tonic::Response::into_inner)
+    }
+}
+
+#[tokio::test]
+async fn r_p1_an_unprocured_approval_is_cancelled_in_review_when_the_deadline_passes() {
+    let s = Suite::start().await;
+    let id = s.approved_fiscal_project().await;
+    eventually(WAIT, "procurement case opened", || async { s.procurement_case(&id).await.is_some() }).await;
+    let case = s.procurement_case(&id).await.unwrap();
+    let deadline = egov_platform::convert::date("procurement_deadline", case.procurement_deadline.as_ref()).unwrap();
+    let approved = egov_platform::convert::date("approved_on", case.approved_on.as_ref()).unwrap();
+    assert_eq!(deadline, egov_procurement::domain::contract::add_months(approved, 6));
+
+    // On the deadline day nothing happens; the day after, review cancels the approval.
+    let mut ops = egov_proto::common::operations_client::OperationsClient::with_interceptor(
+        s.procurement.channel.clone(),
+        bearer(&token(Role::Operator, None)),
+    );
+    let on_the_day = (shanghai(deadline, time::macros::time!(23:00)) - s.procurement.clock.now()).whole_seconds();
+    ops.advance_clock(egov_proto::common::AdvanceClockRequest { seconds: on_the_day }).await.unwrap();
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_timers WHERE kind = 'procurement.deadline' AND status = 'pending'")
+        .fetch_one(&s.procurement.pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 1);
+    ops.advance_clock(egov_proto::common::AdvanceClockRequest { seconds: 3600 }).await.unwrap();
+    eventually(WAIT, "review cancels the approval", || async {
+        s.case(&id).await.is_some_and(|c| c.stage == rpb::CaseStage::Cancelled as i32)
+    })
+    .await;
+    eventually(WAIT, "intake shows the cancellation", || async {
+        s.status("U-CIVIL", &id).await.status == "取消立项 APPROVAL_CANCELLED"
+    })
+    .await;
+    eventually(WAIT, "procurement closes its case", || async {
+        s.procurement_case(&id).await.is_some_and(|c| c.state == egov_proto::procurement::CaseState::Cancelled as i32)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn procurement_completed_in_time_stops_the_clock_and_review_changes() {
+    let s = Suite::start().await;
+    let id = s.approved_fiscal_project().await;
+    eventually(WAIT, "procurement case opened", || async { s.procurement_case(&id).await.is_some() }).await;
+    let case = s.procurement_case(&id).await.unwrap();
+    let record = egov_proto::procurement::ProcurementRecord {
+        channel: "SMALL_PUBLIC_RESOURCE_TRADING".into(),
+        method: "竞争性磋商".into(),
+        supplier_name: "杭州某信息技术有限公司".into(),
+        supplier_credit_code: "91350100M000100Y43".into(),
+        amount_fen: 9_600_000,
+        implementing_body: "区民政局信息中心".into(),
+        responsible_person: "张三".into(),
+        supervision: None,
+        completed_on: Some(egov_platform::convert::civil(s.procurement.clock.today())),
+    };
+    let done = s
+        .procurement_client(Role::Unit, Some("U-CIVIL"))
+        .record_procurement(egov_proto::procurement::RecordProcurementRequest {
+            project_id: id.clone(),
+            etag: case.etag.clone(),
+            record: Some(record),
+            request_id: "p".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(done.state, egov_proto::procurement::CaseState::Procured as i32);
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_timers WHERE kind = 'procurement.deadline' AND status = 'pending'")
+        .fetch_one(&s.procurement.pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "the R-P1 clock stopped");
+    // Review learns of it: no more changes (R-R7).
+    eventually(WAIT, "review knows procurement completed", || async { s.case(&id).await.is_some_and(|c| c.procurement_completed) }).await;
+    let c = s.case(&id).await.unwrap();
+    let e = s
+        .review(Role::Unit, Some("U-CIVIL"))
+        .request_change(rpb::RequestChangeRequest {
+            case_id: id.clone(),
+            etag: c.etag.clone(),
+            new_budget_fen: 9_000_000,
+            reason: "压缩".into(),
+            request_id: "c".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(egov_platform::error::status_rule_ids(&e), vec!["R-R7"]);
 }

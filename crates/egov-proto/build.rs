@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "egov/intake/v1/intake.proto",
         "egov/review/v1/review.proto",
         "egov/review/v1/expert.proto",
+        "egov/procurement/v1/procurement.proto",
         "egov/events/v1/events.proto",
     ];
     for f in &files {

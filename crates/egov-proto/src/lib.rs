@@ -26,6 +26,11 @@ pub mod egov {
             tonic::include_proto!("egov.review.v1");
         }
     }
+    pub mod procurement {
+        pub mod v1 {
+            tonic::include_proto!("egov.procurement.v1");
+        }
+    }
     pub mod events {
         pub mod v1 {
             tonic::include_proto!("egov.events.v1");
@@ -33,4 +38,7 @@ pub mod egov {
     }
 }
 
-pub use egov::{common::v1 as common, evaluation::v1 as evaluation, events::v1 as events, intake::v1 as intake, review::v1 as review};
+pub use egov::{
+    common::v1 as common, evaluation::v1 as evaluation, events::v1 as events, intake::v1 as intake, procurement::v1 as procurement,
+    review::v1 as review,
+};

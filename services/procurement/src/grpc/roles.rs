@@ -1,0 +1,15 @@
+//! Who may call which procurement method (R-X2).
+
+use egov_platform::auth::{Role, Role::*, RoleTable};
+
+const SERVICE: &str = "egov.procurement.v1.Procurement";
+const READERS: &[Role] = &[Unit, Drb, Finance, Drc, Leader, Audit];
+
+pub fn table() -> RoleTable {
+    let t = RoleTable::new().allow(SERVICE, "GetCase", READERS).allow(SERVICE, "ListCases", READERS).allow(
+        SERVICE,
+        "RecordProcurement",
+        &[Unit],
+    );
+    egov_platform::ops::allow_platform_services(t)
+}

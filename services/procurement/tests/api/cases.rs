@@ -1,0 +1,195 @@
+//! Cases from review's approvals, R-P1's deadline, and procurement records (R-P3, R-P4).
+
+use egov_platform::{
+    auth::{Bearer, Role},
+    clock::shanghai,
+    testing::{RunningService, TestDatabase, TestVhost, bearer, eventually, publish, test_settings, token},
+};
+use egov_proto::{
+    events::{self as ev, event_envelope::Payload},
+    procurement::{self as pb, procurement_client::ProcurementClient},
+};
+use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+
+const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+struct App {
+    svc: RunningService,
+    vhost: TestVhost,
+    _db: TestDatabase,
+}
+
+impl App {
+    async fn spawn() -> App {
+        let db = TestDatabase::create().await.unwrap();
+        let vhost = TestVhost::create().await.unwrap();
+        let svc = RunningService::start::<egov_procurement::startup::Application>(test_settings("procurement", &db, &vhost)).await.unwrap();
+        App { svc, vhost, _db: db }
+    }
+
+    fn client(&self, role: Role, unit: Option<&str>) -> ProcurementClient<InterceptedService<Channel, Bearer>> {
+        ProcurementClient::with_interceptor(self.svc.channel.clone(), bearer(&token(role, unit)))
+    }
+
+    async fn publish(&self, e: &ev::EventEnvelope) {
+        publish(&self.vhost.amqp_url(), &self.svc.settings.broker.exchange, e).await.unwrap();
+    }
+
+    async fn approved(&self, funding: &str, issued_on: time::Date) -> (String, ev::EventEnvelope) {
+        let id = uuid::Uuid::now_v7().to_string();
+        let e = egov_platform::outbox::envelope(
+            "review",
+            "review.project.approved",
+            &id,
+            "2026.1-draft",
+            self.svc.clock.now(),
+            Payload::ProjectApproved(ev::ProjectApproved {
+                project_id: id.clone(),
+                document_number: "上数〔2026〕9号".into(),
+                issued_on: Some(egov_platform::convert::civil(issued_on)),
+                issuers: vec!["DRB".into(), "DRC".into(), "FINANCE".into()],
+                project_name: "社会救助一件事".into(),
+                budget_fen: 10_000_000,
+                funding_source: funding.into(),
+                scope: "救助审核".into(),
+                planned_construction_months: 12,
+                lead_unit_id: "U-CIVIL".into(),
+                ..Default::default()
+            }),
+        );
+        self.publish(&e).await;
+        let c = self.client(Role::Drb, None);
+        eventually(WAIT, "case opened", || {
+            let mut c = c.clone();
+            let id = id.clone();
+            async move { c.get_case(pb::GetCaseRequest { project_id: id }).await.is_ok() }
+        })
+        .await;
+        (id, e)
+    }
+
+    async fn case(&self, id: &str) -> pb::ProcurementCase {
+        self.client(Role::Drb, None).get_case(pb::GetCaseRequest { project_id: id.into() }).await.unwrap().into_inner()
+    }
+}
+
+fn record(channel: &str, amount: i64, today: time::Date) -> pb::ProcurementRecord {
+    pb::ProcurementRecord {
+        channel: channel.into(),
+        method: "公开招标".into(),
+        supplier_name: "杭州某信息技术有限公司".into(),
+        supplier_credit_code: "91350100M000100Y43".into(),
+        amount_fen: amount,
+        implementing_body: "区民政局信息中心".into(),
+        responsible_person: "张三".into(),
+        supervision: None,
+        completed_on: Some(egov_platform::convert::civil(today)),
+    }
+}
+
+#[tokio::test]
+async fn r_p1_a_case_opens_once_with_its_month_end_deadline() {
+    let app = App::spawn().await;
+    let (id, e) = app.approved("DISTRICT_FISCAL", time::macros::date!(2025 - 08 - 31)).await;
+    app.publish(&e).await;
+    let (_, _) = app.approved("SUPERIOR_TRANSFER", time::macros::date!(2025 - 08 - 31)).await; // FIFO marker
+    let k = app.case(&id).await;
+    assert_eq!(k.state, pb::CaseState::Procuring as i32);
+    assert_eq!(
+        k.procurement_deadline,
+        Some(egov_proto::common::CivilDate { year: 2026, month: 2, day: 28 }),
+        "08-31 + 6 months: last day of February"
+    );
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM procurement_cases").fetch_one(&app.svc.pool).await.unwrap();
+    assert_eq!(n, 2);
+    let timers: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM egov_timers WHERE kind = 'procurement.deadline'").fetch_one(&app.svc.pool).await.unwrap();
+    assert_eq!(timers, 1, "only the fiscally funded project has an R-P1 deadline");
+}
+
+#[tokio::test]
+async fn r_p1_the_deadline_passes_on_the_day_after() {
+    let app = App::spawn().await;
+    let today = app.svc.clock.today();
+    let (id, _) = app.approved("DISTRICT_FISCAL", today).await;
+    let deadline = egov_platform::convert::date("d", app.case(&id).await.procurement_deadline.as_ref()).unwrap();
+    app.svc.move_clock_to(shanghai(deadline, time::macros::time!(23:30)));
+    let pool = app.svc.pool.clone();
+    let missed = || {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM egov_outbox WHERE routing_key = 'procurement.project.deadline_missed'")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(app.case(&id).await.state, pb::CaseState::Procuring as i32);
+    assert_eq!(missed().await, 0);
+    app.svc.move_clock_to(shanghai(deadline + time::Duration::days(1), time::macros::time!(00:10)));
+    eventually(WAIT, "deadline missed", || async { missed().await == 1 }).await;
+    assert_eq!(app.case(&id).await.state, pb::CaseState::DeadlineMissed as i32);
+}
+
+#[tokio::test]
+async fn recording_procurement_checks_supplier_budget_and_supervision() {
+    let app = App::spawn().await;
+    let today = app.svc.clock.today();
+    let (id, _) = app.approved("DISTRICT_FISCAL", today).await;
+    let k = app.case(&id).await;
+    let unit = app.client(Role::Unit, Some("U-CIVIL"));
+    let req = |r: pb::ProcurementRecord, etag: &str| pb::RecordProcurementRequest {
+        project_id: id.clone(),
+        etag: etag.into(),
+        record: Some(r),
+        request_id: "r".into(),
+    };
+    // A wrong check character in the credit code: a field error.
+    let mut bad = record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, today);
+    bad.supplier_credit_code = "91350100M000100Y44".into();
+    let e = unit.clone().record_procurement(req(bad, &k.etag)).await.unwrap_err();
+    assert_eq!(egov_platform::error::status_fields(&e), vec!["supplier.credit_code"]);
+    // Above the approved budget.
+    let e = unit.clone().record_procurement(req(record("SMALL_PUBLIC_RESOURCE_TRADING", 10_000_001, today), &k.etag)).await.unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    // Government procurement needs separately procured supervision (R-P3).
+    let e = unit.clone().record_procurement(req(record("GOVERNMENT_PROCUREMENT", 9_000_000, today), &k.etag)).await.unwrap_err();
+    assert_eq!(egov_platform::error::status_rule_ids(&e)[0], "R-P3");
+    // Another unit may not record it.
+    let e = app
+        .client(Role::Unit, Some("U-OTHER"))
+        .record_procurement(req(record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, today), &k.etag))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    assert_eq!(app.case(&id).await.etag, k.etag, "nothing changed");
+    let mut ok = record("GOVERNMENT_PROCUREMENT", 9_000_000, today);
+    ok.supervision =
+        Some(pb::Supervision { supplier_credit_code: "91350100M000100Y43".into(), fee_fen: 300_000, separately_procured: true });
+    let done = unit.clone().record_procurement(req(ok, &k.etag)).await.unwrap().into_inner();
+    assert_eq!(done.state, pb::CaseState::Procured as i32);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_outbox WHERE routing_key = 'procurement.procurement.completed'")
+        .fetch_one(&app.svc.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_cancelled_approval_closes_the_case() {
+    let app = App::spawn().await;
+    let (id, _) = app.approved("DISTRICT_FISCAL", app.svc.clock.today()).await;
+    let cancel = egov_platform::outbox::envelope(
+        "review",
+        "review.approval.cancelled",
+        &id,
+        "2026.1-draft",
+        app.svc.clock.now(),
+        Payload::ApprovalCancelled(ev::ApprovalCancelled { project_id: id.clone(), reason: "R-R6".into(), rule_ids: vec!["R-R6".into()] }),
+    );
+    app.publish(&cancel).await;
+    eventually(WAIT, "closed", || async { app.case(&id).await.state == pb::CaseState::Cancelled as i32 }).await;
+    let pending: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM egov_timers WHERE status = 'pending'").fetch_one(&app.svc.pool).await.unwrap();
+    assert_eq!(pending, 0);
+}

@@ -1,0 +1,3 @@
+//! Procurement's integration tests against real PostgreSQL and RabbitMQ.
+
+mod cases;
