@@ -27,7 +27,13 @@ pub struct Application {
 impl ServiceApp for Application {
     async fn build(settings: Settings) -> anyhow::Result<Application> {
         let mut platform = Platform::build(settings, &MIGRATIONS).await.map_err(|e| anyhow::anyhow!(e))?;
-        let state = Arc::new(ProcurementState { pool: platform.pool.clone(), clock: platform.clock.clone() });
+        let calendar = egov_calendar::Calendar::official().map_err(|e| anyhow::anyhow!("the official working-day calendar: {e}"))?;
+        let state = Arc::new(ProcurementState {
+            pool: platform.pool.clone(),
+            clock: platform.clock.clone(),
+            policy: platform.policy.clone(),
+            calendar,
+        });
         platform
             .spawn_consumer(
                 "procurement",

@@ -5,13 +5,16 @@ pub mod roles;
 
 use std::sync::Arc;
 
+use egov_calendar::Calendar;
 use egov_platform::{
     AppError,
     audit::{self, AuditEntry},
     auth::{Principal, Role},
     clock::SharedClock,
     convert::{self as c, Fields},
-    outbox, paging, timers,
+    outbox, paging,
+    policy::{Policy, PolicyBook},
+    timers,
 };
 use egov_proto::{
     events::{self as ev, event_envelope::Payload},
@@ -22,7 +25,10 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     domain::{
-        CaseState, ProcurementCase, ProcurementRecord, Supervision, deadline,
+        CaseState, ConditionMet, ContractRecord, PaymentRecord, ProcurementCase, ProcurementRecord, StageRecord, Supervision,
+        contract::{self as ct, ApprovedPlan, ContractTerms},
+        deadline, filing,
+        payments::{self as pay, PaymentStage},
         supervision::{self as sv, Channel, SupervisionContract},
         supplier,
     },
@@ -34,6 +40,9 @@ use crate::{
 pub struct ProcurementState {
     pub pool: PgPool,
     pub clock: SharedClock,
+    pub policy: Arc<PolicyBook>,
+    /// The official working-day calendar (R-P5), loaded once at start.
+    pub calendar: Calendar,
 }
 
 #[derive(Clone)]
@@ -83,6 +92,114 @@ fn case_pb(k: &ProcurementCase) -> pb::ProcurementCase {
         policy_version: k.policy_version.clone(),
         etag: k.version.to_string(),
         opened_at: Some(c::timestamp(k.opened_at)),
+        contract: k.contract.as_ref().map(contract_pb),
+    }
+}
+
+fn signed_pb(v: Option<bool>) -> i32 {
+    match v {
+        Some(true) => pb::SignedStatement::Signed as i32,
+        Some(false) => pb::SignedStatement::NotSigned as i32,
+        None => pb::SignedStatement::NotStated as i32,
+    }
+}
+
+fn contract_pb(k: &ContractRecord) -> pb::ContractRecord {
+    let t = &k.terms;
+    pb::ContractRecord {
+        terms: Some(pb::ContractTerms {
+            project_name: t.project_name.clone(),
+            construction_start: Some(c::civil(t.construction_start)),
+            construction_end: Some(c::civil(t.construction_end)),
+            amount_fen: t.amount_fen,
+            ip_owned_by_unit_or_joint: t.ip_owned_by_unit_or_joint,
+            data_owned_by_unit: t.data_owned_by_unit,
+            security_agreement: signed_pb(t.security_agreement_signed),
+            security_responsibility_letter: signed_pb(t.security_responsibility_letter_signed),
+            maintenance_scope: t.maintenance_scope.clone(),
+            maintenance_start: t.maintenance_start.map(c::civil),
+            maintenance_end: t.maintenance_end.map(c::civil),
+            maintenance_duty: t.maintenance_duty.clone(),
+            security_duties_and_penalties: t.security_duties_and_penalties,
+            overrun_penalty_clause: t.overrun_penalty_clause,
+        }),
+        signed_on: Some(c::civil(k.signed_on)),
+        filed_on: Some(c::civil(k.filed_on)),
+        filing_deadline: Some(c::civil(k.deadline)),
+        late: k.late,
+        working_days_taken: k.working_days_taken,
+        provisional_years: k.provisional_years.clone(),
+        payment_stages: k
+            .stages
+            .iter()
+            .map(|s| pb::PaymentStage {
+                stage_id: s.stage_id.clone(),
+                condition: s.condition.clone(),
+                ratio_bp: s.ratio_bp,
+                amount_fen: s.amount_fen,
+                condition_met: s.condition_met.is_some(),
+                condition_evidence: s.condition_met.as_ref().map(|m| m.evidence.clone()).unwrap_or_default(),
+                condition_met_on: s.condition_met.as_ref().map(|m| c::civil(m.on)),
+                condition_met_by: s.condition_met.as_ref().map(|m| m.by.clone()).unwrap_or_default(),
+                paid_fen: k.paid_for(&s.stage_id),
+            })
+            .collect(),
+        payments: k
+            .payments
+            .iter()
+            .map(|p| pb::PaymentFiling { stage_id: p.stage_id.clone(), amount_fen: p.amount_fen, filed_on: Some(c::civil(p.filed_on)) })
+            .collect(),
+        paid_fen: k.paid_fen(),
+    }
+}
+
+/// A contract's statement about a signed document: `None` when it does not say (R-P2).
+fn signed_statement(f: &mut Fields, field: &str, raw: i32) -> Option<bool> {
+    match pb::SignedStatement::try_from(raw) {
+        Ok(pb::SignedStatement::Signed) => Some(true),
+        Ok(pb::SignedStatement::NotSigned) => Some(false),
+        Ok(pb::SignedStatement::NotStated | pb::SignedStatement::Unspecified) => None,
+        Err(_) => {
+            f.push(field, format!("{raw} is not a SignedStatement"));
+            None
+        }
+    }
+}
+
+fn optional_date(f: &mut Fields, field: &str, d: Option<&egov_proto::common::CivilDate>) -> Option<time::Date> {
+    d.and_then(|d| f.take(c::date(field, Some(d))))
+}
+
+/// The version check every update makes before changing the case.
+fn check_etag(case: &ProcurementCase, etag: i64) -> Result<(), AppError> {
+    if case.version == etag {
+        Ok(())
+    } else {
+        Err(AppError::Aborted(format!("the case has etag {}, the request sent {etag}", case.version)))
+    }
+}
+
+/// The filed contract of a case in construction, for R-P6's stages and payments.
+fn filed_contract(case: &mut ProcurementCase) -> Result<&mut ContractRecord, AppError> {
+    match (case.state, case.contract.as_mut()) {
+        (CaseState::Construction, Some(k)) => Ok(k),
+        (state, _) => {
+            Err(AppError::InvalidState(format!("payments follow a filed contract (R-P6); this case is {state} with no contract filed")))
+        }
+    }
+}
+
+/// Who acted, as recorded on the case: role and unit (or subject).
+fn actor(p: &Principal) -> String {
+    format!("{} {}", p.role, p.unit.clone().unwrap_or_else(|| p.subject.clone()))
+}
+
+impl ProcurementApi {
+    /// The policy version the case is pinned to.
+    fn policy_of(&self, case: &ProcurementCase) -> Result<Arc<Policy>, AppError> {
+        self.s.policy.version(&case.policy_version).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("policy version {:?} of case {} is not loaded", case.policy_version, case.project_id))
+        })
     }
 }
 
@@ -210,6 +327,266 @@ impl Procurement for ProcurementApi {
         audit::append(&mut tx, now, &entry).await?;
         let payload = Payload::ProcurementCompleted(ev::ProcurementCompleted { project_id: id.to_string() });
         outbox::enqueue(&mut tx, &messaging::envelope(types::COMPLETED, &case, now, payload)).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(Response::new(case_pb(&case)))
+    }
+
+    async fn file_contract(&self, req: Request<pb::FileContractRequest>) -> R<pb::ProcurementCase> {
+        let p = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut f = Fields::new();
+        let id = f.take(c::uuid("project_id", &r.project_id)).unwrap_or_default();
+        let etag = f.take(c::etag("etag", &r.etag)).unwrap_or_default();
+        let Some(t) = r.terms else { return Err(AppError::field("terms", "required").into()) };
+        let construction_start = f.take(c::date("terms.construction_start", t.construction_start.as_ref()));
+        let construction_end = f.take(c::date("terms.construction_end", t.construction_end.as_ref()));
+        let security_agreement_signed = signed_statement(&mut f, "terms.security_agreement", t.security_agreement);
+        let security_responsibility_letter_signed =
+            signed_statement(&mut f, "terms.security_responsibility_letter", t.security_responsibility_letter);
+        let maintenance_start = optional_date(&mut f, "terms.maintenance_start", t.maintenance_start.as_ref());
+        let maintenance_end = optional_date(&mut f, "terms.maintenance_end", t.maintenance_end.as_ref());
+        let signed_on = f.take(c::date("contract_signed_on", r.contract_signed_on.as_ref()));
+        let filed_on = f.take(c::date("filed_on", r.filed_on.as_ref()));
+        if let (Some(s), Some(fd)) = (signed_on, filed_on)
+            && fd < s
+        {
+            f.push("filed_on", format!("{fd} is before the contract was signed ({s})"));
+        }
+        f.finish()?;
+        let (Some(construction_start), Some(construction_end), Some(signed_on), Some(filed_on)) =
+            (construction_start, construction_end, signed_on, filed_on)
+        else {
+            return Err(AppError::field("terms", "required").into());
+        };
+        let terms = ContractTerms {
+            project_name: t.project_name.trim().into(),
+            construction_start,
+            construction_end,
+            amount_fen: t.amount_fen,
+            ip_owned_by_unit_or_joint: t.ip_owned_by_unit_or_joint,
+            data_owned_by_unit: t.data_owned_by_unit,
+            security_agreement_signed,
+            security_responsibility_letter_signed,
+            maintenance_scope: t.maintenance_scope.trim().into(),
+            maintenance_start,
+            maintenance_end,
+            maintenance_duty: t.maintenance_duty.trim().into(),
+            security_duties_and_penalties: t.security_duties_and_penalties,
+            overrun_penalty_clause: t.overrun_penalty_clause,
+        };
+        let today = self.s.clock.today();
+        let now = self.s.clock.now();
+        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
+        let mut case = storage::get_case(&mut tx, id, true).await?;
+        p.ensure_unit(&case.lead_unit_id, [])?;
+        check_etag(&case, etag)?;
+        if case.state != CaseState::Procured {
+            return Err(
+                AppError::InvalidState(format!("a contract is filed once procurement is recorded; this case is {}", case.state)).into()
+            );
+        }
+        let mut f = Fields::new();
+        if filed_on > today {
+            f.push("filed_on", format!("{filed_on} is after today ({today})"));
+        }
+        if signed_on < case.approved_on {
+            f.push("contract_signed_on", format!("{signed_on} is before the approval ({})", case.approved_on));
+        }
+        if terms.amount_fen > case.budget_fen {
+            f.push("terms.amount_fen", format!("{} fen exceeds the approved budget of {} fen", terms.amount_fen, case.budget_fen));
+        }
+        f.finish()?;
+        let policy = self.policy_of(&case)?;
+        let plan = ApprovedPlan { project_name: case.project_name.clone(), planned_construction_months: case.planned_construction_months };
+        ct::check_contract(&terms, &plan, &policy)?;
+        let timeliness = filing::assess(&self.s.calendar, signed_on, filed_on, &policy)?;
+        let amount_fen = terms.amount_fen;
+        case.contract = Some(ContractRecord {
+            terms,
+            signed_on,
+            filed_on,
+            deadline: timeliness.deadline,
+            late: timeliness.late,
+            working_days_taken: timeliness.working_days_taken,
+            provisional_years: timeliness.provisional_years.clone(),
+            stages: Vec::new(),
+            payments: Vec::new(),
+        });
+        case.state = CaseState::Construction;
+        case.version += 1;
+        storage::update_case(&mut tx, &case).await?;
+        let entry = AuditEntry::by(&p, "FileContract", format!("cases/{id}"))
+            .project(id.to_string())
+            .rules(&["R-P2", "R-P5"])
+            .policy(&case.policy_version)
+            .request(&r.request_id)
+            .details(serde_json::json!({
+                "amount_fen": amount_fen,
+                "signed_on": signed_on.to_string(),
+                "filed_on": filed_on.to_string(),
+                "deadline": timeliness.deadline.to_string(),
+                "late": timeliness.late,
+                "working_days_taken": timeliness.working_days_taken,
+                "provisional_years": timeliness.provisional_years,
+            }));
+        audit::append(&mut tx, now, &entry).await?;
+        let timing = if timeliness.late {
+            format!("filed late on {filed_on}, after the R-P5 deadline of {}; accepted and recorded as late", timeliness.deadline)
+        } else {
+            format!("filed on time on {filed_on} (R-P5 deadline {})", timeliness.deadline)
+        };
+        let summary = format!("contract of {amount_fen} fen signed on {signed_on} {timing}; construction starts");
+        let payload = Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: "建设 CONSTRUCTION".into(), summary });
+        outbox::enqueue(&mut tx, &messaging::envelope(types::CONTRACT_FILED, &case, now, payload)).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(Response::new(case_pb(&case)))
+    }
+
+    async fn set_payment_plan(&self, req: Request<pb::SetPaymentPlanRequest>) -> R<pb::ProcurementCase> {
+        let p = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut f = Fields::new();
+        let id = f.take(c::uuid("project_id", &r.project_id)).unwrap_or_default();
+        let etag = f.take(c::etag("etag", &r.etag)).unwrap_or_default();
+        f.finish()?;
+        let stages: Vec<PaymentStage> = r
+            .stages
+            .iter()
+            .map(|s| PaymentStage { stage_id: s.stage_id.trim().into(), condition: s.condition.trim().into(), ratio_bp: s.ratio_bp })
+            .collect();
+        pay::check_stages(&stages)?;
+        let now = self.s.clock.now();
+        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
+        let mut case = storage::get_case(&mut tx, id, true).await?;
+        p.ensure_unit(&case.lead_unit_id, [])?;
+        check_etag(&case, etag)?;
+        let contract = filed_contract(&mut case)?;
+        if !contract.payments.is_empty() {
+            return Err(AppError::InvalidState("the payment plan is fixed once a payment is filed (R-P6)".into()).into());
+        }
+        let amounts = pay::stage_amounts(contract.terms.amount_fen, &stages);
+        contract.stages = stages
+            .iter()
+            .zip(&amounts)
+            .map(|(s, a)| StageRecord {
+                stage_id: s.stage_id.clone(),
+                condition: s.condition.clone(),
+                ratio_bp: s.ratio_bp,
+                amount_fen: *a,
+                condition_met: None,
+            })
+            .collect();
+        case.version += 1;
+        storage::update_case(&mut tx, &case).await?;
+        let plan: Vec<_> = stages
+            .iter()
+            .zip(&amounts)
+            .map(|(s, a)| serde_json::json!({ "stage_id": s.stage_id, "condition": s.condition, "ratio_bp": s.ratio_bp, "amount_fen": a }))
+            .collect();
+        let entry = AuditEntry::by(&p, "SetPaymentPlan", format!("cases/{id}"))
+            .project(id.to_string())
+            .rules(&["R-P6"])
+            .policy(&case.policy_version)
+            .request(&r.request_id)
+            .details(serde_json::json!({ "stages": plan }));
+        audit::append(&mut tx, now, &entry).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(Response::new(case_pb(&case)))
+    }
+
+    async fn mark_stage_condition_met(&self, req: Request<pb::MarkStageConditionMetRequest>) -> R<pb::ProcurementCase> {
+        let p = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut f = Fields::new();
+        let id = f.take(c::uuid("project_id", &r.project_id)).unwrap_or_default();
+        let etag = f.take(c::etag("etag", &r.etag)).unwrap_or_default();
+        f.required("stage_id", &r.stage_id);
+        f.required("evidence", &r.evidence);
+        f.finish()?;
+        let stage_id = r.stage_id.trim();
+        let today = self.s.clock.today();
+        let now = self.s.clock.now();
+        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
+        let mut case = storage::get_case(&mut tx, id, true).await?;
+        p.ensure_unit(&case.lead_unit_id, [])?;
+        check_etag(&case, etag)?;
+        let contract = filed_contract(&mut case)?;
+        let Some(stage) = contract.stages.iter_mut().find(|s| s.stage_id == stage_id) else {
+            return Err(AppError::field("stage_id", format!("{stage_id:?} is not a stage of the payment plan")).into());
+        };
+        if let Some(m) = &stage.condition_met {
+            return Err(
+                AppError::InvalidState(format!("stage {stage_id:?}'s condition was recorded as met on {} by {}", m.on, m.by)).into()
+            );
+        }
+        let condition = stage.condition.clone();
+        stage.condition_met = Some(ConditionMet { evidence: r.evidence.trim().into(), on: today, by: actor(&p) });
+        case.version += 1;
+        storage::update_case(&mut tx, &case).await?;
+        let entry = AuditEntry::by(&p, "MarkStageConditionMet", format!("cases/{id}/stages/{stage_id}"))
+            .project(id.to_string())
+            .rules(&["R-P6"])
+            .policy(&case.policy_version)
+            .request(&r.request_id)
+            .details(serde_json::json!({ "stage_id": stage_id, "condition": condition, "evidence": r.evidence.trim() }));
+        audit::append(&mut tx, now, &entry).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        Ok(Response::new(case_pb(&case)))
+    }
+
+    async fn file_payment(&self, req: Request<pb::FilePaymentRequest>) -> R<pb::ProcurementCase> {
+        let p = Principal::from_request(&req)?;
+        let r = req.into_inner();
+        let mut f = Fields::new();
+        let id = f.take(c::uuid("project_id", &r.project_id)).unwrap_or_default();
+        let etag = f.take(c::etag("etag", &r.etag)).unwrap_or_default();
+        f.required("stage_id", &r.stage_id);
+        if r.amount_fen <= 0 {
+            f.push("amount_fen", "the payment in fen, more than 0");
+        }
+        f.finish()?;
+        let stage_id = r.stage_id.trim();
+        let today = self.s.clock.today();
+        let now = self.s.clock.now();
+        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
+        let mut case = storage::get_case(&mut tx, id, true).await?;
+        p.ensure_unit(&case.lead_unit_id, [])?;
+        check_etag(&case, etag)?;
+        let contract = filed_contract(&mut case)?;
+        let Some(stage) = contract.stages.iter().find(|s| s.stage_id == stage_id) else {
+            return Err(AppError::field("stage_id", format!("{stage_id:?} is not a stage of the payment plan")).into());
+        };
+        let terms = PaymentStage { stage_id: stage.stage_id.clone(), condition: stage.condition.clone(), ratio_bp: stage.ratio_bp };
+        let contract_fen = contract.terms.amount_fen;
+        let already_paid = contract.paid_fen();
+        pay::check_payment_filing(contract_fen, &terms, stage.condition_met.is_some(), already_paid, r.amount_fen)?;
+        contract.payments.push(PaymentRecord {
+            stage_id: stage_id.into(),
+            amount_fen: r.amount_fen,
+            filed_on: today,
+            request_id: r.request_id.clone(),
+        });
+        let paid = contract.paid_fen();
+        case.version += 1;
+        storage::update_case(&mut tx, &case).await?;
+        let entry = AuditEntry::by(&p, "FilePayment", format!("cases/{id}/stages/{stage_id}"))
+            .project(id.to_string())
+            .rules(&["R-P6"])
+            .policy(&case.policy_version)
+            .request(&r.request_id)
+            .details(serde_json::json!({
+                "stage_id": stage_id,
+                "amount_fen": r.amount_fen,
+                "paid_fen": paid,
+                "contract_fen": contract_fen,
+            }));
+        audit::append(&mut tx, now, &entry).await?;
+        let summary = format!(
+            "资金支付报备 / payment filed for stage {stage_id:?}: {} fen; {paid} of {contract_fen} fen filed in all (R-P6)",
+            r.amount_fen
+        );
+        let payload = Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: "建设 CONSTRUCTION".into(), summary });
+        outbox::enqueue(&mut tx, &messaging::envelope(types::PAYMENT_FILED, &case, now, payload)).await?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(Response::new(case_pb(&case)))
     }

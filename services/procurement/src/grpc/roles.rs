@@ -6,10 +6,14 @@ const SERVICE: &str = "egov.procurement.v1.Procurement";
 const READERS: &[Role] = &[Unit, Drb, Finance, Drc, Leader, Audit];
 
 pub fn table() -> RoleTable {
-    let t = RoleTable::new().allow(SERVICE, "GetCase", READERS).allow(SERVICE, "ListCases", READERS).allow(
-        SERVICE,
-        "RecordProcurement",
-        &[Unit],
-    );
+    let t = RoleTable::new()
+        .allow(SERVICE, "GetCase", READERS)
+        .allow(SERVICE, "ListCases", READERS)
+        .allow(SERVICE, "RecordProcurement", &[Unit])
+        .allow(SERVICE, "FileContract", &[Unit])
+        .allow(SERVICE, "SetPaymentPlan", &[Unit])
+        // The lead unit records a stage's condition (初验通过, ...) or DRB does, with evidence.
+        .allow(SERVICE, "MarkStageConditionMet", &[Unit, Drb])
+        .allow(SERVICE, "FilePayment", &[Unit]);
     egov_platform::ops::allow_platform_services(t)
 }

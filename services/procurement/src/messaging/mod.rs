@@ -30,6 +30,10 @@ pub mod types {
     pub const COMPLETED: &str = "procurement.procurement.completed";
     /// Review cancels the approval on this (R-P1).
     pub const DEADLINE_MISSED: &str = "procurement.project.deadline_missed";
+    /// The contract is filed (R-P2, R-P5): construction starts.
+    pub const CONTRACT_FILED: &str = "procurement.contract.filed";
+    /// A fund payment filing (R-P6).
+    pub const PAYMENT_FILED: &str = "procurement.payment.filed";
     pub const APPROVED: &str = "review.project.approved";
     pub const APPROVAL_CANCELLED: &str = "review.approval.cancelled";
     pub const CHANGE_FILED: &str = "review.change.filed";
@@ -100,6 +104,7 @@ impl ProcurementConsumer {
             policy_version: policy.version.clone(),
             version: 1,
             opened_at: now,
+            contract: None,
         };
         if !storage::insert_case(c, &case).await.map_err(transient)? {
             return Ok(());

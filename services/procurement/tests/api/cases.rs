@@ -1,79 +1,15 @@
 //! Cases from review's approvals, R-P1's deadline, and procurement records (R-P3, R-P4).
 
-use egov_platform::{
-    auth::{Bearer, Role},
-    clock::shanghai,
-    testing::{RunningService, TestDatabase, TestVhost, bearer, eventually, publish, test_settings, token},
-};
+use egov_platform::{auth::Role, clock::shanghai, testing::eventually};
 use egov_proto::{
     events::{self as ev, event_envelope::Payload},
-    procurement::{self as pb, procurement_client::ProcurementClient},
+    procurement as pb,
 };
-use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+use crate::helpers::{App, WAIT};
 
-struct App {
-    svc: RunningService,
-    vhost: TestVhost,
-    _db: TestDatabase,
-}
-
-impl App {
-    async fn spawn() -> App {
-        let db = TestDatabase::create().await.unwrap();
-        let vhost = TestVhost::create().await.unwrap();
-        let svc = RunningService::start::<egov_procurement::startup::Application>(test_settings("procurement", &db, &vhost)).await.unwrap();
-        App { svc, vhost, _db: db }
-    }
-
-    fn client(&self, role: Role, unit: Option<&str>) -> ProcurementClient<InterceptedService<Channel, Bearer>> {
-        ProcurementClient::with_interceptor(self.svc.channel.clone(), bearer(&token(role, unit)))
-    }
-
-    async fn publish(&self, e: &ev::EventEnvelope) {
-        publish(&self.vhost.amqp_url(), &self.svc.settings.broker.exchange, e).await.unwrap();
-    }
-
-    async fn approved(&self, funding: &str, issued_on: time::Date) -> (String, ev::EventEnvelope) {
-        let id = uuid::Uuid::now_v7().to_string();
-        let e = egov_platform::outbox::envelope(
-            "review",
-            "review.project.approved",
-            &id,
-            "2026.1-draft",
-            self.svc.clock.now(),
-            Payload::ProjectApproved(ev::ProjectApproved {
-                project_id: id.clone(),
-                document_number: "上数〔2026〕9号".into(),
-                issued_on: Some(egov_platform::convert::civil(issued_on)),
-                issuers: vec!["DRB".into(), "DRC".into(), "FINANCE".into()],
-                project_name: "社会救助一件事".into(),
-                budget_fen: 10_000_000,
-                funding_source: funding.into(),
-                scope: "救助审核".into(),
-                planned_construction_months: 12,
-                lead_unit_id: "U-CIVIL".into(),
-                ..Default::default()
-            }),
-        );
-        self.publish(&e).await;
-        let c = self.client(Role::Drb, None);
-        eventually(WAIT, "case opened", || {
-            let mut c = c.clone();
-            let id = id.clone();
-            async move { c.get_case(pb::GetCaseRequest { project_id: id }).await.is_ok() }
-        })
-        .await;
-        (id, e)
-    }
-
-    async fn case(&self, id: &str) -> pb::ProcurementCase {
-        self.client(Role::Drb, None).get_case(pb::GetCaseRequest { project_id: id.into() }).await.unwrap().into_inner()
-    }
-}
-
-fn record(channel: &str, amount: i64, today: time::Date) -> pb::ProcurementRecord {
+pub fn record(channel: &str, amount: i64, today: time::Date) -> pb::ProcurementRecord {
     pb::ProcurementRecord {
         channel: channel.into(),
         method: "公开招标".into(),
@@ -94,7 +30,8 @@ async fn r_p1_a_case_opens_once_with_its_month_end_deadline() {
     app.publish(&e).await;
     let (_, _) = app.approved("SUPERIOR_TRANSFER", time::macros::date!(2025 - 08 - 31)).await; // FIFO marker
     let k = app.case(&id).await;
-    assert_eq!(k.state, pb::CaseState::Procuring as i32);
+    // Approved 2025-08-31: the deadline (2026-02-28) has passed already, so the timer fires at once.
+    eventually(WAIT, "deadline missed at once", || async { app.case(&id).await.state == pb::CaseState::DeadlineMissed as i32 }).await;
     assert_eq!(
         k.procurement_deadline,
         Some(egov_proto::common::CivilDate { year: 2026, month: 2, day: 28 }),

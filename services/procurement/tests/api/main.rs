@@ -1,3 +1,5 @@
 //! Procurement's integration tests against real PostgreSQL and RabbitMQ.
 
 mod cases;
+mod contracts;
+mod helpers;

@@ -1,0 +1,74 @@
+//! The running procurement service with its own database and virtual host, shared by the API
+//! tests.
+
+use egov_platform::{
+    auth::{Bearer, Role},
+    testing::{RunningService, TestDatabase, TestVhost, bearer, eventually, publish, test_settings, token},
+};
+use egov_proto::{
+    events::{self as ev, event_envelope::Payload},
+    procurement::{self as pb, procurement_client::ProcurementClient},
+};
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
+
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+pub struct App {
+    pub svc: RunningService,
+    pub vhost: TestVhost,
+    _db: TestDatabase,
+}
+
+impl App {
+    pub async fn spawn() -> App {
+        let db = TestDatabase::create().await.unwrap();
+        let vhost = TestVhost::create().await.unwrap();
+        let svc = RunningService::start::<egov_procurement::startup::Application>(test_settings("procurement", &db, &vhost)).await.unwrap();
+        App { svc, vhost, _db: db }
+    }
+
+    pub fn client(&self, role: Role, unit: Option<&str>) -> ProcurementClient<InterceptedService<Channel, Bearer>> {
+        ProcurementClient::with_interceptor(self.svc.channel.clone(), bearer(&token(role, unit)))
+    }
+
+    pub async fn publish(&self, e: &ev::EventEnvelope) {
+        publish(&self.vhost.amqp_url(), &self.svc.settings.broker.exchange, e).await.unwrap();
+    }
+
+    pub async fn approved(&self, funding: &str, issued_on: time::Date) -> (String, ev::EventEnvelope) {
+        let id = uuid::Uuid::now_v7().to_string();
+        let e = egov_platform::outbox::envelope(
+            "review",
+            "review.project.approved",
+            &id,
+            "2026.1-draft",
+            self.svc.clock.now(),
+            Payload::ProjectApproved(ev::ProjectApproved {
+                project_id: id.clone(),
+                document_number: "上数〔2026〕9号".into(),
+                issued_on: Some(egov_platform::convert::civil(issued_on)),
+                issuers: vec!["DRB".into(), "DRC".into(), "FINANCE".into()],
+                project_name: "社会救助一件事".into(),
+                budget_fen: 10_000_000,
+                funding_source: funding.into(),
+                scope: "救助审核".into(),
+                planned_construction_months: 12,
+                lead_unit_id: "U-CIVIL".into(),
+                ..Default::default()
+            }),
+        );
+        self.publish(&e).await;
+        let c = self.client(Role::Drb, None);
+        eventually(WAIT, "case opened", || {
+            let mut c = c.clone();
+            let id = id.clone();
+            async move { c.get_case(pb::GetCaseRequest { project_id: id }).await.is_ok() }
+        })
+        .await;
+        (id, e)
+    }
+
+    pub async fn case(&self, id: &str) -> pb::ProcurementCase {
+        self.client(Role::Drb, None).get_case(pb::GetCaseRequest { project_id: id.into() }).await.unwrap().into_inner()
+    }
+}
