@@ -189,6 +189,26 @@ fn filed_contract(case: &mut ProcurementCase) -> Result<&mut ContractRecord, App
     }
 }
 
+/// Names `check_contract`'s fields and subjects as the request does (`terms.…`).
+fn under_terms(e: AppError) -> AppError {
+    let name = |f: &mut String| {
+        if !f.starts_with("plan.") {
+            *f = format!("terms.{f}");
+        }
+    };
+    match e {
+        AppError::InvalidArgument(mut v) => {
+            v.iter_mut().for_each(|f| name(&mut f.field));
+            AppError::InvalidArgument(v)
+        }
+        AppError::Rule(mut v) => {
+            v.iter_mut().for_each(|r| name(&mut r.subject));
+            AppError::Rule(v)
+        }
+        other => other,
+    }
+}
+
 /// Who acted, as recorded on the case: role and unit (or subject).
 fn actor(p: &Principal) -> String {
     format!("{} {}", p.role, p.unit.clone().unwrap_or_else(|| p.subject.clone()))
@@ -398,7 +418,7 @@ impl Procurement for ProcurementApi {
         f.finish()?;
         let policy = self.policy_of(&case)?;
         let plan = ApprovedPlan { project_name: case.project_name.clone(), planned_construction_months: case.planned_construction_months };
-        ct::check_contract(&terms, &plan, &policy)?;
+        ct::check_contract(&terms, &plan, &policy).map_err(under_terms)?;
         let timeliness = filing::assess(&self.s.calendar, signed_on, filed_on, &policy)?;
         let amount_fen = terms.amount_fen;
         case.contract = Some(ContractRecord {

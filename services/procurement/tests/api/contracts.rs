@@ -103,6 +103,12 @@ async fn r_p2_every_missing_clause_is_listed_and_r_p5_the_name_must_match() {
     let e = unit.clone().file_contract(filing(&id, &etag, t, date!(2025 - 10 - 09))).await.unwrap_err();
     assert_eq!(status_fields(&e), vec!["terms.amount_fen"]);
 
+    // The rule's field errors are named as the request names them.
+    let mut t = complete();
+    t.construction_end = Some(civil(date!(2025 - 09 - 30)));
+    let e = unit.clone().file_contract(filing(&id, &etag, t, date!(2025 - 10 - 09))).await.unwrap_err();
+    assert_eq!(status_fields(&e), vec!["terms.construction_end"]);
+
     // Another unit may not file it.
     let e = app.client(Role::Unit, Some("U-OTHER")).file_contract(filing(&id, &etag, complete(), date!(2025 - 10 - 09))).await.unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
