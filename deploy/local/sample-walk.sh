@@ -560,7 +560,8 @@ fast_track_approval() {
 
 # issue_approval <budget fen> <whence>: DRB issues the approval document of $CASE (in APPROVAL,
 # etag CASE_ETAG, dossier in $work/case.json) dated the review service's today; then intake's
-# status must say 已立项 APPROVED. Sets NUMBER.
+# timeline must show the approval (its status moves on to 采购 PROCUREMENT as soon as the
+# procurement service opens its case). Sets NUMBER.
 issue_approval() {
   local budget="$1" whence="$2" stage months scope
   step "DRB issues the approval document (立项文件, R-R4), dated the review service's today"
@@ -578,10 +579,10 @@ issue_approval() {
   step "The approval document (review approval $PROJECT)"
   show "$UNIT" review approval "$PROJECT"
 
-  step "Intake's status of project $PROJECT: 已立项 APPROVED"
-  if ! status_until "$PROJECT" '"APPROVED" in s["status"]'; then
+  step "Intake's status of project $PROJECT: 已立项 APPROVED (then 采购 PROCUREMENT when procurement opens)"
+  if ! status_until "$PROJECT" '"APPROVED" in s["status"] or any(t.get("event_type") == "review.project.approved" for t in s.get("timeline", []))'; then
     show "$DRB" projects status "$PROJECT"
-    echo "sample-walk: FAILED: intake's status of $PROJECT did not become APPROVED within ${EVENT_WAIT_SECS}s" >&2
+    echo "sample-walk: FAILED: intake's timeline of $PROJECT did not show the approval within ${EVENT_WAIT_SECS}s" >&2
     exit 1
   fi
   show "$DRB" projects status "$PROJECT"
