@@ -101,6 +101,16 @@ impl DocumentStore {
     }
 }
 
+/// An uploaded document's file name: 1 to 255 bytes, trimmed, without path separators (it never
+/// becomes part of the stored path, but it is shown back to people and must stay a name).
+pub fn file_name(field: &str, raw: &str) -> Result<String, FieldViolation> {
+    let name = raw.trim();
+    if name.is_empty() || name.len() > 255 || name.contains(['/', '\\', '\0']) {
+        return Err(FieldViolation::new(field, "a file name of 1 to 255 bytes without path separators"));
+    }
+    Ok(name.to_string())
+}
+
 fn store_error(e: object_store::Error) -> AppError {
     match e {
         object_store::Error::NotFound { path, .. } => AppError::NotFound(format!("document content {path}")),
@@ -133,6 +143,14 @@ mod tests {
         std::fs::write(dir.join("a/b.txt"), b"abd").unwrap();
         assert!(matches!(s.get_verified("a/b.txt", &o.sha256, &o.sm3).await, Err(AppError::DataLoss(_))));
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(file_name("f", "  申报表.pdf ").unwrap(), "申报表.pdf");
+        for bad in ["", "   ", "a/b.pdf", "a\\b", "x\0y", &"n".repeat(256)] {
+            assert_eq!(file_name("header.file_name", bad).unwrap_err().field, "header.file_name", "{bad:?}");
+        }
     }
 
     #[tokio::test]

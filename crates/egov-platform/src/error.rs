@@ -105,6 +105,20 @@ impl AppError {
     }
 }
 
+/// A single field error is an `INVALID_ARGUMENT` naming that field, so parsers returning
+/// `FieldViolation` compose with `?` in handlers.
+impl From<FieldViolation> for AppError {
+    fn from(v: FieldViolation) -> AppError {
+        AppError::InvalidArgument(vec![v])
+    }
+}
+
+impl From<FieldViolation> for Status {
+    fn from(v: FieldViolation) -> Status {
+        AppError::from(v).into()
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> AppError {
         match &e {

@@ -43,7 +43,7 @@ impl AuditTrail for AuditTrailApi {
         req: Request<pb::ListAuditRecordsRequest>,
     ) -> Result<Response<pb::ListAuditRecordsResponse>, Status> {
         let r = req.into_inner();
-        let limit = paging::page_size(r.page_size).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        let limit = paging::page_size(r.page_size).map_err(AppError::from)?;
         let after = if r.page_token.is_empty() {
             0
         } else {
@@ -110,7 +110,7 @@ impl OperationsApi {
 #[tonic::async_trait]
 impl Operations for OperationsApi {
     async fn list_dead_events(&self, req: Request<pb::ListDeadEventsRequest>) -> Result<Response<pb::ListDeadEventsResponse>, Status> {
-        let limit = paging::page_size(req.get_ref().page_size).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        let limit = paging::page_size(req.get_ref().page_size).map_err(AppError::from)?;
         let rows = relay::list_dead(&self.pool, limit).await?;
         Ok(Response::new(pb::ListDeadEventsResponse {
             events: rows
@@ -132,7 +132,7 @@ impl Operations for OperationsApi {
     ) -> Result<Response<pb::RedriveDeadEventsResponse>, Status> {
         let mut ids = Vec::new();
         for (i, raw) in req.get_ref().event_ids.iter().enumerate() {
-            ids.push(convert::uuid(&format!("event_ids[{i}]"), raw).map_err(|v| AppError::InvalidArgument(vec![v]))?);
+            ids.push(convert::uuid(&format!("event_ids[{i}]"), raw).map_err(AppError::from)?);
         }
         let n = relay::redrive(&self.pool, &ids).await?;
         Ok(Response::new(pb::RedriveDeadEventsResponse { redriven: n as i64 }))

@@ -13,7 +13,7 @@ use egov_platform::{
     auth::{Principal, Role},
     clock::{SharedClock, civil_date},
     convert::{self as c, Fields},
-    documents::DocumentStore,
+    documents::{self, DocumentStore},
     error::FieldViolation,
     idempotency, outbox, paging,
     policy::{Policy, PolicyBook},
@@ -63,11 +63,11 @@ impl IntakeApi {
 type R<T> = Result<Response<T>, Status>;
 
 fn id_field(field: &str, raw: &str) -> Result<Uuid, AppError> {
-    c::uuid(field, raw).map_err(|v| AppError::InvalidArgument(vec![v]))
+    c::uuid(field, raw).map_err(AppError::from)
 }
 
 fn etag_field(raw: &str) -> Result<i64, AppError> {
-    c::etag("etag", raw).map_err(|v| AppError::InvalidArgument(vec![v]))
+    c::etag("etag", raw).map_err(AppError::from)
 }
 
 fn check_etag(version: i64, etag: i64, what: &str) -> Result<(), AppError> {
@@ -82,7 +82,7 @@ fn page_token(raw: &str) -> Result<Option<Uuid>, AppError> {
 }
 
 fn page_size(raw: i32) -> Result<i64, AppError> {
-    paging::page_size(raw).map_err(|v| AppError::InvalidArgument(vec![v]))
+    paging::page_size(raw).map_err(AppError::from)
 }
 
 /// The effects of a transition, besides the new application state.
@@ -361,7 +361,7 @@ impl Intake for IntakeApi {
     async fn open_round(&self, req: Request<pb::OpenRoundRequest>) -> R<pb::ApplicationRound> {
         let p = principal(&req)?;
         let r = req.into_inner();
-        let request_id = idempotency::request_id("request_id", &r.request_id).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        let request_id = idempotency::request_id("request_id", &r.request_id).map_err(AppError::from)?;
         let now = self.s.clock.now();
         let policy = self.s.policy_now();
         let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
@@ -589,10 +589,7 @@ impl Intake for IntakeApi {
         let request_id = f.take(idempotency::request_id("header.request_id", &header.request_id)).unwrap_or_default();
         let app_id = f.take(c::uuid("header.application_id", &header.application_id));
         let kind = convert::required::<DocumentKind>(&mut f, "header.kind", header.kind);
-        let file_name = header.file_name.trim().to_string();
-        if file_name.is_empty() || file_name.len() > 255 || file_name.contains(['/', '\\', '\0']) {
-            f.push("header.file_name", "a file name of 1 to 255 bytes without path separators");
-        }
+        let file_name = f.take(documents::file_name("header.file_name", &header.file_name)).unwrap_or_default();
         f.finish()?;
         let (app_id, kind) = (app_id.unwrap_or_default(), kind.unwrap_or(DocumentKind::Other));
         let (app, _) = self.s.read_application(&p, app_id).await?;

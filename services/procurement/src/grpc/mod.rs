@@ -227,7 +227,7 @@ impl ProcurementApi {
 impl Procurement for ProcurementApi {
     async fn get_case(&self, req: Request<pb::GetCaseRequest>) -> R<pb::ProcurementCase> {
         let p = Principal::from_request(&req)?;
-        let id = c::uuid("project_id", &req.get_ref().project_id).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        let id = c::uuid("project_id", &req.get_ref().project_id).map_err(AppError::from)?;
         let mut conn = self.s.pool.acquire().await.map_err(AppError::from)?;
         let k = storage::get_case(&mut conn, id, false).await?;
         p.ensure_unit(&k.lead_unit_id, k.participating_unit_ids.iter())?;
@@ -237,12 +237,8 @@ impl Procurement for ProcurementApi {
     async fn list_cases(&self, req: Request<pb::ListCasesRequest>) -> R<pb::ListCasesResponse> {
         let p = Principal::from_request(&req)?;
         let r = req.into_inner();
-        let limit = paging::page_size(r.page_size).map_err(|v| AppError::InvalidArgument(vec![v]))?;
-        let after = if r.page_token.is_empty() {
-            None
-        } else {
-            Some(c::uuid("page_token", &r.page_token).map_err(|v| AppError::InvalidArgument(vec![v]))?)
-        };
+        let limit = paging::page_size(r.page_size).map_err(AppError::from)?;
+        let after = if r.page_token.is_empty() { None } else { Some(c::uuid("page_token", &r.page_token).map_err(AppError::from)?) };
         let state = c::enum_from_proto(
             "state",
             r.state,
@@ -250,7 +246,7 @@ impl Procurement for ProcurementApi {
             "CASE_STATE_",
             CaseState::parse,
         )
-        .map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        .map_err(AppError::from)?;
         let mut unit = (!r.unit_id.is_empty()).then(|| r.unit_id.clone());
         if p.is(Role::Unit) {
             let mine = p.unit.clone().unwrap_or_default();

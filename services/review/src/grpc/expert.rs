@@ -10,7 +10,7 @@ use egov_platform::{
     auth::{Principal, Role},
     clock::SharedClock,
     convert::{self as c, Fields},
-    documents::DocumentStore,
+    documents::{self, DocumentStore},
     idempotency, outbox, paging,
     policy::PolicyBook,
 };
@@ -53,10 +53,6 @@ impl ExpertApi {
 }
 
 type R<T> = Result<Response<T>, Status>;
-
-fn invalid(v: egov_platform::error::FieldViolation) -> AppError {
-    AppError::InvalidArgument(vec![v])
-}
 
 fn expert_pb(e: &Expert, version: i64) -> pb::Expert {
     pb::Expert {
@@ -157,7 +153,7 @@ impl ExpertReview for ExpertApi {
     async fn set_expert_availability(&self, req: Request<pb::SetExpertAvailabilityRequest>) -> R<pb::Expert> {
         let p = Principal::from_request(&req)?;
         let r = req.into_inner();
-        let etag = c::etag("etag", &r.etag).map_err(invalid)?;
+        let etag = c::etag("etag", &r.etag).map_err(AppError::from)?;
         let now = self.s.clock.now();
         let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
         let (mut e, v) = experts::get_expert(&mut tx, r.expert_id.trim()).await?;
@@ -170,7 +166,7 @@ impl ExpertReview for ExpertApi {
 
     async fn list_experts(&self, req: Request<pb::ListExpertsRequest>) -> R<pb::ListExpertsResponse> {
         let r = req.into_inner();
-        let limit = paging::page_size(r.page_size).map_err(invalid)?;
+        let limit = paging::page_size(r.page_size).map_err(AppError::from)?;
         let mut conn = self.s.pool.acquire().await.map_err(AppError::from)?;
         let specialty = (!r.specialty.is_empty()).then_some(r.specialty.as_str());
         let rows = experts::list_experts(&mut conn, specialty, &r.page_token, limit + 1).await?;
@@ -189,10 +185,7 @@ impl ExpertReview for ExpertApi {
         let request_id = f.take(idempotency::request_id("header.request_id", &header.request_id)).unwrap_or_default();
         let case_id = f.take(c::uuid("header.case_id", &header.case_id));
         let kind = f.take(material_kind(header.kind));
-        let file_name = header.file_name.trim().to_string();
-        if file_name.is_empty() || file_name.len() > 255 || file_name.contains(['/', '\\', '\0']) {
-            f.push("header.file_name", "a file name of 1 to 255 bytes without path separators");
-        }
+        let file_name = f.take(documents::file_name("header.file_name", &header.file_name)).unwrap_or_default();
         f.finish()?;
         let (case_id, kind) = (case_id.unwrap_or_default(), kind.unwrap_or(MaterialKind::Presentation));
         {
@@ -205,7 +198,7 @@ impl ExpertReview for ExpertApi {
                 );
             }
             if let Some(existing) = idempotency::lookup(&mut conn, "UploadMaterial", &request_id).await? {
-                let id = c::uuid("header.request_id", &existing).map_err(invalid)?;
+                let id = c::uuid("header.request_id", &existing).map_err(AppError::from)?;
                 let d = case
                     .expert
                     .documents
@@ -313,7 +306,7 @@ impl ExpertReview for ExpertApi {
         };
         let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
         if let Some(existing) = idempotency::lookup(&mut tx, "CreateMeeting", &request_id).await? {
-            let m = experts::get_meeting(&mut tx, c::uuid("request_id", &existing).map_err(invalid)?, false).await?;
+            let m = experts::get_meeting(&mut tx, c::uuid("request_id", &existing).map_err(AppError::from)?, false).await?;
             return Ok(Response::new(meeting_pb(&m)));
         }
         experts::insert_meeting(&mut tx, &m).await?;
@@ -362,8 +355,8 @@ impl ExpertReview for ExpertApi {
     async fn draw_panel(&self, req: Request<pb::DrawPanelRequest>) -> R<pb::Meeting> {
         let p = Principal::from_request(&req)?;
         let r = req.into_inner();
-        let meeting_id = c::uuid("meeting_id", &r.meeting_id).map_err(invalid)?;
-        let etag = c::etag("etag", &r.etag).map_err(invalid)?;
+        let meeting_id = c::uuid("meeting_id", &r.meeting_id).map_err(AppError::from)?;
+        let etag = c::etag("etag", &r.etag).map_err(AppError::from)?;
         let seed = if r.seed == 0 { rand::random::<u64>().max(1) } else { r.seed };
         let now = self.s.clock.now();
         let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
@@ -391,7 +384,7 @@ impl ExpertReview for ExpertApi {
     }
 
     async fn get_meeting(&self, req: Request<pb::GetMeetingRequest>) -> R<pb::Meeting> {
-        let id = c::uuid("meeting_id", &req.get_ref().meeting_id).map_err(invalid)?;
+        let id = c::uuid("meeting_id", &req.get_ref().meeting_id).map_err(AppError::from)?;
         let mut conn = self.s.pool.acquire().await.map_err(AppError::from)?;
         Ok(Response::new(meeting_pb(&experts::get_meeting(&mut conn, id, false).await?)))
     }
@@ -436,8 +429,8 @@ impl ExpertReview for ExpertApi {
     async fn conclude_expert_review(&self, req: Request<pb::ConcludeExpertReviewRequest>) -> R<pb::ReviewCase> {
         let p = Principal::from_request(&req)?;
         let r = req.into_inner();
-        let case_id = c::uuid("case_id", &r.case_id).map_err(invalid)?;
-        let etag = c::etag("etag", &r.etag).map_err(invalid)?;
+        let case_id = c::uuid("case_id", &r.case_id).map_err(AppError::from)?;
+        let etag = c::etag("etag", &r.etag).map_err(AppError::from)?;
         if r.opinion.trim().is_empty() {
             return Err(AppError::field("opinion", "the panel's opinion (专家组意见)").into());
         }
@@ -505,7 +498,7 @@ impl ExpertReview for ExpertApi {
 
     async fn get_expert_opinion(&self, req: Request<pb::GetExpertOpinionRequest>) -> R<pb::ExpertOpinion> {
         let p = Principal::from_request(&req)?;
-        let id = c::uuid("project_id", &req.get_ref().project_id).map_err(invalid)?;
+        let id = c::uuid("project_id", &req.get_ref().project_id).map_err(AppError::from)?;
         let mut conn = self.s.pool.acquire().await.map_err(AppError::from)?;
         let case: ReviewCase = storage::get_case(&mut conn, id, false).await?;
         p.ensure_unit(&case.dossier.lead_unit_id, case.dossier.participating_unit_ids.iter())?;

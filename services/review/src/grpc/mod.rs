@@ -58,15 +58,15 @@ impl ReviewApi {
 type R<T> = Result<Response<T>, Status>;
 
 fn id_field(field: &str, raw: &str) -> Result<Uuid, AppError> {
-    c::uuid(field, raw).map_err(|v| AppError::InvalidArgument(vec![v]))
+    c::uuid(field, raw).map_err(AppError::from)
 }
 
 fn etag_field(raw: &str) -> Result<i64, AppError> {
-    c::etag("etag", raw).map_err(|v| AppError::InvalidArgument(vec![v]))
+    c::etag("etag", raw).map_err(AppError::from)
 }
 
 fn page(raw_size: i32, raw_token: &str) -> Result<(i64, Option<Uuid>), AppError> {
-    let size = paging::page_size(raw_size).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+    let size = paging::page_size(raw_size).map_err(AppError::from)?;
     let after = if raw_token.is_empty() { None } else { Some(id_field("page_token", raw_token)?) };
     Ok((size, after))
 }
@@ -222,7 +222,7 @@ impl Review for ReviewApi {
         let p = principal(&req)?;
         let r = req.into_inner();
         let (limit, after) = page(r.page_size, &r.page_token)?;
-        let stage = convert::stage_from_proto("stage", r.stage).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        let stage = convert::stage_from_proto("stage", r.stage).map_err(AppError::from)?;
         let mut unit = (!r.unit_id.is_empty()).then(|| r.unit_id.clone());
         if p.is(Role::Unit) {
             let mine = p.unit.clone().unwrap_or_default();
@@ -242,7 +242,7 @@ impl Review for ReviewApi {
         let r = req.into_inner();
         let (limit, after) = page(r.page_size, &r.page_token)?;
         let case_id = if r.case_id.is_empty() { None } else { Some(id_field("case_id", &r.case_id)?) };
-        let state = convert::task_state_from_proto("state", r.state).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        let state = convert::task_state_from_proto("state", r.state).map_err(AppError::from)?;
         // Participants see their role's tasks; DRB and AUDIT see any role's.
         let role = if r.role.is_empty() {
             (!matches!(p.role, Role::Drb | Role::Audit)).then(|| p.role.as_str().to_string())
@@ -504,7 +504,7 @@ impl Review for ReviewApi {
         let r = req.into_inner();
         let id = id_field("case_id", &r.case_id)?;
         let etag = etag_field(&r.etag)?;
-        let issued_on = c::date("issued_on", r.issued_on.as_ref()).map_err(|v| AppError::InvalidArgument(vec![v]))?;
+        let issued_on = c::date("issued_on", r.issued_on.as_ref()).map_err(AppError::from)?;
         let input = rules::ApprovalInput {
             document_number: r.document_number.clone(),
             issued_on,
