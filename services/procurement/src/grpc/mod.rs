@@ -214,7 +214,55 @@ fn actor(p: &Principal) -> String {
     format!("{} {}", p.role, p.unit.clone().unwrap_or_else(|| p.subject.clone()))
 }
 
+/// What an update did: audited, published, and whether R-P1's clock stops.
+struct Change {
+    action: &'static str,
+    resource: String,
+    rules: &'static [&'static str],
+    details: serde_json::Value,
+    events: Vec<(&'static str, Payload)>,
+    stop_deadline: bool,
+}
+
+impl Change {
+    fn new(action: &'static str, resource: String, rules: &'static [&'static str], details: serde_json::Value) -> Change {
+        Change { action, resource, rules, details, events: vec![], stop_deadline: false }
+    }
+}
+
 impl ProcurementApi {
+    /// Load (locked) → UNIT must be the lead unit → etag → `f` (the rules, given the pinned policy
+    /// and today) → store the case, its audit record and events in one transaction.
+    async fn transition<F>(&self, p: &Principal, id: uuid::Uuid, etag: i64, request_id: &str, f: F) -> Result<ProcurementCase, AppError>
+    where
+        F: FnOnce(&mut ProcurementCase, &Policy, time::Date) -> Result<Change, AppError>,
+    {
+        let now = self.s.clock.now();
+        let mut tx = self.s.pool.begin().await?;
+        let mut case = storage::get_case(&mut tx, id, true).await?;
+        p.ensure_unit(&case.lead_unit_id, [])?;
+        check_etag(&case, etag)?;
+        let policy = self.policy_of(&case)?;
+        let change = f(&mut case, &policy, egov_platform::clock::civil_date(now))?;
+        case.version += 1;
+        storage::update_case(&mut tx, &case).await?;
+        if change.stop_deadline {
+            timers::cancel(&mut tx, jobs::PROCUREMENT_DEADLINE, &id.to_string()).await?;
+        }
+        let entry = AuditEntry::by(p, change.action, change.resource)
+            .project(id.to_string())
+            .rules(change.rules)
+            .policy(&case.policy_version)
+            .request(request_id)
+            .details(change.details);
+        audit::append(&mut tx, now, &entry).await?;
+        for (t, payload) in change.events {
+            outbox::enqueue(&mut tx, &messaging::envelope(t, &case, now, payload)).await?;
+        }
+        tx.commit().await?;
+        Ok(case)
+    }
+
     /// The policy version the case is pinned to.
     fn policy_of(&self, case: &ProcurementCase) -> Result<Arc<Policy>, AppError> {
         self.s.policy.version(&case.policy_version).ok_or_else(|| {
@@ -291,59 +339,51 @@ impl Procurement for ProcurementApi {
             fee_fen: s.fee_fen,
             separately_procured: s.separately_procured,
         });
-        let now = self.s.clock.now();
-        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
-        let mut case = storage::get_case(&mut tx, id, true).await?;
-        p.ensure_unit(&case.lead_unit_id, [])?;
-        if case.version != etag {
-            return Err(AppError::Aborted(format!("the case has etag {}, the request sent {etag}", case.version)).into());
-        }
-        if case.state != CaseState::Procuring {
-            return Err(AppError::InvalidState(format!("procurement is recorded while procuring; this case is {}", case.state)).into());
-        }
-        if completed_on > self.s.clock.today() || completed_on < case.approved_on {
-            return Err(AppError::field("record.completed_on", "between the approval date and today").into());
-        }
-        if rec.amount_fen > case.budget_fen {
-            return Err(AppError::rule(
-                "R-P3",
-                "record.amount_fen",
-                format!("the contract amount exceeds the approved budget of {} fen", case.budget_fen),
-            )
-            .into());
-        }
-        sv::check_supervision(channel, supervision.clone(), case.budget_fen)?;
-        let in_time = deadline::in_time(case.procurement_deadline, completed_on);
-        case.procurement = Some(ProcurementRecord {
-            channel: channel.as_str().into(),
-            method: rec.method.trim().into(),
-            supplier_name: rec.supplier_name.trim().into(),
-            supplier_credit_code: credit,
-            amount_fen: rec.amount_fen,
-            implementing_body: rec.implementing_body.trim().into(),
-            responsible_person: rec.responsible_person.trim().into(),
-            supervision: supervision.map(|s| Supervision {
-                supplier_credit_code: s.supplier_credit_code,
-                fee_fen: s.fee_fen,
-                separately_procured: s.separately_procured,
-            }),
-            completed_on,
-            in_time,
-        });
-        case.state = CaseState::Procured;
-        case.version += 1;
-        storage::update_case(&mut tx, &case).await?;
-        timers::cancel(&mut tx, jobs::PROCUREMENT_DEADLINE, &id.to_string()).await?;
-        let entry = AuditEntry::by(&p, "RecordProcurement", format!("cases/{id}"))
-            .project(id.to_string())
-            .rules(&["R-P1", "R-P3", "R-P4"])
-            .policy(&case.policy_version)
-            .request(&r.request_id)
-            .details(serde_json::json!({ "channel": channel.as_str(), "amount_fen": rec.amount_fen, "in_time": in_time }));
-        audit::append(&mut tx, now, &entry).await?;
-        let payload = Payload::ProcurementCompleted(ev::ProcurementCompleted { project_id: id.to_string() });
-        outbox::enqueue(&mut tx, &messaging::envelope(types::COMPLETED, &case, now, payload)).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let case = self
+            .transition(&p, id, etag, &r.request_id, |case, _, today| {
+                if case.state != CaseState::Procuring {
+                    return Err(AppError::InvalidState(format!("procurement is recorded while procuring; this case is {}", case.state)));
+                }
+                if completed_on > today || completed_on < case.approved_on {
+                    return Err(AppError::field("record.completed_on", "between the approval date and today"));
+                }
+                if rec.amount_fen > case.budget_fen {
+                    return Err(AppError::rule(
+                        "R-P3",
+                        "record.amount_fen",
+                        format!("the contract amount exceeds the approved budget of {} fen", case.budget_fen),
+                    ));
+                }
+                sv::check_supervision(channel, supervision.clone(), case.budget_fen)?;
+                let in_time = deadline::in_time(case.procurement_deadline, completed_on);
+                case.procurement = Some(ProcurementRecord {
+                    channel: channel.as_str().into(),
+                    method: rec.method.trim().into(),
+                    supplier_name: rec.supplier_name.trim().into(),
+                    supplier_credit_code: credit,
+                    amount_fen: rec.amount_fen,
+                    implementing_body: rec.implementing_body.trim().into(),
+                    responsible_person: rec.responsible_person.trim().into(),
+                    supervision: supervision.map(|s| Supervision {
+                        supplier_credit_code: s.supplier_credit_code,
+                        fee_fen: s.fee_fen,
+                        separately_procured: s.separately_procured,
+                    }),
+                    completed_on,
+                    in_time,
+                });
+                case.state = CaseState::Procured;
+                let mut ch = Change::new(
+                    "RecordProcurement",
+                    format!("cases/{id}"),
+                    &["R-P1", "R-P3", "R-P4"],
+                    serde_json::json!({ "channel": channel.as_str(), "amount_fen": rec.amount_fen, "in_time": in_time }),
+                );
+                ch.stop_deadline = true;
+                ch.events.push((types::COMPLETED, Payload::ProcurementCompleted(ev::ProcurementCompleted { project_id: id.to_string() })));
+                Ok(ch)
+            })
+            .await?;
         Ok(Response::new(case_pb(&case)))
     }
 
@@ -390,71 +430,66 @@ impl Procurement for ProcurementApi {
             security_duties_and_penalties: t.security_duties_and_penalties,
             overrun_penalty_clause: t.overrun_penalty_clause,
         };
-        let today = self.s.clock.today();
-        let now = self.s.clock.now();
-        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
-        let mut case = storage::get_case(&mut tx, id, true).await?;
-        p.ensure_unit(&case.lead_unit_id, [])?;
-        check_etag(&case, etag)?;
-        if case.state != CaseState::Procured {
-            return Err(
-                AppError::InvalidState(format!("a contract is filed once procurement is recorded; this case is {}", case.state)).into()
-            );
-        }
-        let mut f = Fields::new();
-        if filed_on > today {
-            f.push("filed_on", format!("{filed_on} is after today ({today})"));
-        }
-        if signed_on < case.approved_on {
-            f.push("contract_signed_on", format!("{signed_on} is before the approval ({})", case.approved_on));
-        }
-        if terms.amount_fen > case.budget_fen {
-            f.push("terms.amount_fen", format!("{} fen exceeds the approved budget of {} fen", terms.amount_fen, case.budget_fen));
-        }
-        f.finish()?;
-        let policy = self.policy_of(&case)?;
-        let plan = ApprovedPlan { project_name: case.project_name.clone(), planned_construction_months: case.planned_construction_months };
-        ct::check_contract(&terms, &plan, &policy).map_err(under_terms)?;
-        let timeliness = filing::assess(&self.s.calendar, signed_on, filed_on, &policy)?;
-        let amount_fen = terms.amount_fen;
-        case.contract = Some(ContractRecord {
-            terms,
-            signed_on,
-            filed_on,
-            deadline: timeliness.deadline,
-            late: timeliness.late,
-            working_days_taken: timeliness.working_days_taken,
-            provisional_years: timeliness.provisional_years.clone(),
-            stages: Vec::new(),
-            payments: Vec::new(),
-        });
-        case.state = CaseState::Construction;
-        case.version += 1;
-        storage::update_case(&mut tx, &case).await?;
-        let entry = AuditEntry::by(&p, "FileContract", format!("cases/{id}"))
-            .project(id.to_string())
-            .rules(&["R-P2", "R-P5"])
-            .policy(&case.policy_version)
-            .request(&r.request_id)
-            .details(serde_json::json!({
-                "amount_fen": amount_fen,
-                "signed_on": signed_on.to_string(),
-                "filed_on": filed_on.to_string(),
-                "deadline": timeliness.deadline.to_string(),
-                "late": timeliness.late,
-                "working_days_taken": timeliness.working_days_taken,
-                "provisional_years": timeliness.provisional_years,
-            }));
-        audit::append(&mut tx, now, &entry).await?;
-        let timing = if timeliness.late {
-            format!("filed late on {filed_on}, after the R-P5 deadline of {}; accepted and recorded as late", timeliness.deadline)
-        } else {
-            format!("filed on time on {filed_on} (R-P5 deadline {})", timeliness.deadline)
-        };
-        let summary = format!("contract of {amount_fen} fen signed on {signed_on} {timing}; construction starts");
-        let payload = Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: "建设 CONSTRUCTION".into(), summary });
-        outbox::enqueue(&mut tx, &messaging::envelope(types::CONTRACT_FILED, &case, now, payload)).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let calendar = &self.s.calendar;
+        let case = self
+            .transition(&p, id, etag, &r.request_id, |case, policy, today| {
+                if case.state != CaseState::Procured {
+                    return Err(AppError::InvalidState(format!(
+                        "a contract is filed once procurement is recorded; this case is {}",
+                        case.state
+                    )));
+                }
+                let mut f = Fields::new();
+                if filed_on > today {
+                    f.push("filed_on", format!("{filed_on} is after today ({today})"));
+                }
+                if signed_on < case.approved_on {
+                    f.push("contract_signed_on", format!("{signed_on} is before the approval ({})", case.approved_on));
+                }
+                if terms.amount_fen > case.budget_fen {
+                    f.push("terms.amount_fen", format!("{} fen exceeds the approved budget of {} fen", terms.amount_fen, case.budget_fen));
+                }
+                f.finish()?;
+                let plan =
+                    ApprovedPlan { project_name: case.project_name.clone(), planned_construction_months: case.planned_construction_months };
+                ct::check_contract(&terms, &plan, policy).map_err(under_terms)?;
+                let timeliness = filing::assess(calendar, signed_on, filed_on, policy)?;
+                let amount_fen = terms.amount_fen;
+                let details = serde_json::json!({
+                    "amount_fen": amount_fen,
+                    "signed_on": signed_on.to_string(),
+                    "filed_on": filed_on.to_string(),
+                    "deadline": timeliness.deadline.to_string(),
+                    "late": timeliness.late,
+                    "working_days_taken": timeliness.working_days_taken,
+                    "provisional_years": timeliness.provisional_years,
+                });
+                case.contract = Some(ContractRecord {
+                    terms,
+                    signed_on,
+                    filed_on,
+                    deadline: timeliness.deadline,
+                    late: timeliness.late,
+                    working_days_taken: timeliness.working_days_taken,
+                    provisional_years: timeliness.provisional_years.clone(),
+                    stages: Vec::new(),
+                    payments: Vec::new(),
+                });
+                case.state = CaseState::Construction;
+                let timing = if timeliness.late {
+                    format!("filed late on {filed_on}, after the R-P5 deadline of {}; accepted and recorded as late", timeliness.deadline)
+                } else {
+                    format!("filed on time on {filed_on} (R-P5 deadline {})", timeliness.deadline)
+                };
+                let summary = format!("contract of {amount_fen} fen signed on {signed_on} {timing}; construction starts");
+                let mut ch = Change::new("FileContract", format!("cases/{id}"), &["R-P2", "R-P5"], details);
+                ch.events.push((
+                    types::CONTRACT_FILED,
+                    Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: "建设 CONSTRUCTION".into(), summary }),
+                ));
+                Ok(ch)
+            })
+            .await?;
         Ok(Response::new(case_pb(&case)))
     }
 
@@ -471,42 +506,32 @@ impl Procurement for ProcurementApi {
             .map(|s| PaymentStage { stage_id: s.stage_id.trim().into(), condition: s.condition.trim().into(), ratio_bp: s.ratio_bp })
             .collect();
         pay::check_stages(&stages)?;
-        let now = self.s.clock.now();
-        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
-        let mut case = storage::get_case(&mut tx, id, true).await?;
-        p.ensure_unit(&case.lead_unit_id, [])?;
-        check_etag(&case, etag)?;
-        let contract = filed_contract(&mut case)?;
-        if !contract.payments.is_empty() {
-            return Err(AppError::InvalidState("the payment plan is fixed once a payment is filed (R-P6)".into()).into());
-        }
-        let amounts = pay::stage_amounts(contract.terms.amount_fen, &stages);
-        contract.stages = stages
-            .iter()
-            .zip(&amounts)
-            .map(|(s, a)| StageRecord {
-                stage_id: s.stage_id.clone(),
-                condition: s.condition.clone(),
-                ratio_bp: s.ratio_bp,
-                amount_fen: *a,
-                condition_met: None,
+        let case = self
+            .transition(&p, id, etag, &r.request_id, |case, _, _| {
+                let contract = filed_contract(case)?;
+                if !contract.payments.is_empty() {
+                    return Err(AppError::InvalidState("the payment plan is fixed once a payment is filed (R-P6)".into()));
+                }
+                let amounts = pay::stage_amounts(contract.terms.amount_fen, &stages);
+                contract.stages = stages
+                    .iter()
+                    .zip(&amounts)
+                    .map(|(s, a)| StageRecord {
+                        stage_id: s.stage_id.clone(),
+                        condition: s.condition.clone(),
+                        ratio_bp: s.ratio_bp,
+                        amount_fen: *a,
+                        condition_met: None,
+                    })
+                    .collect();
+                let plan: Vec<_> = stages
+                    .iter()
+                    .zip(&amounts)
+                    .map(|(s, a)| serde_json::json!({ "stage_id": s.stage_id, "condition": s.condition, "ratio_bp": s.ratio_bp, "amount_fen": a }))
+                    .collect();
+                Ok(Change::new("SetPaymentPlan", format!("cases/{id}"), &["R-P6"], serde_json::json!({ "stages": plan })))
             })
-            .collect();
-        case.version += 1;
-        storage::update_case(&mut tx, &case).await?;
-        let plan: Vec<_> = stages
-            .iter()
-            .zip(&amounts)
-            .map(|(s, a)| serde_json::json!({ "stage_id": s.stage_id, "condition": s.condition, "ratio_bp": s.ratio_bp, "amount_fen": a }))
-            .collect();
-        let entry = AuditEntry::by(&p, "SetPaymentPlan", format!("cases/{id}"))
-            .project(id.to_string())
-            .rules(&["R-P6"])
-            .policy(&case.policy_version)
-            .request(&r.request_id)
-            .details(serde_json::json!({ "stages": plan }));
-        audit::append(&mut tx, now, &entry).await?;
-        tx.commit().await.map_err(AppError::from)?;
+            .await?;
         Ok(Response::new(case_pb(&case)))
     }
 
@@ -520,33 +545,28 @@ impl Procurement for ProcurementApi {
         f.required("evidence", &r.evidence);
         f.finish()?;
         let stage_id = r.stage_id.trim();
-        let today = self.s.clock.today();
-        let now = self.s.clock.now();
-        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
-        let mut case = storage::get_case(&mut tx, id, true).await?;
-        p.ensure_unit(&case.lead_unit_id, [])?;
-        check_etag(&case, etag)?;
-        let contract = filed_contract(&mut case)?;
-        let Some(stage) = contract.stages.iter_mut().find(|s| s.stage_id == stage_id) else {
-            return Err(AppError::field("stage_id", format!("{stage_id:?} is not a stage of the payment plan")).into());
-        };
-        if let Some(m) = &stage.condition_met {
-            return Err(
-                AppError::InvalidState(format!("stage {stage_id:?}'s condition was recorded as met on {} by {}", m.on, m.by)).into()
-            );
-        }
-        let condition = stage.condition.clone();
-        stage.condition_met = Some(ConditionMet { evidence: r.evidence.trim().into(), on: today, by: actor(&p) });
-        case.version += 1;
-        storage::update_case(&mut tx, &case).await?;
-        let entry = AuditEntry::by(&p, "MarkStageConditionMet", format!("cases/{id}/stages/{stage_id}"))
-            .project(id.to_string())
-            .rules(&["R-P6"])
-            .policy(&case.policy_version)
-            .request(&r.request_id)
-            .details(serde_json::json!({ "stage_id": stage_id, "condition": condition, "evidence": r.evidence.trim() }));
-        audit::append(&mut tx, now, &entry).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let case = self
+            .transition(&p, id, etag, &r.request_id, |case, _, today| {
+                let contract = filed_contract(case)?;
+                let Some(stage) = contract.stages.iter_mut().find(|s| s.stage_id == stage_id) else {
+                    return Err(AppError::field("stage_id", format!("{stage_id:?} is not a stage of the payment plan")));
+                };
+                if let Some(m) = &stage.condition_met {
+                    return Err(AppError::InvalidState(format!(
+                        "stage {stage_id:?}'s condition was recorded as met on {} by {}",
+                        m.on, m.by
+                    )));
+                }
+                let condition = stage.condition.clone();
+                stage.condition_met = Some(ConditionMet { evidence: r.evidence.trim().into(), on: today, by: actor(&p) });
+                Ok(Change::new(
+                    "MarkStageConditionMet",
+                    format!("cases/{id}/stages/{stage_id}"),
+                    &["R-P6"],
+                    serde_json::json!({ "stage_id": stage_id, "condition": condition, "evidence": r.evidence.trim() }),
+                ))
+            })
+            .await?;
         Ok(Response::new(case_pb(&case)))
     }
 
@@ -562,48 +582,40 @@ impl Procurement for ProcurementApi {
         }
         f.finish()?;
         let stage_id = r.stage_id.trim();
-        let today = self.s.clock.today();
-        let now = self.s.clock.now();
-        let mut tx = self.s.pool.begin().await.map_err(AppError::from)?;
-        let mut case = storage::get_case(&mut tx, id, true).await?;
-        p.ensure_unit(&case.lead_unit_id, [])?;
-        check_etag(&case, etag)?;
-        let contract = filed_contract(&mut case)?;
-        let Some(stage) = contract.stages.iter().find(|s| s.stage_id == stage_id) else {
-            return Err(AppError::field("stage_id", format!("{stage_id:?} is not a stage of the payment plan")).into());
-        };
-        let terms = PaymentStage { stage_id: stage.stage_id.clone(), condition: stage.condition.clone(), ratio_bp: stage.ratio_bp };
-        let contract_fen = contract.terms.amount_fen;
-        let already_paid = contract.paid_fen();
-        pay::check_payment_filing(contract_fen, &terms, stage.condition_met.is_some(), already_paid, r.amount_fen)?;
-        contract.payments.push(PaymentRecord {
-            stage_id: stage_id.into(),
-            amount_fen: r.amount_fen,
-            filed_on: today,
-            request_id: r.request_id.clone(),
-        });
-        let paid = contract.paid_fen();
-        case.version += 1;
-        storage::update_case(&mut tx, &case).await?;
-        let entry = AuditEntry::by(&p, "FilePayment", format!("cases/{id}/stages/{stage_id}"))
-            .project(id.to_string())
-            .rules(&["R-P6"])
-            .policy(&case.policy_version)
-            .request(&r.request_id)
-            .details(serde_json::json!({
-                "stage_id": stage_id,
-                "amount_fen": r.amount_fen,
-                "paid_fen": paid,
-                "contract_fen": contract_fen,
-            }));
-        audit::append(&mut tx, now, &entry).await?;
-        let summary = format!(
-            "资金支付报备 / payment filed for stage {stage_id:?}: {} fen; {paid} of {contract_fen} fen filed in all (R-P6)",
-            r.amount_fen
-        );
-        let payload = Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: "建设 CONSTRUCTION".into(), summary });
-        outbox::enqueue(&mut tx, &messaging::envelope(types::PAYMENT_FILED, &case, now, payload)).await?;
-        tx.commit().await.map_err(AppError::from)?;
+        let case = self
+            .transition(&p, id, etag, &r.request_id, |case, _, today| {
+                let contract = filed_contract(case)?;
+                let Some(stage) = contract.stages.iter().find(|s| s.stage_id == stage_id) else {
+                    return Err(AppError::field("stage_id", format!("{stage_id:?} is not a stage of the payment plan")));
+                };
+                let terms = PaymentStage { stage_id: stage.stage_id.clone(), condition: stage.condition.clone(), ratio_bp: stage.ratio_bp };
+                let contract_fen = contract.terms.amount_fen;
+                let already_paid = contract.paid_fen();
+                pay::check_payment_filing(contract_fen, &terms, stage.condition_met.is_some(), already_paid, r.amount_fen)?;
+                contract.payments.push(PaymentRecord {
+                    stage_id: stage_id.into(),
+                    amount_fen: r.amount_fen,
+                    filed_on: today,
+                    request_id: r.request_id.clone(),
+                });
+                let paid = contract.paid_fen();
+                let summary = format!(
+                    "资金支付报备 / payment filed for stage {stage_id:?}: {} fen; {paid} of {contract_fen} fen filed in all (R-P6)",
+                    r.amount_fen
+                );
+                let mut ch = Change::new(
+                    "FilePayment",
+                    format!("cases/{id}/stages/{stage_id}"),
+                    &["R-P6"],
+                    serde_json::json!({ "stage_id": stage_id, "amount_fen": r.amount_fen, "paid_fen": paid, "contract_fen": contract_fen }),
+                );
+                ch.events.push((
+                    types::PAYMENT_FILED,
+                    Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: "建设 CONSTRUCTION".into(), summary }),
+                ));
+                Ok(ch)
+            })
+            .await?;
         Ok(Response::new(case_pb(&case)))
     }
 }
