@@ -475,3 +475,136 @@ async fn procurement_completed_in_time_stops_the_clock_and_review_changes() {
         .unwrap_err();
     assert_eq!(egov_platform::error::status_rule_ids(&e), vec!["R-R7"]);
 }
+
+#[tokio::test]
+async fn construction_to_completion_emits_its_event_once_and_the_overrun_joins_the_units_record() {
+    use egov_proto::procurement as ppb;
+    let civil = egov_platform::convert::civil;
+    let s = Suite::start().await;
+    let id = s.approved_fiscal_project().await;
+    eventually(WAIT, "procurement case opened", || async { s.procurement_case(&id).await.is_some() }).await;
+    let unit = s.procurement_client(Role::Unit, Some("U-CIVIL"));
+    let today = s.procurement.clock.today();
+    let case = s.procurement_case(&id).await.unwrap();
+    let k = unit
+        .clone()
+        .record_procurement(ppb::RecordProcurementRequest {
+            project_id: id.clone(),
+            etag: case.etag,
+            record: Some(ppb::ProcurementRecord {
+                channel: "SMALL_PUBLIC_RESOURCE_TRADING".into(),
+                method: "竞争性磋商".into(),
+                supplier_name: "杭州某信息技术有限公司".into(),
+                supplier_credit_code: "91350100M000100Y43".into(),
+                amount_fen: 9_600_000,
+                implementing_body: "区民政局信息中心".into(),
+                responsible_person: "张三".into(),
+                supervision: None,
+                completed_on: Some(civil(today)),
+            }),
+            request_id: "p".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Construction for 60 days from tomorrow; two years of maintenance after it.
+    let (start, end) = (today + time::Duration::days(1), today + time::Duration::days(60));
+    let terms = ppb::ContractTerms {
+        project_name: k.project_name.clone(),
+        construction_start: Some(civil(start)),
+        construction_end: Some(civil(end)),
+        amount_fen: 9_600_000,
+        ip_owned_by_unit_or_joint: true,
+        data_owned_by_unit: true,
+        security_agreement: ppb::SignedStatement::Signed as i32,
+        security_responsibility_letter: ppb::SignedStatement::Signed as i32,
+        maintenance_scope: "系统运行维护".into(),
+        maintenance_start: Some(civil(end + time::Duration::days(1))),
+        maintenance_end: Some(civil(end.replace_year(end.year() + 2).unwrap())),
+        maintenance_duty: "7×24小时响应".into(),
+        security_duties_and_penalties: true,
+        overrun_penalty_clause: true,
+    };
+    let k = unit
+        .clone()
+        .file_contract(ppb::FileContractRequest {
+            project_id: id.clone(),
+            etag: k.etag,
+            terms: Some(terms),
+            contract_signed_on: Some(civil(today)),
+            filed_on: Some(civil(today)),
+            request_id: "contract".into(),
+            security: Some(ppb::SecurityFlags { classified_protection_level: 3, important_system: false, ..Default::default() }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(k.state, ppb::CaseState::Construction as i32);
+    eventually(WAIT, "intake shows construction", || async { s.status("U-CIVIL", &id).await.status == "建设 CONSTRUCTION" }).await;
+
+    // Two days past the contract period: the overrun is recorded against the unit in intake.
+    let mut ops = egov_proto::common::operations_client::OperationsClient::with_interceptor(
+        s.procurement.channel.clone(),
+        bearer(&token(Role::Operator, None)),
+    );
+    let past = (shanghai(end + time::Duration::days(2), time::macros::time!(09:00)) - s.procurement.clock.now()).whole_seconds();
+    ops.advance_clock(egov_proto::common::AdvanceClockRequest { seconds: past }).await.unwrap();
+    eventually(WAIT, "overrun recorded", || async { s.procurement_case(&id).await.is_some_and(|c| c.overrun.is_some()) }).await;
+    let year = s.intake.clock.today().year() + 1;
+    let record = || async {
+        s.intake(Role::Drb, None)
+            .get_unit_eligibility(ipb::GetUnitEligibilityRequest { unit_id: "U-CIVIL".into(), year })
+            .await
+            .unwrap()
+            .into_inner()
+    };
+    eventually(WAIT, "the overrun is on the unit's record in intake", || async { !record().await.penalties.is_empty() }).await;
+
+    let k = s.procurement_case(&id).await.unwrap();
+    let done = unit
+        .clone()
+        .declare_construction_complete(ppb::DeclareConstructionCompleteRequest {
+            project_id: id.clone(),
+            etag: k.etag,
+            completed_on: Some(civil(end + time::Duration::days(2))),
+            summary: "建设内容全部完成".into(),
+            overrun_explanation: "数据迁移延期两天".into(),
+            request_id: "done".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(done.state, ppb::CaseState::ConstructionCompleted as i32);
+    assert_eq!(done.completion.as_ref().unwrap().overrun_days, 2);
+    eventually(WAIT, "intake shows completion", || async {
+        s.status("U-CIVIL", &id).await.status == "建设完成 CONSTRUCTION_COMPLETED"
+    })
+    .await;
+
+    // Every procurement event delivered again changes nothing: one completion, one overrun.
+    eventually(WAIT, "procurement's outbox is sent", || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM egov_outbox WHERE status <> 'sent'")
+            .fetch_one(&s.procurement.pool)
+            .await
+            .unwrap()
+            == 0
+    })
+    .await;
+    let sent = s.redeliver_all(&s.procurement).await;
+    assert!(sent >= 5, "{sent}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let st = s.status("U-CIVIL", &id).await;
+    let count = |t: &str| st.timeline.iter().filter(|e| e.event_type == t).count();
+    assert_eq!(count("procurement.construction.completed"), 1, "{:?}", st.timeline);
+    assert_eq!(count("procurement.construction.overrun_recorded"), 1);
+    assert_eq!(st.status, "建设完成 CONSTRUCTION_COMPLETED");
+    let r = record().await;
+    assert_eq!(r.penalties.len(), 1);
+    assert_eq!(r.penalties[0].kind, ipb::PenaltyKind::ConstructionOverrun as i32);
+    assert!(r.eligible);
+    let completed: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_outbox WHERE routing_key = 'procurement.construction.completed'")
+        .fetch_one(&s.procurement.pool)
+        .await
+        .unwrap();
+    assert_eq!(completed, 1);
+}

@@ -41,3 +41,16 @@ pub async fn cancel(conn: &mut PgConnection, kind: &str, key: &str) -> Result<bo
         .rows_affected();
     Ok(n > 0)
 }
+
+/// Cancels every pending timer of `kind` whose key is `key_prefix` followed by `/` and anything
+/// (e.g. the monthly timers `<project>/2026-06`, `<project>/2026-07` of one project). Returns how
+/// many were cancelled.
+pub async fn cancel_under(conn: &mut PgConnection, kind: &str, key_prefix: &str) -> Result<u64, AppError> {
+    let n = sqlx::query("UPDATE egov_timers SET status = 'cancelled' WHERE kind = $1 AND starts_with(key, $2) AND status = 'pending'")
+        .bind(kind)
+        .bind(format!("{key_prefix}/"))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n)
+}

@@ -42,7 +42,7 @@ impl ServiceApp for Application {
             )
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
-        platform.spawn_timers(Arc::new(ProcurementTimers { clock: platform.clock.clone() }));
+        platform.spawn_timers(Arc::new(ProcurementTimers { clock: platform.clock.clone(), policy: platform.policy.clone() }));
         Ok(Application { platform, state })
     }
 

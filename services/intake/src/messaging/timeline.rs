@@ -74,6 +74,27 @@ pub fn status_of(e: &EventEnvelope) -> (String, String) {
         (Some(Payload::BudgetAdjusted(p)), _) => {
             ("", format!("budget changed from {} to {} fen ({}, R-R7)", p.old_budget_fen, p.new_budget_fen, p.route))
         }
+        (Some(Payload::ProcurementDeadlineMissed(p)), _) => (
+            "",
+            format!(
+                "procurement not completed by its deadline {} (R-P1): the approval is cancelled",
+                p.deadline.as_ref().map(|d| format!("{}-{:02}-{:02}", d.year, d.month, d.day)).unwrap_or_default()
+            ),
+        ),
+        (Some(Payload::ProcurementCompleted(_)), _) => ("采购完成 PROCURED", "procurement completed (R-P3, R-P4)".into()),
+        (Some(Payload::ConstructionOverrunRecorded(p)), _) => ("", format!("{} — recorded against unit {}", p.reason, p.unit_id)),
+        (Some(Payload::ConstructionCompleted(p)), _) => (
+            "建设完成 CONSTRUCTION_COMPLETED",
+            format!(
+                "construction completed on {} ({} day(s) past the contract period); acceptance follows",
+                p.completed_on.as_ref().map(|d| format!("{}-{:02}-{:02}", d.year, d.month, d.day)).unwrap_or_default(),
+                p.overrun_days
+            ),
+        ),
+        (Some(Payload::ProjectTerminated(p)), _) => (
+            if p.kind == "REVOKED" { "撤销 REVOKED" } else { "终止 TERMINATED" },
+            format!("{} ({}), {} fen paid (R-P10): the project ends", p.reason, p.ground, p.paid_fen),
+        ),
         (_, t) => return (t.to_string(), format!("{} from {}", t, e.producer)),
     };
     (status.to_string(), summary)
@@ -88,6 +109,9 @@ impl TimelineProjector {
     async fn apply(&self, c: &mut PgConnection, e: &EventEnvelope) -> Result<(), HandleError> {
         if let Some(Payload::UnitEligibilitySuspended(s)) = &e.payload {
             return self.suspend(c, e, s).await;
+        }
+        if let Some(Payload::ConstructionOverrunRecorded(o)) = &e.payload {
+            self.overrun(c, e, o).await?;
         }
         let Ok(project_id) = Uuid::parse_str(&e.project_id) else {
             // Not about a project (rounds, units): nothing for the timeline.
@@ -134,6 +158,44 @@ impl TimelineProjector {
         let entry = AuditEntry::system("intake", "ApplyEligibilitySuspension", format!("units/{}", s.unit_id))
             .reason(&s.reason)
             .rules(&["R-I10", "R-E6"])
+            .policy(&e.policy_version)
+            .request(&e.event_id);
+        audit::append(c, now, &entry).await.map_err(transient)?;
+        Ok(())
+    }
+}
+
+impl TimelineProjector {
+    /// R-P8: procurement recorded an overrun against the unit; it joins the unit's record shown
+    /// to reviewers of its next applications (R-I10), without suspending it.
+    async fn overrun(
+        &self,
+        c: &mut PgConnection,
+        e: &EventEnvelope,
+        o: &egov_proto::events::ConstructionOverrunRecorded,
+    ) -> Result<(), HandleError> {
+        if storage::find_unit(c, &o.unit_id).await.map_err(transient)?.is_none() {
+            return Err(HandleError::Permanent(format!("overrun recorded for unknown unit {}", o.unit_id)));
+        }
+        let now = self.clock.now();
+        let p = Penalty {
+            penalty_id: Uuid::now_v7(),
+            unit_id: o.unit_id.clone(),
+            kind: PenaltyKind::ConstructionOverrun,
+            reason: o.reason.clone(),
+            project_id: o.project_id.clone(),
+            went_live_on: None,
+            stopped_on: None,
+            ineligible_year: None,
+            rule_ids: vec!["R-P8".into(), "R-I10".into()],
+            policy_version: e.policy_version.clone(),
+            recorded_at: now,
+        };
+        storage::insert_penalty(c, &p).await.map_err(transient)?;
+        let entry = AuditEntry::system("intake", "RecordConstructionOverrun", format!("units/{}", o.unit_id))
+            .project(&o.project_id)
+            .reason(&o.reason)
+            .rules(&["R-P8", "R-I10"])
             .policy(&e.policy_version)
             .request(&e.event_id);
         audit::append(c, now, &entry).await.map_err(transient)?;

@@ -210,3 +210,44 @@ async fn advancing_the_clock_dead_letters_nothing() {
     assert_eq!(egov_platform::inbox::dlq_depth(&broker, "intake").await.unwrap(), 0, "nothing dead-lettered");
     broker.close().await;
 }
+
+#[tokio::test]
+async fn r_p8_an_overrun_from_procurement_joins_the_units_record_once_without_suspending_it() {
+    let app = TestApp::spawn().await;
+    let a = submitted(&app, "U-CIVIL").await;
+    let year = app.clock.today().year() + 1;
+    let e = egov_platform::outbox::envelope(
+        "procurement",
+        "procurement.construction.overrun_recorded",
+        &a.project_id,
+        "2026.1-draft",
+        app.clock.now(),
+        ev::event_envelope::Payload::ConstructionOverrunRecorded(ev::ConstructionOverrunRecorded {
+            project_id: a.project_id.clone(),
+            unit_id: "U-CIVIL".into(),
+            contract_end: Some(egov_platform::convert::civil(app.clock.today())),
+            overrun_days: 1,
+            reason: "超期 / construction ran past the contract period (R-P8)".into(),
+        }),
+    );
+    publish(&app, &e).await;
+    publish(&app, &e).await; // a redelivery records nothing more
+    let drb = app.drb();
+    let record = || {
+        let mut drb = drb.clone();
+        async move { drb.get_unit_eligibility(pb::GetUnitEligibilityRequest { unit_id: "U-CIVIL".into(), year }).await.unwrap().into_inner() }
+    };
+    eventually(WAIT, "overrun on the unit's record", || async { !record().await.penalties.is_empty() }).await;
+    let r = record().await;
+    assert!(r.eligible, "an overrun is shown to reviewers, it does not suspend the unit (R-I10)");
+    assert_eq!(r.penalties.len(), 1);
+    assert_eq!(r.penalties[0].kind, pb::PenaltyKind::ConstructionOverrun as i32);
+    assert_eq!(r.penalties[0].project_id, a.project_id);
+    // The timeline shows it as information: the project's status stays.
+    let mut drb = app.drb();
+    let p = drb.get_project_status(pb::GetProjectStatusRequest { project_id: a.project_id.clone() }).await.unwrap().into_inner();
+    let overruns: Vec<_> = p.timeline.iter().filter(|t| t.event_type == "procurement.construction.overrun_recorded").collect();
+    assert_eq!(overruns.len(), 1, "{:?}", p.timeline);
+    assert!(overruns[0].summary.contains("R-P8") && overruns[0].status.is_empty(), "{:?}", overruns[0]);
+    assert_eq!(p.status, "合规性审查 COMPLIANCE_REVIEW");
+}

@@ -11,6 +11,8 @@
 use std::collections::BTreeSet;
 
 use egov_platform::{clock::start_of_day, error::AppError, named_enum, policy::Policy};
+
+use crate::domain::YearMonth;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use time::{Date, Month, OffsetDateTime};
 
@@ -59,6 +61,34 @@ pub fn report_status(month: (i32, Month), reported_on: Option<Date>, today: Date
         None if today > due => ReportStatus::Missing,
         None => ReportStatus::NotYetDue,
     }
+}
+
+/// The first month whose report is due: the month of `from` (the later of the filing and the
+/// construction start) when its due day is still ahead, else the next month. A unit filing its
+/// contract on the due day itself or later is not late for that month.
+pub fn first_report_month(filed_on: Date, construction_start: Date, policy: &Policy) -> YearMonth {
+    let from = filed_on.max(construction_start);
+    let month = YearMonth::of(from);
+    if from < report_due(month.as_tuple(), policy) { month } else { month.next() }
+}
+
+/// Checks that a report for `month` may be filed on `today`: not before the first month a
+/// report is due, not for a month still to come, not twice.
+pub fn check_report_month(month: YearMonth, first: YearMonth, today: Date, reported: &[YearMonth]) -> Result<(), AppError> {
+    if month < first {
+        return Err(AppError::rule(
+            "R-P7",
+            "month",
+            format!("reports are due from {first} (the first due day after the contract filing and the construction start)"),
+        ));
+    }
+    if month > YearMonth::of(today) {
+        return Err(AppError::field("month", format!("{month} is still to come (today is {today})")));
+    }
+    if reported.contains(&month) {
+        return Err(AppError::AlreadyExists(format!("the progress report for {month} is filed already (R-P7)")));
+    }
+    Ok(())
 }
 
 /// Draws `count` projects for random inspection (抽查), reproducibly.
@@ -175,6 +205,32 @@ mod tests {
         assert_eq!(report_status(june, None, date!(2026 - 06 - 21), &p), ReportStatus::Missing);
         assert_eq!(report_status(june, Some(date!(2026 - 06 - 20)), date!(2026 - 06 - 25), &p), ReportStatus::OnTime);
         assert_eq!(report_status(june, Some(date!(2026 - 06 - 21)), date!(2026 - 06 - 25), &p), ReportStatus::Late);
+    }
+
+    #[test]
+    fn first_report_month_is_the_first_due_day_after_filing_and_start() {
+        let p = policy();
+        let ym = |y, m| YearMonth::new(y, m).unwrap();
+        // Filed on the 19th: this month's report is due tomorrow.
+        assert_eq!(first_report_month(date!(2026 - 06 - 19), date!(2026 - 06 - 01), &p), ym(2026, 6));
+        // Filed on the due day itself or later: next month.
+        assert_eq!(first_report_month(date!(2026 - 06 - 20), date!(2026 - 06 - 01), &p), ym(2026, 7));
+        assert_eq!(first_report_month(date!(2026 - 12 - 25), date!(2026 - 12 - 01), &p), ym(2027, 1));
+        // Construction starting later moves it on.
+        assert_eq!(first_report_month(date!(2026 - 06 - 01), date!(2026 - 09 - 25), &p), ym(2026, 10));
+    }
+
+    #[test]
+    fn report_months_from_the_first_to_this_month_once_each() {
+        let (first, today) = (YearMonth::new(2026, 6).unwrap(), date!(2026 - 08 - 03));
+        let before = check_report_month(YearMonth::new(2026, 5).unwrap(), first, today, &[]).unwrap_err();
+        assert_eq!(before.rule_ids(), vec!["R-P7"]);
+        check_report_month(first, first, today, &[]).unwrap();
+        check_report_month(YearMonth::new(2026, 8).unwrap(), first, today, &[]).unwrap();
+        let ahead = check_report_month(YearMonth::new(2026, 9).unwrap(), first, today, &[]).unwrap_err();
+        assert!(matches!(ahead, AppError::InvalidArgument(_)), "{ahead}");
+        let twice = check_report_month(first, first, today, &[first]).unwrap_err();
+        assert!(matches!(twice, AppError::AlreadyExists(_)), "{twice}");
     }
 
     #[test]

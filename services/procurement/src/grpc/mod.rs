@@ -1,6 +1,8 @@
 //! Procurement's gRPC handlers: authorise, parse, apply the rules, persist case + audit +
 //! outbox in one transaction.
 
+mod construction;
+mod inspections;
 pub mod roles;
 
 use std::sync::Arc;
@@ -25,10 +27,12 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     domain::{
-        CaseState, ConditionMet, ContractRecord, PaymentRecord, ProcurementCase, ProcurementRecord, StageRecord, Supervision,
+        CaseState, ConditionMet, ContractRecord, PaymentRecord, ProcurementCase, ProcurementRecord, SecurityFlags, StageRecord,
+        Supervision, TerminationGround, YearMonth,
         contract::{self as ct, ApprovedPlan, ContractTerms},
         deadline, filing,
         payments::{self as pay, PaymentStage},
+        progress,
         supervision::{self as sv, Channel, SupervisionContract},
         supplier,
     },
@@ -62,7 +66,8 @@ fn state_pb(s: CaseState) -> i32 {
     c::enum_to_proto("CASE_STATE_", s.as_str(), |n| pb::CaseState::from_str_name(n).map(|e| e as i32))
 }
 
-fn case_pb(k: &ProcurementCase) -> pb::ProcurementCase {
+/// The case as served; `today` counts an overrun still under way.
+fn case_pb(k: &ProcurementCase, today: time::Date) -> pb::ProcurementCase {
     pb::ProcurementCase {
         project_id: k.project_id.to_string(),
         project_name: k.project_name.clone(),
@@ -93,6 +98,64 @@ fn case_pb(k: &ProcurementCase) -> pb::ProcurementCase {
         etag: k.version.to_string(),
         opened_at: Some(c::timestamp(k.opened_at)),
         contract: k.contract.as_ref().map(contract_pb),
+        progress_reports: k
+            .progress_reports
+            .iter()
+            .map(|r| pb::ProgressReport {
+                month: Some(month_pb(r.month)),
+                reported_on: Some(c::civil(r.reported_on)),
+                due_on: Some(c::civil(r.due_on)),
+                late: r.late,
+                percent_complete: u32::from(r.percent_complete),
+                summary: r.summary.clone(),
+                issues: r.issues.clone(),
+                reported_by: r.reported_by.clone(),
+            })
+            .collect(),
+        missing_reports: k.missing_reports.iter().copied().map(month_pb).collect(),
+        first_report_month: k.first_report_month.map(month_pb),
+        overrun: k.overrun.as_ref().map(|o| pb::Overrun {
+            contract_end: Some(c::civil(o.contract_end)),
+            recorded_on: Some(c::civil(o.recorded_on)),
+            explanation: o.explanation.clone().unwrap_or_default(),
+            explained_on: o.explained_on.map(c::civil),
+            days: progress::overrun_days(o.contract_end, k.completion.as_ref().map_or(today, |d| d.completed_on)),
+        }),
+        completion: k.completion.as_ref().map(|d| pb::Completion {
+            completed_on: Some(c::civil(d.completed_on)),
+            declared_on: Some(c::civil(d.declared_on)),
+            summary: d.summary.clone(),
+            overrun_days: d.overrun_days,
+        }),
+        termination: k.termination.as_ref().map(|t| pb::Termination {
+            kind: t.kind.clone(),
+            ground: ground_pb(t.ground),
+            reason: t.reason.clone(),
+            progress: t.progress.clone(),
+            payments: t.payments.clone(),
+            paid_fen: t.paid_fen,
+            party_committee_resolution: t.party_committee_resolution.clone(),
+            leader_approval: t.leader_approval.clone(),
+            filed_on: Some(c::civil(t.filed_on)),
+            filed_by: t.filed_by.clone(),
+        }),
+    }
+}
+
+fn month_pb(m: YearMonth) -> pb::YearMonth {
+    pb::YearMonth { year: m.year, month: i32::from(m.month) }
+}
+
+fn ground_pb(g: TerminationGround) -> i32 {
+    c::enum_to_proto("TERMINATION_GROUND_", g.as_str(), |n| pb::TerminationGround::from_str_name(n).map(|e| e as i32))
+}
+
+fn security_pb(s: &SecurityFlags) -> pb::SecurityFlags {
+    pb::SecurityFlags {
+        classified_protection_level: i32::from(s.classified_protection_level),
+        important_system: s.important_system,
+        yearly_assessment_required: s.yearly_assessment_required(),
+        cryptography_assessment_required: s.cryptography_assessment_required(),
     }
 }
 
@@ -150,6 +213,7 @@ fn contract_pb(k: &ContractRecord) -> pb::ContractRecord {
             .map(|p| pb::PaymentFiling { stage_id: p.stage_id.clone(), amount_fen: p.amount_fen, filed_on: Some(c::civil(p.filed_on)) })
             .collect(),
         paid_fen: k.paid_fen(),
+        security: Some(security_pb(&k.security)),
     }
 }
 
@@ -168,6 +232,21 @@ fn signed_statement(f: &mut Fields, field: &str, raw: i32) -> Option<bool> {
 
 fn optional_date(f: &mut Fields, field: &str, d: Option<&egov_proto::common::CivilDate>) -> Option<time::Date> {
     d.and_then(|d| f.take(c::date(field, Some(d))))
+}
+
+/// R-P9 flags: the 等保 level is required, 1..5.
+fn security_flags(f: &mut Fields, s: Option<&pb::SecurityFlags>) -> SecurityFlags {
+    let Some(s) = s else {
+        f.push("security", "required (R-P9): the 等保 level (1..5) and whether it is an important information system");
+        return SecurityFlags::default();
+    };
+    match u8::try_from(s.classified_protection_level) {
+        Ok(level @ 1..=5) => SecurityFlags { classified_protection_level: level, important_system: s.important_system },
+        _ => {
+            f.push("security.classified_protection_level", "the 等保 level as graded (定级), 1 to 5 (R-P9)");
+            SecurityFlags::default()
+        }
+    }
 }
 
 /// The version check every update makes before changing the case.
@@ -222,11 +301,22 @@ struct Change {
     details: serde_json::Value,
     events: Vec<(&'static str, Payload)>,
     stop_deadline: bool,
+    timers: Vec<TimerOp>,
+}
+
+/// A timer an update sets or stops, in its transaction.
+enum TimerOp {
+    /// R-P7: check that this month's report came in.
+    ReportCheck(YearMonth),
+    /// R-P8: check for an overrun when this last construction day has ended.
+    OverrunCheck(time::Date),
+    /// Construction ended: no more report or overrun checks.
+    StopConstruction,
 }
 
 impl Change {
     fn new(action: &'static str, resource: String, rules: &'static [&'static str], details: serde_json::Value) -> Change {
-        Change { action, resource, rules, details, events: vec![], stop_deadline: false }
+        Change { action, resource, rules, details, events: vec![], stop_deadline: false, timers: vec![] }
     }
 }
 
@@ -249,6 +339,13 @@ impl ProcurementApi {
         if change.stop_deadline {
             timers::cancel(&mut tx, jobs::PROCUREMENT_DEADLINE, &id.to_string()).await?;
         }
+        for op in &change.timers {
+            match op {
+                TimerOp::ReportCheck(m) => jobs::schedule_report_check(&mut tx, id, *m, &policy).await?,
+                TimerOp::OverrunCheck(end) => jobs::schedule_overrun_check(&mut tx, id, *end).await?,
+                TimerOp::StopConstruction => jobs::cancel_construction_timers(&mut tx, id).await?,
+            }
+        }
         let entry = AuditEntry::by(p, change.action, change.resource)
             .project(id.to_string())
             .rules(change.rules)
@@ -261,6 +358,11 @@ impl ProcurementApi {
         }
         tx.commit().await?;
         Ok(case)
+    }
+
+    /// The case as served today.
+    fn served(&self, k: &ProcurementCase) -> pb::ProcurementCase {
+        case_pb(k, self.s.clock.today())
     }
 
     /// The policy version the case is pinned to.
@@ -279,7 +381,7 @@ impl Procurement for ProcurementApi {
         let mut conn = self.s.pool.acquire().await.map_err(AppError::from)?;
         let k = storage::get_case(&mut conn, id, false).await?;
         p.ensure_unit(&k.lead_unit_id, k.participating_unit_ids.iter())?;
-        Ok(Response::new(case_pb(&k)))
+        Ok(Response::new(self.served(&k)))
     }
 
     async fn list_cases(&self, req: Request<pb::ListCasesRequest>) -> R<pb::ListCasesResponse> {
@@ -306,7 +408,7 @@ impl Procurement for ProcurementApi {
         let mut conn = self.s.pool.acquire().await.map_err(AppError::from)?;
         let rows = storage::list_cases(&mut conn, unit.as_deref(), state, after, limit + 1).await?;
         let (rows, next) = paging::page(rows, limit, |k| k.project_id.to_string());
-        Ok(Response::new(pb::ListCasesResponse { cases: rows.iter().map(case_pb).collect(), next_page_token: next }))
+        Ok(Response::new(pb::ListCasesResponse { cases: rows.iter().map(|k| self.served(k)).collect(), next_page_token: next }))
     }
 
     async fn record_procurement(&self, req: Request<pb::RecordProcurementRequest>) -> R<pb::ProcurementCase> {
@@ -384,7 +486,7 @@ impl Procurement for ProcurementApi {
                 Ok(ch)
             })
             .await?;
-        Ok(Response::new(case_pb(&case)))
+        Ok(Response::new(self.served(&case)))
     }
 
     async fn file_contract(&self, req: Request<pb::FileContractRequest>) -> R<pb::ProcurementCase> {
@@ -401,6 +503,7 @@ impl Procurement for ProcurementApi {
             signed_statement(&mut f, "terms.security_responsibility_letter", t.security_responsibility_letter);
         let maintenance_start = optional_date(&mut f, "terms.maintenance_start", t.maintenance_start.as_ref());
         let maintenance_end = optional_date(&mut f, "terms.maintenance_end", t.maintenance_end.as_ref());
+        let security = security_flags(&mut f, r.security.as_ref());
         let signed_on = f.take(c::date("contract_signed_on", r.contract_signed_on.as_ref()));
         let filed_on = f.take(c::date("filed_on", r.filed_on.as_ref()));
         if let (Some(s), Some(fd)) = (signed_on, filed_on)
@@ -463,6 +566,8 @@ impl Procurement for ProcurementApi {
                     "late": timeliness.late,
                     "working_days_taken": timeliness.working_days_taken,
                     "provisional_years": timeliness.provisional_years,
+                    "classified_protection_level": security.classified_protection_level,
+                    "important_system": security.important_system,
                 });
                 case.contract = Some(ContractRecord {
                     terms,
@@ -474,15 +579,21 @@ impl Procurement for ProcurementApi {
                     provisional_years: timeliness.provisional_years.clone(),
                     stages: Vec::new(),
                     payments: Vec::new(),
+                    security,
                 });
                 case.state = CaseState::Construction;
+                // Reports are due from the first due day after today (the filing in the system)
+                // and the construction start (R-P7).
+                let first = progress::first_report_month(today, construction_start, policy);
+                case.first_report_month = Some(first);
                 let timing = if timeliness.late {
                     format!("filed late on {filed_on}, after the R-P5 deadline of {}; accepted and recorded as late", timeliness.deadline)
                 } else {
                     format!("filed on time on {filed_on} (R-P5 deadline {})", timeliness.deadline)
                 };
                 let summary = format!("contract of {amount_fen} fen signed on {signed_on} {timing}; construction starts");
-                let mut ch = Change::new("FileContract", format!("cases/{id}"), &["R-P2", "R-P5"], details);
+                let mut ch = Change::new("FileContract", format!("cases/{id}"), &["R-P2", "R-P5", "R-P9"], details);
+                ch.timers = vec![TimerOp::ReportCheck(first), TimerOp::OverrunCheck(construction_end)];
                 ch.events.push((
                     types::CONTRACT_FILED,
                     Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: "建设 CONSTRUCTION".into(), summary }),
@@ -490,7 +601,7 @@ impl Procurement for ProcurementApi {
                 Ok(ch)
             })
             .await?;
-        Ok(Response::new(case_pb(&case)))
+        Ok(Response::new(self.served(&case)))
     }
 
     async fn set_payment_plan(&self, req: Request<pb::SetPaymentPlanRequest>) -> R<pb::ProcurementCase> {
@@ -532,7 +643,7 @@ impl Procurement for ProcurementApi {
                 Ok(Change::new("SetPaymentPlan", format!("cases/{id}"), &["R-P6"], serde_json::json!({ "stages": plan })))
             })
             .await?;
-        Ok(Response::new(case_pb(&case)))
+        Ok(Response::new(self.served(&case)))
     }
 
     async fn mark_stage_condition_met(&self, req: Request<pb::MarkStageConditionMetRequest>) -> R<pb::ProcurementCase> {
@@ -567,7 +678,7 @@ impl Procurement for ProcurementApi {
                 ))
             })
             .await?;
-        Ok(Response::new(case_pb(&case)))
+        Ok(Response::new(self.served(&case)))
     }
 
     async fn file_payment(&self, req: Request<pb::FilePaymentRequest>) -> R<pb::ProcurementCase> {
@@ -616,6 +727,38 @@ impl Procurement for ProcurementApi {
                 Ok(ch)
             })
             .await?;
-        Ok(Response::new(case_pb(&case)))
+        Ok(Response::new(self.served(&case)))
+    }
+
+    async fn report_progress(&self, req: Request<pb::ReportProgressRequest>) -> R<pb::ProcurementCase> {
+        self.report_progress_impl(req).await
+    }
+
+    async fn draw_inspections(&self, req: Request<pb::DrawInspectionsRequest>) -> R<pb::InspectionDraw> {
+        self.draw_inspections_impl(req).await
+    }
+
+    async fn get_inspection_draw(&self, req: Request<pb::GetInspectionDrawRequest>) -> R<pb::InspectionDraw> {
+        self.get_inspection_draw_impl(req).await
+    }
+
+    async fn list_inspection_draws(&self, req: Request<pb::ListInspectionDrawsRequest>) -> R<pb::ListInspectionDrawsResponse> {
+        self.list_inspection_draws_impl(req).await
+    }
+
+    async fn explain_overrun(&self, req: Request<pb::ExplainOverrunRequest>) -> R<pb::ProcurementCase> {
+        self.explain_overrun_impl(req).await
+    }
+
+    async fn declare_construction_complete(&self, req: Request<pb::DeclareConstructionCompleteRequest>) -> R<pb::ProcurementCase> {
+        self.declare_construction_complete_impl(req).await
+    }
+
+    async fn terminate_project(&self, req: Request<pb::TerminateProjectRequest>) -> R<pb::ProcurementCase> {
+        self.terminate_project_impl(req).await
+    }
+
+    async fn export_ocds(&self, req: Request<pb::ExportOcdsRequest>) -> R<pb::OcdsReleasePackage> {
+        self.export_ocds_impl(req).await
     }
 }

@@ -14,6 +14,15 @@ pub fn table() -> RoleTable {
         .allow(SERVICE, "SetPaymentPlan", &[Unit])
         // The lead unit records a stage's condition (初验通过, ...) or DRB does, with evidence.
         .allow(SERVICE, "MarkStageConditionMet", &[Unit, Drb])
-        .allow(SERVICE, "FilePayment", &[Unit]);
+        .allow(SERVICE, "FilePayment", &[Unit])
+        .allow(SERVICE, "ReportProgress", &[Unit])
+        // DRB draws (抽查); the draws are not shown to units, who could otherwise see them coming.
+        .allow(SERVICE, "DrawInspections", &[Drb])
+        .allow(SERVICE, "GetInspectionDraw", &[Drb, Finance, Drc, Leader, Audit])
+        .allow(SERVICE, "ListInspectionDraws", &[Drb, Finance, Drc, Leader, Audit])
+        .allow(SERVICE, "ExplainOverrun", &[Unit])
+        .allow(SERVICE, "DeclareConstructionComplete", &[Unit])
+        .allow(SERVICE, "TerminateProject", &[Unit])
+        .allow(SERVICE, "ExportOcds", READERS);
     egov_platform::ops::allow_platform_services(t)
 }

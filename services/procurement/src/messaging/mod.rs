@@ -34,6 +34,20 @@ pub mod types {
     pub const CONTRACT_FILED: &str = "procurement.contract.filed";
     /// A fund payment filing (R-P6).
     pub const PAYMENT_FILED: &str = "procurement.payment.filed";
+    /// A month's progress report was not in by its due day (R-P7): informational.
+    pub const REPORT_MISSING: &str = "procurement.progress.report_missing";
+    /// A progress report filed after its due day (R-P7): informational.
+    pub const REPORT_LATE: &str = "procurement.progress.reported_late";
+    /// Intake records the overrun against the unit (R-P8, R-I10).
+    pub const OVERRUN_RECORDED: &str = "procurement.construction.overrun_recorded";
+    /// The unit's explanation of the overrun (R-P8): informational.
+    pub const OVERRUN_EXPLAINED: &str = "procurement.construction.overrun_explained";
+    /// Acceptance opens on this.
+    pub const CONSTRUCTION_COMPLETED: &str = "procurement.construction.completed";
+    /// R-P10: the project ends.
+    pub const TERMINATED: &str = "procurement.project.terminated";
+    /// A project drawn for random inspection (R-P7): informational.
+    pub const INSPECTION_DRAWN: &str = "procurement.inspection.drawn";
     pub const APPROVED: &str = "review.project.approved";
     pub const APPROVAL_CANCELLED: &str = "review.approval.cancelled";
     pub const CHANGE_FILED: &str = "review.change.filed";
@@ -105,6 +119,12 @@ impl ProcurementConsumer {
             version: 1,
             opened_at: now,
             contract: None,
+            progress_reports: Vec::new(),
+            missing_reports: Vec::new(),
+            first_report_month: None,
+            overrun: None,
+            completion: None,
+            termination: None,
         };
         if !storage::insert_case(c, &case).await.map_err(transient)? {
             return Ok(());
@@ -132,13 +152,14 @@ impl ProcurementConsumer {
     async fn cancelled(&self, c: &mut PgConnection, e: &EventEnvelope, p: &ev::ApprovalCancelled) -> Result<(), HandleError> {
         let id = project_id(&p.project_id)?;
         let Some(mut case) = storage::find_case(c, id, true).await.map_err(transient)? else { return Ok(()) };
-        if case.state == CaseState::Cancelled {
+        if matches!(case.state, CaseState::Cancelled | CaseState::Terminated) {
             return Ok(());
         }
         case.state = CaseState::Cancelled;
         case.version += 1;
         storage::update_case(c, &case).await.map_err(transient)?;
         timers::cancel(c, jobs::PROCUREMENT_DEADLINE, &id.to_string()).await.map_err(transient)?;
+        jobs::cancel_construction_timers(c, id).await.map_err(transient)?;
         let entry = AuditEntry::system("procurement", "CloseCase", format!("cases/{id}"))
             .project(id.to_string())
             .reason(&p.reason)
@@ -153,4 +174,41 @@ impl EventHandler for ProcurementConsumer {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a EventEnvelope) -> BoxFuture<'a, Result<(), HandleError>> {
         Box::pin(self.apply(tx, event))
     }
+}
+
+/// What acceptance needs when construction is complete: the approved scope, the channel (R-A4's
+/// organiser), supervision, the contract and its filing, and the R-P9 flags.
+pub fn construction_completed(case: &ProcurementCase) -> Payload {
+    let rec = case.procurement.as_ref();
+    let k = case.contract.as_ref();
+    let sup = rec.and_then(|r| r.supervision.as_ref());
+    Payload::ConstructionCompleted(ev::ConstructionCompleted {
+        project_id: case.project_id.to_string(),
+        project_name: case.project_name.clone(),
+        lead_unit_id: case.lead_unit_id.clone(),
+        participating_unit_ids: case.participating_unit_ids.clone(),
+        document_number: case.document_number.clone(),
+        budget_fen: case.budget_fen,
+        funding_source: case.funding_source.clone(),
+        scope: case.scope.clone(),
+        channel: rec.map(|r| r.channel.clone()).unwrap_or_default(),
+        method: rec.map(|r| r.method.clone()).unwrap_or_default(),
+        supplier_name: rec.map(|r| r.supplier_name.clone()).unwrap_or_default(),
+        supplier_credit_code: rec.map(|r| r.supplier_credit_code.clone()).unwrap_or_default(),
+        supervision_credit_code: sup.map(|s| s.supplier_credit_code.clone()).unwrap_or_default(),
+        supervision_fee_fen: sup.map_or(0, |s| s.fee_fen),
+        contract_amount_fen: k.map_or(0, |k| k.terms.amount_fen),
+        construction_start: k.map(|k| convert::civil(k.terms.construction_start)),
+        construction_end: k.map(|k| convert::civil(k.terms.construction_end)),
+        completed_on: case.completion.as_ref().map(|d| convert::civil(d.completed_on)),
+        overrun_days: case.completion.as_ref().map_or(0, |d| d.overrun_days),
+        contract_signed_on: k.map(|k| convert::civil(k.signed_on)),
+        contract_filed_on: k.map(|k| convert::civil(k.filed_on)),
+        contract_filed_late: k.is_some_and(|k| k.late),
+        classified_protection_level: k.map_or(0, |k| i32::from(k.security.classified_protection_level)),
+        important_system: k.is_some_and(|k| k.security.important_system),
+        paid_fen: k.map_or(0, |k| k.paid_fen()),
+        maintenance_scope: k.map(|k| k.terms.maintenance_scope.clone()).unwrap_or_default(),
+        maintenance_end: k.and_then(|k| k.terms.maintenance_end).map(convert::civil),
+    })
 }

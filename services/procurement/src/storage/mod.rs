@@ -4,7 +4,7 @@ use egov_platform::error::AppError;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::domain::{CaseState, ProcurementCase};
+use crate::domain::{CaseState, InspectionDraw, ProcurementCase};
 
 fn body(k: &ProcurementCase) -> Result<serde_json::Value, AppError> {
     serde_json::to_value(k).map_err(|e| AppError::Internal(e.into()))
@@ -83,4 +83,47 @@ pub async fn list_cases(
             serde_json::from_value(v).map_err(|e| AppError::Internal(anyhow::anyhow!("stored case is unreadable: {e}")))
         })
         .collect()
+}
+
+/// The ids of the cases in `state`, sorted (the pool of an inspection draw).
+pub async fn case_ids_in(c: &mut PgConnection, state: CaseState) -> Result<Vec<String>, AppError> {
+    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT project_id FROM procurement_cases WHERE state = $1 ORDER BY project_id")
+        .bind(state.as_str())
+        .fetch_all(c)
+        .await?;
+    Ok(ids.into_iter().map(|i| i.to_string()).collect())
+}
+
+fn draw_body(d: &InspectionDraw) -> Result<serde_json::Value, AppError> {
+    serde_json::to_value(d).map_err(|e| AppError::Internal(e.into()))
+}
+
+fn read_draw(r: &sqlx::postgres::PgRow) -> Result<InspectionDraw, AppError> {
+    let v: serde_json::Value = r.try_get("body")?;
+    serde_json::from_value(v).map_err(|e| AppError::Internal(anyhow::anyhow!("stored inspection draw is unreadable: {e}")))
+}
+
+pub async fn insert_draw(c: &mut PgConnection, d: &InspectionDraw) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO inspection_draws (draw_id, drawn_at, body) VALUES ($1, $2, $3)")
+        .bind(d.draw_id)
+        .bind(d.drawn_at)
+        .bind(draw_body(d)?)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn get_draw(c: &mut PgConnection, id: Uuid) -> Result<InspectionDraw, AppError> {
+    let r = sqlx::query("SELECT body FROM inspection_draws WHERE draw_id = $1").bind(id).fetch_optional(c).await?;
+    r.as_ref().map(read_draw).transpose()?.ok_or_else(|| AppError::NotFound(format!("inspection draw {id}")))
+}
+
+/// Draws newest first (draw ids are UUIDv7, so by id descending).
+pub async fn list_draws(c: &mut PgConnection, before: Option<Uuid>, limit: i64) -> Result<Vec<InspectionDraw>, AppError> {
+    let rows = sqlx::query("SELECT body FROM inspection_draws WHERE ($1::uuid IS NULL OR draw_id < $1) ORDER BY draw_id DESC LIMIT $2")
+        .bind(before)
+        .bind(limit)
+        .fetch_all(c)
+        .await?;
+    rows.iter().map(read_draw).collect()
 }

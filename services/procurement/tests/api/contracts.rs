@@ -19,7 +19,7 @@ const NAME: &str = "社会救助一件事";
 
 /// A case approved on 2025-09-01 (outside funding: no R-P1 timer) whose procurement of
 /// 9,000,000 fen (budget 10,000,000) completed on 2025-09-20; returns its id and etag.
-async fn procured(app: &App) -> (String, String) {
+pub async fn procured(app: &App) -> (String, String) {
     let (id, _) = app.approved("SUPERIOR_TRANSFER", date!(2025 - 09 - 01)).await;
     let k = app.case(&id).await;
     let done = app
@@ -38,7 +38,7 @@ async fn procured(app: &App) -> (String, String) {
 }
 
 /// A contract stating everything R-P2 asks, matching the 12-month plan.
-fn complete() -> pb::ContractTerms {
+pub fn complete() -> pb::ContractTerms {
     pb::ContractTerms {
         project_name: NAME.into(),
         construction_start: Some(civil(date!(2025 - 10 - 01))),
@@ -57,7 +57,7 @@ fn complete() -> pb::ContractTerms {
     }
 }
 
-fn filing(id: &str, etag: &str, terms: pb::ContractTerms, filed_on: Date) -> pb::FileContractRequest {
+pub fn filing(id: &str, etag: &str, terms: pb::ContractTerms, filed_on: Date) -> pb::FileContractRequest {
     pb::FileContractRequest {
         project_id: id.into(),
         etag: etag.into(),
@@ -65,10 +65,22 @@ fn filing(id: &str, etag: &str, terms: pb::ContractTerms, filed_on: Date) -> pb:
         contract_signed_on: Some(civil(date!(2025 - 09 - 26))),
         filed_on: Some(civil(filed_on)),
         request_id: "contract".into(),
+        security: Some(pb::SecurityFlags { classified_protection_level: 3, important_system: true, ..Default::default() }),
     }
 }
 
-async fn outbox_count(app: &App, routing_key: &str) -> i64 {
+/// These contracts' construction periods (2025-10 to 2026-09) ended before the day the tests
+/// run, so R-P8's timer records the overrun right after filing; waits for it, so that the next
+/// update sends the case's settled etag.
+async fn overrun_recorded(app: &App, id: &str) -> pb::ProcurementCase {
+    egov_platform::testing::eventually(crate::helpers::WAIT, "the overrun of a past contract period is recorded", || async {
+        app.case(id).await.overrun.is_some()
+    })
+    .await;
+    app.case(id).await
+}
+
+pub async fn outbox_count(app: &App, routing_key: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM egov_outbox WHERE routing_key = $1").bind(routing_key).fetch_one(&app.svc.pool).await.unwrap()
 }
 
@@ -146,6 +158,7 @@ async fn r_p5_the_fifth_working_day_is_on_time_and_the_sixth_late_but_accepted()
     assert!(app.case(&id2).await.contract.unwrap().late, "stored");
 
     // A contract is filed once.
+    let k = overrun_recorded(&app, &id2).await;
     let e = unit.clone().file_contract(filing(&id2, &k.etag, complete(), date!(2025 - 10 - 11))).await.unwrap_err();
     assert_eq!(e.code(), Code::FailedPrecondition);
 
@@ -196,7 +209,8 @@ async fn r_p6_stages_sum_to_100_percent_and_payments_never_exceed_the_contract()
     let e = unit.clone().set_payment_plan(plan(&etag, 7000)).await.unwrap_err();
     assert_eq!(e.code(), Code::FailedPrecondition);
 
-    let k = unit.clone().file_contract(filing(&id, &etag, complete(), date!(2025 - 10 - 09))).await.unwrap().into_inner();
+    unit.clone().file_contract(filing(&id, &etag, complete(), date!(2025 - 10 - 09))).await.unwrap();
+    let k = overrun_recorded(&app, &id).await;
     let e = unit.clone().set_payment_plan(plan(&k.etag, 6999)).await.unwrap_err();
     assert_eq!(status_rule_ids(&e), vec!["R-P6"], "9999 bp: {e:?}");
     let k = unit.clone().set_payment_plan(plan(&k.etag, 7000)).await.unwrap().into_inner();

@@ -17,12 +17,14 @@ named_enum!(
         Returned = "RETURNED",
         Ended = "ENDED",
         Cancelled = "CANCELLED",
+        /// The project was revoked or terminated under R-P10 (项目撤销/终止).
+        Terminated = "TERMINATED",
     }
 );
 
 impl Stage {
     pub fn is_terminal(self) -> bool {
-        matches!(self, Stage::Ended | Stage::Cancelled)
+        matches!(self, Stage::Ended | Stage::Cancelled | Stage::Terminated)
     }
 }
 

@@ -846,5 +846,6 @@ fn stage_status(stage: Stage) -> &'static str {
         Stage::Returned => "退回修改 RETURNED",
         Stage::Ended => "申报结束 ENDED",
         Stage::Cancelled => "取消立项 APPROVAL_CANCELLED",
+        Stage::Terminated => "撤销/终止 TERMINATED",
     }
 }

@@ -49,9 +49,12 @@ pub mod types {
     pub const BUDGET_ADJUSTED: &str = "review.budget.adjusted";
     /// Consumed (R-R7: no change after procurement completes).
     pub const PROCUREMENT_COMPLETED: &str = "procurement.procurement.completed";
+    /// Consumed (R-P10: the project ended; no more changes or validity checks).
+    pub const PROJECT_TERMINATED: &str = "procurement.project.terminated";
 }
 
-pub const BINDINGS: &[&str] = &[types::COMPLIANCE_PASSED, types::PROCUREMENT_DEADLINE_MISSED, types::PROCUREMENT_COMPLETED];
+pub const BINDINGS: &[&str] =
+    &[types::COMPLIANCE_PASSED, types::PROCUREMENT_DEADLINE_MISSED, types::PROCUREMENT_COMPLETED, types::PROJECT_TERMINATED];
 
 pub fn envelope(event_type: &str, case: &ReviewCase, at: OffsetDateTime, payload: Payload) -> EventEnvelope {
     outbox::envelope(PRODUCER, event_type, &case.case_id.to_string(), &case.policy_version, at, payload)
@@ -140,6 +143,7 @@ impl ReviewConsumer {
             Some(Payload::CompliancePassed(p)) => self.open(c, e, p).await,
             Some(Payload::ProcurementDeadlineMissed(p)) => self.deadline_missed(c, e, p).await,
             Some(Payload::ProcurementCompleted(p)) => self.procurement_completed(c, e, p).await,
+            Some(Payload::ProjectTerminated(p)) => self.terminated(c, e, p).await,
             _ => Ok(()),
         }
     }
@@ -262,6 +266,42 @@ impl ReviewConsumer {
             .policy(&case.policy_version)
             .request(&e.event_id);
         audit::append(c, now, &entry).await.map_err(transient)?;
+        Ok(())
+    }
+}
+
+impl ReviewConsumer {
+    /// R-P10: the project was revoked or terminated; its approval stays on record, but nothing
+    /// more happens to it here (no changes, no R-R6 validity check).
+    async fn terminated(&self, c: &mut PgConnection, e: &EventEnvelope, p: &ev::ProjectTerminated) -> Result<(), HandleError> {
+        let id =
+            Uuid::parse_str(&p.project_id).map_err(|_| HandleError::Permanent(format!("project id {:?} is not a UUID", p.project_id)))?;
+        let mut case = match storage::get_case(c, id, true).await {
+            Ok(k) => k,
+            Err(egov_platform::AppError::NotFound(m)) => return Err(HandleError::Permanent(m)),
+            Err(e) => return Err(transient(e)),
+        };
+        if case.stage == Stage::Terminated {
+            return Ok(()); // a redelivery
+        }
+        let reason = format!(
+            "项目{} / the project was {} under R-P10: {}",
+            if p.kind == "REVOKED" { "撤销" } else { "终止" },
+            p.kind.to_lowercase(),
+            p.reason
+        );
+        case.stage = Stage::Terminated;
+        case.end_reason = reason.clone();
+        case.version += 1;
+        storage::update_case(c, &case).await.map_err(transient)?;
+        timers::cancel(c, jobs::APPROVAL_VALIDITY, &id.to_string()).await.map_err(transient)?;
+        let entry = AuditEntry::system("review", "ProjectTerminated", format!("cases/{id}"))
+            .project(id.to_string())
+            .reason(&reason)
+            .rules(&["R-P10"])
+            .policy(&case.policy_version)
+            .request(&e.event_id);
+        audit::append(c, self.clock.now(), &entry).await.map_err(transient)?;
         Ok(())
     }
 }

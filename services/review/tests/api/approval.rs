@@ -119,3 +119,47 @@ async fn r_p1_procurement_deadline_missed_cancels_the_approval_once() {
         .unwrap();
     assert_eq!(n, 1, "redelivery cancels nothing twice");
 }
+
+#[tokio::test]
+async fn r_p10_a_terminated_project_ends_its_case_once_and_takes_no_changes() {
+    let app = ReviewApp::spawn().await;
+    let case = app.open_case(fast_track()).await;
+    let case = approve(&app, &case, 10_000_000).await.unwrap();
+    let terminated = egov_platform::outbox::envelope(
+        "procurement",
+        "procurement.project.terminated",
+        &case.case_id,
+        "2026.1-draft",
+        app.svc.clock.now(),
+        ev::event_envelope::Payload::ProjectTerminated(ev::ProjectTerminated {
+            project_id: case.case_id.clone(),
+            kind: "REVOKED".into(),
+            ground: "FUNCTION_TRANSFER_OR_POLICY_CHANGE".into(),
+            reason: "职能划转".into(),
+            paid_fen: 0,
+        }),
+    );
+    app.publish(&terminated).await;
+    app.publish(&terminated).await;
+    eventually(WAIT, "terminated", || async { app.case(&case.case_id).await.stage == pb::CaseStage::Terminated as i32 }).await;
+    let k = app.case(&case.case_id).await;
+    assert_eq!(k.etag.parse::<i64>().unwrap(), case.etag.parse::<i64>().unwrap() + 1, "a redelivery changes nothing more");
+    let validity: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM egov_timers WHERE kind = 'review.approval.validity' AND status = 'pending'")
+            .fetch_one(&app.svc.pool)
+            .await
+            .unwrap();
+    assert_eq!(validity, 0, "no R-R6 validity check for an ended project");
+    let e = app
+        .client(Role::Unit, Some("U-CIVIL"))
+        .request_change(pb::RequestChangeRequest {
+            case_id: k.case_id.clone(),
+            etag: k.etag.clone(),
+            new_budget_fen: 9_000_000,
+            reason: "压缩预算".into(),
+            request_id: "c".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+}
