@@ -125,6 +125,11 @@ pub struct TelemetrySettings {
 pub struct PolicySettings {
     /// Policy file; empty: the policy compiled into the binary.
     pub file: String,
+    /// A directory of working-day calendar files (`cn-YYYY.txt`, egov-calendar's format) that add
+    /// a newly published year or correct one, over the official years compiled into the binary.
+    /// Empty: the compiled years only.
+    #[serde(default)]
+    pub calendar_dir: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -199,7 +204,7 @@ impl Settings {
             timers: TimerSettings { poll_interval_ms: 500, batch_size: 50 },
             auth: AuthSettings { hs256_secret: Secret::new(LOCAL_DEV_SECRET), issuer: "egov-local".into() },
             telemetry: TelemetrySettings { log_filter: "info".into(), log_format: "json".into(), otlp_endpoint: String::new() },
-            policy: PolicySettings { file: String::new() },
+            policy: PolicySettings { file: String::new(), calendar_dir: String::new() },
             clock: ClockSettings { adjustable: true },
             documents: DocumentSettings { dir: format!(".egov-local/documents/{service}"), max_bytes: 64 * 1024 * 1024 },
             peers: PeerSettings {

@@ -27,7 +27,11 @@ pub struct Application {
 impl ServiceApp for Application {
     async fn build(settings: Settings) -> anyhow::Result<Application> {
         let mut platform = Platform::build(settings, &MIGRATIONS).await.map_err(|e| anyhow::anyhow!(e))?;
-        let calendar = egov_calendar::Calendar::official().map_err(|e| anyhow::anyhow!("the official working-day calendar: {e}"))?;
+        let mut calendar = egov_calendar::Calendar::official().map_err(|e| anyhow::anyhow!("the official working-day calendar: {e}"))?;
+        let dir = platform.settings.policy.calendar_dir.trim();
+        if !dir.is_empty() {
+            calendar = calendar.load_dir(dir).map_err(|e| anyhow::anyhow!("policy.calendar_dir {dir:?}: {e}"))?;
+        }
         let state = Arc::new(ProcurementState {
             pool: platform.pool.clone(),
             clock: platform.clock.clone(),

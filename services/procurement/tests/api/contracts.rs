@@ -260,3 +260,73 @@ async fn r_p6_stages_sum_to_100_percent_and_payments_never_exceed_the_contract()
 
     assert_eq!(outbox_count(&app, "procurement.payment.filed").await, 2);
 }
+
+/// Files a contract signed on `signed` and filed on `filed` (both after today's approval), with
+/// the clock moved to `filed`; returns the filing's provisional years.
+async fn provisional_years_of_a_filing(app: &App, signed: Date, filed: Date) -> Vec<i32> {
+    let unit = app.client(Role::Unit, Some("U-CIVIL"));
+    let today = app.svc.clock.today();
+    let (id, _) = app.approved("SUPERIOR_TRANSFER", today).await;
+    let k = app.case(&id).await;
+    let k = unit
+        .clone()
+        .record_procurement(pb::RecordProcurementRequest {
+            project_id: id.clone(),
+            etag: k.etag,
+            record: Some(record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, today)),
+            request_id: "rec".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    app.svc.move_clock_to(egov_platform::clock::shanghai(filed, time::macros::time!(10:00)));
+    let start = filed + time::Duration::days(1);
+    let end = ninety_days_after(start);
+    let mut req = filing(
+        &id,
+        &k.etag,
+        pb::ContractTerms {
+            construction_start: Some(civil(start)),
+            construction_end: Some(civil(end)),
+            maintenance_start: Some(civil(end + time::Duration::days(1))),
+            maintenance_end: Some(civil(end.replace_year(end.year() + 2).unwrap())),
+            ..complete()
+        },
+        filed,
+    );
+    req.contract_signed_on = Some(civil(signed));
+    let k = unit.clone().file_contract(req).await.unwrap().into_inner();
+    k.contract.unwrap().provisional_years
+}
+
+/// 90 days of construction: well within the 12-month plan.
+fn ninety_days_after(start: Date) -> Date {
+    start + time::Duration::days(90)
+}
+
+#[tokio::test]
+async fn a_year_published_after_release_is_loaded_from_the_configured_calendar_directory() {
+    // Next year is not compiled in; a filing in it is assessed provisionally (weekends only)...
+    let next = date!(2026 - 01 - 01).replace_year(time::OffsetDateTime::now_utc().year() + 1).unwrap();
+    let (signed, filed) = (next + time::Duration::days(4), next + time::Duration::days(8));
+    let plain = App::spawn().await;
+    assert_eq!(provisional_years_of_a_filing(&plain, signed, filed).await, vec![next.year()]);
+
+    // ...until its notice is deployed into policy.calendar_dir: then it is settled.
+    let dir = std::env::temp_dir().join(format!("egov-calendar-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let y = next.year();
+    std::fs::write(dir.join(format!("cn-{y}.txt")), format!("year {y}\nholiday {y}-01-01 元旦\n")).unwrap();
+    let configured = App::spawn_with(|s| s.policy.calendar_dir = dir.display().to_string()).await;
+    assert!(provisional_years_of_a_filing(&configured, signed, filed).await.is_empty());
+
+    // A broken file stops the service at start, naming the setting.
+    std::fs::write(dir.join(format!("cn-{y}.txt")), "year nineteen\n").unwrap();
+    let db = egov_platform::testing::TestDatabase::create().await.unwrap();
+    let vhost = egov_platform::testing::TestVhost::create().await.unwrap();
+    let mut settings = egov_platform::testing::test_settings("procurement", &db, &vhost);
+    settings.policy.calendar_dir = dir.display().to_string();
+    let e = egov_platform::testing::RunningService::start::<egov_procurement::startup::Application>(settings).await.err().unwrap();
+    assert!(e.to_string().contains("policy.calendar_dir"), "{e:#}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

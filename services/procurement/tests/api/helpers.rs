@@ -21,9 +21,16 @@ pub struct App {
 
 impl App {
     pub async fn spawn() -> App {
+        App::spawn_with(|_| {}).await
+    }
+
+    /// The service with its test settings changed by `change`.
+    pub async fn spawn_with(change: impl FnOnce(&mut egov_platform::config::Settings)) -> App {
         let db = TestDatabase::create().await.unwrap();
         let vhost = TestVhost::create().await.unwrap();
-        let svc = RunningService::start::<egov_procurement::startup::Application>(test_settings("procurement", &db, &vhost)).await.unwrap();
+        let mut settings = test_settings("procurement", &db, &vhost);
+        change(&mut settings);
+        let svc = RunningService::start::<egov_procurement::startup::Application>(settings).await.unwrap();
         App { svc, vhost, _db: db }
     }
 
