@@ -258,13 +258,14 @@ fn check_etag(case: &ProcurementCase, etag: i64) -> Result<(), AppError> {
     }
 }
 
-/// The filed contract of a case in construction, for R-P6's stages and payments.
+/// The filed contract of a case under construction or completed (the last stages are paid after
+/// initial and final acceptance), for R-P6's stages and payments.
 fn filed_contract(case: &mut ProcurementCase) -> Result<&mut ContractRecord, AppError> {
     match (case.state, case.contract.as_mut()) {
-        (CaseState::Construction, Some(k)) => Ok(k),
-        (state, _) => {
-            Err(AppError::InvalidState(format!("payments follow a filed contract (R-P6); this case is {state} with no contract filed")))
-        }
+        (CaseState::Construction | CaseState::ConstructionCompleted, Some(k)) => Ok(k),
+        (state, _) => Err(AppError::InvalidState(format!(
+            "payments are filed against a contract under construction or completed (R-P6); this case is {state}"
+        ))),
     }
 }
 
@@ -720,9 +721,10 @@ impl Procurement for ProcurementApi {
                     &["R-P6"],
                     serde_json::json!({ "stage_id": stage_id, "amount_fen": r.amount_fen, "paid_fen": paid, "contract_fen": contract_fen }),
                 );
+                // Informational on the timeline: payments follow the project's stages, not the reverse.
                 ch.events.push((
                     types::PAYMENT_FILED,
-                    Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: "建设 CONSTRUCTION".into(), summary }),
+                    Payload::ProjectStatusChanged(ev::ProjectStatusChanged { status: String::new(), summary }),
                 ));
                 Ok(ch)
             })

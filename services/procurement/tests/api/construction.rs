@@ -496,3 +496,64 @@ async fn ocds_export_is_a_release_package_for_the_project_readable_by_its_unit_o
     let e = app.client(Role::Drb, None).export_ocds(pb::ExportOcdsRequest { project_id: "x".into() }).await.unwrap_err();
     assert_eq!(status_fields(&e), vec!["project_id"]);
 }
+
+#[tokio::test]
+async fn r_p6_the_last_stages_are_paid_after_completion_and_nothing_after_termination() {
+    let app = App::spawn().await;
+    let unit = app.client(Role::Unit, Some("U-CIVIL"));
+    let today = app.svc.clock.today();
+    let (id, etag, _) = in_construction(&app, "SUPERIOR_TRANSFER").await;
+    let k = unit
+        .clone()
+        .set_payment_plan(pb::SetPaymentPlanRequest {
+            project_id: id.clone(),
+            etag,
+            stages: vec![
+                pb::PaymentStageTerms { stage_id: "sign".into(), condition: "合同签订".into(), ratio_bp: 3000 },
+                pb::PaymentStageTerms { stage_id: "final".into(), condition: "终验通过".into(), ratio_bp: 7000 },
+            ],
+            request_id: "plan".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let k = unit.clone().declare_construction_complete(completion(&id, &k.etag, today, "")).await.unwrap().into_inner();
+    assert_eq!(k.state, pb::CaseState::ConstructionCompleted as i32);
+    let k = app
+        .client(Role::Drb, None)
+        .mark_stage_condition_met(pb::MarkStageConditionMetRequest {
+            project_id: id.clone(),
+            etag: k.etag,
+            stage_id: "final".into(),
+            evidence: "终验报告 YS-2027-01".into(),
+            request_id: "m".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let pay = |etag: String| pb::FilePaymentRequest {
+        project_id: id.clone(),
+        etag,
+        stage_id: "final".into(),
+        amount_fen: 6_300_000,
+        request_id: "p".into(),
+    };
+    let k = unit.clone().file_payment(pay(k.etag)).await.unwrap().into_inner();
+    assert_eq!(k.state, pb::CaseState::ConstructionCompleted as i32, "a payment does not move the case");
+    assert_eq!(k.contract.unwrap().paid_fen, 6_300_000);
+
+    let (ended, etag, _) = in_construction(&app, "SUPERIOR_TRANSFER").await;
+    let k = unit.clone().terminate_project(termination(&ended, &etag)).await.unwrap().into_inner();
+    let e = unit
+        .clone()
+        .file_payment(pb::FilePaymentRequest {
+            project_id: ended,
+            etag: k.etag,
+            stage_id: "final".into(),
+            amount_fen: 1,
+            request_id: "p".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+}
