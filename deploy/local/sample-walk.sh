@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Drives two sample projects through intake and review with egovctl, as the people involved would.
+# Drives two sample projects through intake and review, and the first on through procurement and
+# construction, with egovctl, as the people involved would.
 #
 # Setup: DRB (区数据资源局) registers 民政局 as unit U-CIVIL and opens next year's round.
 #
@@ -27,6 +28,19 @@
 #   in APPROVAL, and DRB issues the approval document (立项文件, R-R4) dated the review
 #   service's today, for the budget applied for. Intake's status timeline then says 已立项.
 # Either case goes the fast-track way when review opened it on the fast track.
+# Part 3, the business application goes on (采购建设): the approval opens its procurement case
+#   (R-P1 deadline); UNIT records the procurement (R-P3, R-P4: government procurement, open
+#   tender, the supplier's unified social credit code checked under GB 32100, and a separately
+#   procured supervision contract), files the contract (R-P2: every clause stated; R-P5: the
+#   approval's name, filed the day it is signed; the construction period exactly the approved
+#   planned months; R-P9: 等保 level 3, an important information system), sets the payment plan
+#   (R-P6: 30 % 合同签订, 40 % 初验通过, 30 % 终验通过), records the first stage's condition met,
+#   files its payment, files the month's progress report (R-P7) and declares construction complete.
+#   Intake's timeline then shows 采购完成 PROCURED, 建设 CONSTRUCTION and 建设完成
+#   CONSTRUCTION_COMPLETED. Reports are due from the first month whose report day (the 20th) comes
+#   after the filing: a contract filed on or after the 20th has none due this month, so the walk
+#   moves every service's clock (local profile) to the 1st of the next month and reports then;
+#   EGOV_WALK_MOVE_CLOCK=0 skips the report instead.
 #
 # A round for next year can only be opened on or before 09-30 (R-I3). After that date, or when
 # the round refuses the submission for the date, each application goes the supplementary way
@@ -34,14 +48,17 @@
 #
 # Environment: EGOVCTL (default target/release/egovctl), EGOVCTL_ENDPOINT (intake, default
 # http://127.0.0.1:50051), EGOVCTL_REVIEW_ENDPOINT (review, default http://127.0.0.1:50052),
+# EGOVCTL_PROCUREMENT_ENDPOINT (procurement, default http://127.0.0.1:50053),
 # EGOV_AUTH__HS256_SECRET (tokens are minted with it; default: the local profile's). When review
-# is not SERVING, each project's walk ends at compliance. Needs python3 to read the JSON answers.
+# is not SERVING, each project's walk ends at compliance; when procurement is not, at approval.
+# Needs python3 to read the JSON answers.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CTL="${EGOVCTL:-$root/target/release/egovctl}"
 export EGOVCTL_ENDPOINT="${EGOVCTL_ENDPOINT:-http://127.0.0.1:50051}"
 export EGOVCTL_REVIEW_ENDPOINT="${EGOVCTL_REVIEW_ENDPOINT:-http://127.0.0.1:50052}"
+export EGOVCTL_PROCUREMENT_ENDPOINT="${EGOVCTL_PROCUREMENT_ENDPOINT:-http://127.0.0.1:50053}"
 [ -x "$CTL" ] || { echo "sample-walk: $CTL is missing: cargo build --release -p egovctl" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "sample-walk: python3 is needed to read egovctl's JSON" >&2; exit 1; }
 
@@ -172,13 +189,21 @@ status_until() {
   return 1
 }
 
-echo "sample walk: intake at $EGOVCTL_ENDPOINT, review at $EGOVCTL_REVIEW_ENDPOINT"
+echo "sample walk: intake at $EGOVCTL_ENDPOINT, review at $EGOVCTL_REVIEW_ENDPOINT, procurement at $EGOVCTL_PROCUREMENT_ENDPOINT"
 "$CTL" health >/dev/null 2>&1 || { echo "sample-walk: intake is not SERVING at $EGOVCTL_ENDPOINT (deploy/local/up.sh starts it)" >&2; exit 1; }
 if "$CTL" health --endpoint "$EGOVCTL_REVIEW_ENDPOINT" >/dev/null 2>&1; then
   REVIEW=1
 else
   REVIEW=0
   echo "sample walk: review is not SERVING at $EGOVCTL_REVIEW_ENDPOINT: each project's walk ends at compliance"
+fi
+PROCUREMENT=0
+if [ "$REVIEW" = 1 ]; then
+  if "$CTL" health --endpoint "$EGOVCTL_PROCUREMENT_ENDPOINT" >/dev/null 2>&1; then
+    PROCUREMENT=1
+  else
+    echo "sample walk: procurement is not SERVING at $EGOVCTL_PROCUREMENT_ENDPOINT: the business application's walk ends at its approval"
+  fi
 fi
 
 # ==================================================================== setup
@@ -610,7 +635,222 @@ review_walk() {
   fi
 }
 
-# ==================================================================== the two projects
+# ==================================================================== procurement
+
+# The walk's supplier and engineering supervisor (R-P3, R-P4), with unified social credit codes
+# that pass GB 32100 (the 18th character, the check character, is right) and GB 11714 (the 17th,
+# the organisation code's check digit): the supplier's is the standard's worked example, the
+# supervisor's a code of 上城区 (division 330102) computed the same way.
+SUPPLIER="杭州上城数智科技有限公司（样例）"
+SUPPLIER_CODE="91350100M000100Y43"
+SUPERVISOR_CODE="91330102MA2J00024J"
+
+# procurement_today: today as the procurement service's clock sees it (Asia/Shanghai), in TODAY;
+# whether its clock may be moved, in ADJUSTABLE; the reading stays in $work/clock.json.
+procurement_today() {
+  call "$OPERATOR" --endpoint "$EGOVCTL_PROCUREMENT_ENDPOINT" ops clock get || fail "reading the procurement service's clock"
+  cp "$work/out.json" "$work/clock.json"
+  TODAY="$(shanghai_today)"
+  ADJUSTABLE="$(get adjustable)"
+}
+
+# pcase_etag: reads the procurement case of $PROJECT again into $work/pcase.json and PETAG.
+pcase_etag() {
+  call "$UNIT" procurement cases get "$PROJECT" || fail "reading the procurement case of $PROJECT"
+  cp "$work/out.json" "$work/pcase.json"
+  PETAG="$(get etag)"
+}
+
+# expect_state <state>: the last answer's case state is CASE_STATE_<state>; keeps its etag in PETAG.
+expect_state() {
+  local state
+  state="$(get state)"
+  PETAG="$(get etag)"
+  [ "$state" = "CASE_STATE_$1" ] || fail "expected the procurement case in $1, it is in $state"
+}
+
+# Waits for the procurement case review's approval event opens (its id is the project's); the
+# case is left in $work/pcase.json.
+wait_for_procurement_case() {
+  step "UNIT waits for the procurement case of project $PROJECT (opened by review's approval event)"
+  local i
+  for i in $(seq 1 $((EVENT_WAIT_SECS * 2))); do
+    if call "$UNIT" procurement cases get "$PROJECT"; then
+      cp "$work/out.json" "$work/pcase.json"
+      expect_state PROCURING
+      note "case $PROJECT is $(get state) (etag $PETAG), opened after ~$((i / 2)) s: approval $(get document_number) of $(get approved_on)"
+      note "budget $(get budget_fen) fen, $(get planned_construction_months) months of construction, funding $(get funding_source); procure by $(get procurement_deadline) (R-P1)"
+      return 0
+    fi
+    [ "$(error_code)" = "NOT_FOUND" ] || fail "reading procurement case $PROJECT"
+    sleep 0.5
+  done
+  fail "no procurement case for project $PROJECT after ${EVENT_WAIT_SECS}s: is egov-procurement consuming review's events? (.egov-local/logs/procurement.log)"
+}
+
+# contract_terms <file> <start> <months> <name> <amount fen>: writes a terms file stating every
+# R-P2 clause: construction from <start> for exactly <months> calendar months (through the day
+# before the same day <months> later, month ends clamped), maintenance for three years after it.
+contract_terms() {
+  python3 - "$@" <<'PY'
+import calendar, datetime, json, sys
+path, start, months, name, amount = sys.argv[1], datetime.date.fromisoformat(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+def add_months(d, n):
+    y, m = divmod(d.month - 1 + n, 12)
+    y, m = d.year + y, m + 1
+    return datetime.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+end = add_months(start, months) - datetime.timedelta(days=1)
+m_start = end + datetime.timedelta(days=1)
+m_end = add_months(m_start, 36) - datetime.timedelta(days=1)
+terms = {
+    "_comment": "Written by sample-walk.sh: every R-P2 clause stated.",
+    "project_name": name,
+    "construction_start": start.isoformat(),
+    "construction_end": end.isoformat(),
+    "amount_fen": amount,
+    "ip_owned_by_unit_or_joint": True,
+    "data_owned_by_unit": True,
+    "security_agreement": "SIGNED",
+    "security_responsibility_letter": "SIGNED",
+    "maintenance_scope": "系统软件缺陷修复、运行保障、安全漏洞修补及数据备份恢复（样例）",
+    "maintenance_start": m_start.isoformat(),
+    "maintenance_end": m_end.isoformat(),
+    "maintenance_duty": "7×24小时故障响应，2小时内到场，重大故障24小时内恢复；每季度巡检（样例）",
+    "security_duties_and_penalties": True,
+    "overrun_penalty_clause": True,
+}
+json.dump(terms, open(path, "w", encoding="utf-8"), ensure_ascii=False, indent=2)
+print(f"construction {start}..{end}, maintenance {m_start}..{m_end}")
+PY
+}
+
+# move_clock_to_month <YYYY-MM>: moves every service's clock forward to 00:00:05 Asia/Shanghai on
+# the first day of that month (the local profile's clocks move together).
+move_clock_to_month() {
+  local seconds
+  seconds="$(python3 - "$1" "$work/clock.json" <<'PY'
+import datetime, json, math, sys
+y, m = map(int, sys.argv[1].split("-"))
+now = datetime.datetime.fromisoformat(json.load(open(sys.argv[2]))["now"].replace("Z", "+00:00"))
+target = datetime.datetime(y, m, 1, 0, 0, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+print(max(1, math.ceil((target - now).total_seconds())))
+PY
+)"
+  call "$OPERATOR" --endpoint "$EGOVCTL_PROCUREMENT_ENDPOINT" ops clock advance --seconds "$seconds" || fail "moving the clocks forward"
+  note "every service's clock moved forward by $seconds s: now $(get now) (offset $(get offset_seconds) s)"
+}
+
+# procurement_walk: the approved $PROJECT from its procurement case to construction completed.
+# Sets PROCUREMENT_PATH.
+procurement_walk() {
+  local budget months name amount fee span first current stage1 paid number month reported
+  wait_for_procurement_case
+  budget="$(get budget_fen "$work/pcase.json")"
+  months="$(get planned_construction_months "$work/pcase.json")"
+  name="$(get project_name "$work/pcase.json")"
+  procurement_today
+
+  step "UNIT records the procurement (采购完成, R-P3, R-P4): 政府采购 by open tender, supervision (监理) procured separately"
+  amount=$((budget * 9 / 10))
+  fee=$((budget * 2 / 100))
+  note "supplier $SUPPLIER ($SUPPLIER_CODE), $amount fen of the $budget fen approved; supervisor $SUPERVISOR_CODE, fee $fee fen"
+  call "$UNIT" procurement record "$PROJECT" --etag "$PETAG" --channel GOVERNMENT_PROCUREMENT --method 公开招标 \
+    --supplier "$SUPPLIER" --supplier-credit-code "$SUPPLIER_CODE" --amount-fen "$amount" \
+    --implementing-body "民政局信息中心（样例）" --responsible-person "张明（样例）" --completed-on "$TODAY" \
+    --supervision-credit-code "$SUPERVISOR_CODE" --supervision-fee-fen "$fee" --supervision-separately-procured ||
+    fail "recording the procurement"
+  expect_state PROCURED
+  note "procurement completed on $(get procurement.completed_on) by $(get procurement.channel) ($(get procurement.method)): the R-P1 deadline no longer runs"
+
+  step "UNIT files the contract (合同备案, R-P2, R-P5, R-P9), signed and filed on procurement's today $TODAY"
+  span="$(contract_terms "$work/contract-terms.json" "$TODAY" "$months" "$name" "$amount")"
+  note "every R-P2 clause stated; the approval's name 「$name」; $span ($months months approved)"
+  note "R-P9: 等保 level 3, an important information system"
+  call "$UNIT" procurement file-contract "$PROJECT" --etag "$PETAG" --terms "$work/contract-terms.json" \
+    --signed-on "$TODAY" --filed-on "$TODAY" --protection-level 3 --important-system || fail "filing the contract"
+  expect_state CONSTRUCTION
+  note "filed $(get contract.filed_on), late: $(get contract.late) (R-P5 deadline $(get contract.filing_deadline), $(get contract.working_days_taken) working days taken)"
+  note "security: level $(get contract.security.classified_protection_level), yearly assessment $(get contract.security.yearly_assessment_required), 密评 $(get contract.security.cryptography_assessment_required); reports due from $(get first_report_month)"
+  [ "$(get contract.security.cryptography_assessment_required)" = "true" ] || fail "an important system needs its cryptography assessment (R-P9)"
+
+  step "UNIT sets the payment plan (分期付款, R-P6): 30 % 合同签订, 40 % 初验通过, 30 % 终验通过"
+  call "$UNIT" procurement payment-plan "$PROJECT" --etag "$PETAG" \
+    --stage "1=30%:合同签订" --stage "2=40%:初验通过" --stage "3=30%:终验通过" || fail "setting the payment plan"
+  expect_state CONSTRUCTION
+  python3 - "$work/out.json" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[1], encoding="utf-8"))["contract"]
+for s in k["payment_stages"]:
+    print(f"    stage {s['stage_id']}: {s['ratio_bp'] / 100:.2f} % on {s['condition']} = {s['amount_fen']} fen")
+PY
+  stage1="$(get contract.payment_stages.0.amount_fen)"
+
+  step "UNIT records stage 1's condition (合同签订) met, the signed contract as evidence"
+  number="SC-${TODAY//-/}-$((RANDOM % 900 + 100))"
+  call "$UNIT" procurement condition-met "$PROJECT" --etag "$PETAG" --stage 1 --evidence "合同编号 $number（样例）" ||
+    fail "recording stage 1's condition"
+  expect_state CONSTRUCTION
+  note "stage 1 met: $(get contract.payment_stages.0.condition_met) on $(get contract.payment_stages.0.condition_met_on) by $(get contract.payment_stages.0.condition_met_by)"
+
+  step "UNIT files stage 1's payment (资金支付报备, R-P6): $stage1 fen"
+  call "$UNIT" procurement file-payment "$PROJECT" --etag "$PETAG" --stage 1 --amount-fen "$stage1" || fail "filing the payment"
+  expect_state CONSTRUCTION
+  paid="$(get contract.paid_fen)"
+  note "paid $paid of $(get contract.terms.amount_fen) fen"
+  [ "$paid" = "$stage1" ] || fail "expected $stage1 fen paid, the case says $paid"
+
+  step "UNIT files this month's progress report (月度进展, R-P7)"
+  first="$(get first_report_month)"
+  [[ "$first" =~ ^[0-9]{4}-[0-9]{2}$ ]] || fail "the case under construction names no first report month (R-P7): $first"
+  current="${TODAY:0:7}"
+  month="$current"
+  if [[ "$first" > "$current" ]]; then
+    note "the contract was filed on $TODAY, on or after this month's report day: reports are due from $first (R-P7), none for $current"
+    if [ "${EGOV_WALK_MOVE_CLOCK:-1}" != 0 ] && [ "$ADJUSTABLE" = "true" ]; then
+      move_clock_to_month "$first"
+      procurement_today
+      month="$first"
+      note "procurement's today is now $TODAY: $month's report is due"
+    else
+      month=""
+      note "the clocks stay (EGOV_WALK_MOVE_CLOCK=0 or a fixed clock): no report is filed"
+    fi
+  fi
+  reported="none due"
+  if [ -n "$month" ]; then
+    pcase_etag
+    call "$UNIT" procurement report-progress "$PROJECT" --etag "$PETAG" --month "$month" --percent 10 \
+      --summary "完成需求调研与详细设计，开发环境已就绪（样例）" --issues "无" || fail "filing the progress report for $month"
+    expect_state CONSTRUCTION
+    python3 - "$work/out.json" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1], encoding="utf-8"))["progress_reports"]:
+    print(f"    {r['month']}: {r['percent_complete']} % reported {r['reported_on']} (due {r['due_on']}, late: {str(r['late']).lower()}) by {r['reported_by']}")
+PY
+    reported="$month reported"
+  fi
+
+  step "The procurement case (procurement cases get $PROJECT)"
+  show "$UNIT" procurement cases get "$PROJECT"
+
+  step "UNIT declares construction complete (建设完成) on procurement's today $TODAY"
+  pcase_etag
+  call "$UNIT" procurement complete "$PROJECT" --etag "$PETAG" --completed-on "$TODAY" \
+    --summary "全部建设内容已完成并上线试运行（样例）" || fail "declaring construction complete"
+  expect_state CONSTRUCTION_COMPLETED
+  note "completed on $(get completion.completed_on), declared $(get completion.declared_on), $(get completion.overrun_days) day(s) past the contract period"
+
+  step "Intake's status of project $PROJECT: 建设完成 CONSTRUCTION_COMPLETED, procurement's steps on the timeline"
+  if ! status_until "$PROJECT" '"CONSTRUCTION_COMPLETED" in s["status"] and any(e["event_type"] == "procurement.construction.completed" for e in s["timeline"])'; then
+    show "$DRB" projects status "$PROJECT"
+    echo "sample-walk: FAILED: intake's status of $PROJECT did not reach CONSTRUCTION_COMPLETED within ${EVENT_WAIT_SECS}s" >&2
+    exit 1
+  fi
+  show "$DRB" projects status "$PROJECT"
+  PROCUREMENT_PATH="procurement (R-P3, R-P4) → contract filed (R-P2, R-P5, R-P9) → payment plan, stage 1 paid (R-P6) → progress: $reported (R-P7) → 建设完成 CONSTRUCTION_COMPLETED"
+}
+
+# ==================================================================== the projects
 
 part "Part 1: a business application (deploy/local/sample-draft.json)"
 intake_walk sample-draft.json \
@@ -624,6 +864,7 @@ intake_walk sample-draft.json \
 五、建设内容：救助对象动态监测预警、救助事项一件事联办；六、投资估算（需求导向）。"
 review_walk
 APP1="$APP"
+PROJECT1="$PROJECT"
 PATH1="$PATH_TAKEN"
 
 part "Part 2: a fast-track application (deploy/local/sample-draft-fast-track.json, R-R5)"
@@ -639,6 +880,15 @@ intake_walk sample-draft-fast-track.json \
 review_walk
 APP2="$APP"
 PATH2="$PATH_TAKEN"
+
+if [ "$REVIEW" = 1 ] && [ "$PROCUREMENT" = 1 ]; then
+  part "Part 3: the business application goes on to procurement and construction (采购建设)"
+  PROJECT="$PROJECT1"
+  procurement_walk
+  PATH1="$PATH1 → $PROCUREMENT_PATH"
+elif [ "$REVIEW" = 1 ]; then
+  PATH1="$PATH1; procurement not walked (procurement is not SERVING)"
+fi
 
 printf '\nsample walk done:\n'
 printf '  business application %s: %s\n' "$APP1" "$PATH1"

@@ -150,6 +150,7 @@ if [ "${EGOV_SKIP_WALK:-0}" = "1" ]; then
   say "started; EGOV_SKIP_WALK=1, so no sample walk"
 else
   EGOVCTL="$CTL" EGOVCTL_ENDPOINT="http://127.0.0.1:$(port_of intake)" \
-    EGOVCTL_REVIEW_ENDPOINT="http://127.0.0.1:$(port_of review)" bash "$root/deploy/local/sample-walk.sh"
+    EGOVCTL_REVIEW_ENDPOINT="http://127.0.0.1:$(port_of review)" \
+    EGOVCTL_PROCUREMENT_ENDPOINT="http://127.0.0.1:$(port_of procurement)" bash "$root/deploy/local/sample-walk.sh"
 fi
-say "the suite runs: egovctl --endpoint http://127.0.0.1:50051 ... (review commands: --review-endpoint http://127.0.0.1:50052); stop it with deploy/local/down.sh"
+say "the suite runs: egovctl --endpoint http://127.0.0.1:50051 ... (review commands: --review-endpoint http://127.0.0.1:50052, procurement commands: --procurement-endpoint http://127.0.0.1:50053); stop it with deploy/local/down.sh"

@@ -8,7 +8,7 @@ use egov_proto::{
     intake::{ApplicationState, ChecklistResult, DocumentKind, PenaltyKind},
 };
 
-use crate::{enums, review::ReviewCmd};
+use crate::{enums, procurement::ProcurementCmd, review::ReviewCmd};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,18 +17,22 @@ use crate::{enums, review::ReviewCmd};
     about = "Client of the Shangcheng District e-government project management suite (上城区电子政务项目管理系统)",
     long_about = "Client of the Shangcheng District e-government project management suite (上城区电子政务项目管理系统).\n\n\
         Every command calls one gRPC method of the service at --endpoint (the `review` commands: at \
-        --review-endpoint). Refusals print the gRPC code, \
+        --review-endpoint; the `procurement` commands: at --procurement-endpoint). Refusals print the gRPC code, \
         the rules refused (R-I4, ...) and the fields at fault. Exit codes: 0 success, 1 refused or failed, 2 usage.",
     propagate_version = true
 )]
 pub struct Cli {
     /// gRPC endpoint of the service to call (intake 50051, review 50052, procurement 50053,
-    /// acceptance 50054, evaluation 50055). `review` commands use --review-endpoint.
+    /// acceptance 50054, evaluation 50055). `review` commands use --review-endpoint, `procurement`
+    /// commands --procurement-endpoint.
     #[arg(long, global = true, env = "EGOVCTL_ENDPOINT", default_value = "http://127.0.0.1:50051")]
     pub endpoint: String,
     /// gRPC endpoint of the review service (评审立项), called by the `review` commands.
     #[arg(long, global = true, env = "EGOVCTL_REVIEW_ENDPOINT", default_value = "http://127.0.0.1:50052")]
     pub review_endpoint: String,
+    /// gRPC endpoint of the procurement service (采购建设), called by the `procurement` commands.
+    #[arg(long, global = true, env = "EGOVCTL_PROCUREMENT_ENDPOINT", default_value = "http://127.0.0.1:50053")]
+    pub procurement_endpoint: String,
     /// Bearer token (JWT); mint a local one with `egovctl token`.
     #[arg(long, global = true, env = "EGOV_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -95,6 +99,11 @@ pub enum Command {
     /// secured and changes.
     #[command(subcommand)]
     Review(ReviewCmd),
+    /// The procurement service (采购建设, R-P1 … R-P10) at --procurement-endpoint: cases, the
+    /// procurement record, the contract filing, payment plans and payments, monthly progress,
+    /// random inspections, overruns, completion of construction, termination and the OCDS export.
+    #[command(subcommand)]
+    Procurement(ProcurementCmd),
 }
 
 // ------------------------------------------------------------------ token and health

@@ -89,9 +89,10 @@ fn hint(code: Code) -> Option<&'static str> {
     match code {
         Code::Unauthenticated => Some("pass a token with --token or EGOV_TOKEN (local runs: egovctl token --role DRB)"),
         Code::Aborted => Some("the resource changed since you read it: get it again and retry with its new --etag"),
-        Code::Unavailable => {
-            Some("is the service running at --endpoint / EGOVCTL_ENDPOINT (review commands: --review-endpoint / EGOVCTL_REVIEW_ENDPOINT)?")
-        }
+        Code::Unavailable => Some(
+            "is the service running at --endpoint / EGOVCTL_ENDPOINT (review commands: --review-endpoint / \
+                 EGOVCTL_REVIEW_ENDPOINT; procurement commands: --procurement-endpoint / EGOVCTL_PROCUREMENT_ENDPOINT)?",
+        ),
         _ => None,
     }
 }

@@ -32,6 +32,7 @@ use crate::{
     cli::*,
     client::{self, Authed, Bearer, CliError},
     draft::{self, DraftJson},
+    procurement,
     render::{self, Output},
     review,
 };
@@ -46,6 +47,8 @@ pub struct Ctx {
     pub endpoint: String,
     /// Where the `review` commands call.
     pub review_endpoint: String,
+    /// Where the `procurement` commands call.
+    pub procurement_endpoint: String,
     pub timeout: Duration,
     pub bearer: Bearer,
     pub json: bool,
@@ -85,6 +88,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
     let ctx = Ctx {
         endpoint: cli.endpoint.clone(),
         review_endpoint: cli.review_endpoint.clone(),
+        procurement_endpoint: cli.procurement_endpoint.clone(),
         timeout: Duration::from_secs(cli.timeout),
         bearer: Bearer::new(cli.token.as_deref())?,
         json: cli.json,
@@ -179,6 +183,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Audit(c) => audit(&ctx, c).await,
         Command::Ops(c) => ops(&ctx, c).await,
         Command::Review(c) => review::run(&ctx, c).await,
+        Command::Procurement(c) => procurement::run(&ctx, c).await,
     }
 }
 
@@ -638,6 +643,7 @@ mod tests {
         let ctx = Ctx {
             endpoint: String::new(),
             review_endpoint: String::new(),
+            procurement_endpoint: String::new(),
             timeout: Duration::from_secs(1),
             bearer: Bearer::new(None).unwrap(),
             json: false,

@@ -6,6 +6,7 @@ use egov_proto::{
         ApplicationState, BuildType, ContentKind, CostCategory, DocumentKind, FastTrackGround, FundingSource, PenaltyKind, ProjectCategory,
         RoundState, Terminal,
     },
+    procurement::{CaseState, SignedStatement, TerminationGround},
     review::{CaseStage, ChangeReviewStage, ChangeRoute, ChangeState, MaterialKind, MeetingState, TaskState},
 };
 
@@ -51,6 +52,9 @@ proto_enum! {
     ChangeRoute => "CHANGE_ROUTE_",
     ChangeState => "CHANGE_STATE_",
     ChangeReviewStage => "CHANGE_REVIEW_STAGE_",
+    CaseState => "CASE_STATE_",
+    SignedStatement => "SIGNED_STATEMENT_",
+    TerminationGround => "TERMINATION_GROUND_",
 }
 
 /// The short names of every value but UNSPECIFIED, in declaration order.
@@ -126,5 +130,17 @@ mod tests {
         assert_eq!(parse::<ChangeReviewStage>("expert"), Ok(ChangeReviewStage::Expert));
         assert_eq!(short::<ChangeState>(ChangeState::AwaitingDepartmentalReview as i32), "AWAITING_DEPARTMENTAL_REVIEW");
         assert_eq!(full::<MeetingState>(MeetingState::PanelDrawn as i32), "MEETING_STATE_PANEL_DRAWN");
+    }
+
+    #[test]
+    fn procurement_enums() {
+        assert_eq!(parse::<CaseState>("construction"), Ok(CaseState::Construction));
+        assert_eq!(parse::<CaseState>("CASE_STATE_CONSTRUCTION_COMPLETED"), Ok(CaseState::ConstructionCompleted));
+        assert_eq!(short::<CaseState>(CaseState::DeadlineMissed as i32), "DEADLINE_MISSED");
+        assert_eq!(parse::<SignedStatement>("not-signed"), Ok(SignedStatement::NotSigned));
+        assert_eq!(short_names::<SignedStatement>(), vec!["NOT_STATED", "SIGNED", "NOT_SIGNED"]);
+        assert_eq!(parse::<TerminationGround>("force_majeure"), Ok(TerminationGround::ForceMajeure));
+        assert!(parse::<TerminationGround>("BORED").unwrap_err().contains("FUNCTION_TRANSFER_OR_POLICY_CHANGE"));
+        assert_eq!(full::<TerminationGround>(6), "TERMINATION_GROUND_OTHER");
     }
 }

@@ -9,6 +9,9 @@
 //! - `render`: tables for people, JSON for scripts.
 //! - `review`: the `review` commands (the review service at `--review-endpoint`): command line,
 //!   calls and rendering in one module, so that the service's next RPCs are added in one place.
+//! - `procurement`: the `procurement` commands (the procurement service at
+//!   `--procurement-endpoint`), built the way `review` is; the contract terms file ↔
+//!   `ContractTerms`.
 //!
 //! Exit codes: 0 success; 1 the service refused or failed (or a check came back negative);
 //! 2 usage (bad arguments or input files).
@@ -18,6 +21,7 @@ mod client;
 mod commands;
 mod draft;
 mod enums;
+mod procurement;
 mod render;
 mod review;
 
