@@ -53,6 +53,8 @@ pub struct Settings {
     pub clock: ClockSettings,
     pub documents: DocumentSettings,
     pub peers: PeerSettings,
+    #[serde(default)]
+    pub housekeeping: HousekeepingSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,12 +99,43 @@ pub struct OutboxSettings {
     pub poll_interval_ms: u64,
     pub backoff_base_ms: u64,
     pub backoff_max_ms: u64,
+    /// Hours a `sent` row is kept before housekeeping deletes it (dead and pending rows are
+    /// never deleted).
+    #[serde(default = "default_outbox_retention_hours")]
+    pub retention_hours: u64,
+}
+
+fn default_outbox_retention_hours() -> u64 {
+    168
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimerSettings {
     pub poll_interval_ms: u64,
     pub batch_size: u32,
+    /// Hours a fired or cancelled timer is kept before housekeeping deletes it (pending timers
+    /// are never deleted).
+    #[serde(default = "default_timer_retention_hours")]
+    pub retention_hours: u64,
+}
+
+fn default_timer_retention_hours() -> u64 {
+    720
+}
+
+/// The housekeeping loop (`housekeeping.rs`): how often it prunes and how many rows one delete
+/// takes (small batches keep locks and WAL bursts short).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HousekeepingSettings {
+    pub interval_secs: u64,
+    pub batch_size: u32,
+}
+
+impl Default for HousekeepingSettings {
+    fn default() -> HousekeepingSettings {
+        HousekeepingSettings { interval_secs: 600, batch_size: 500 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,8 +150,21 @@ pub struct TelemetrySettings {
     pub log_filter: String,
     /// json or text.
     pub log_format: String,
-    /// OTLP/gRPC endpoint; empty: no trace export.
+    /// OTLP/gRPC endpoint of traces and metrics; empty: neither is exported.
     pub otlp_endpoint: String,
+    /// How often the metrics sampler reads the outbox and timer gauges from the database (only
+    /// while metrics are exported).
+    #[serde(default = "default_metrics_sample_ms")]
+    pub metrics_sample_ms: u64,
+    /// Where this service instance records its metrics instead of the global meter provider
+    /// (which `telemetry::init` points at OTLP when `otlp_endpoint` is set). Set in code by
+    /// tests, to read one instance's numbers; never read from files or the environment.
+    #[serde(skip)]
+    pub meter_provider: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
+}
+
+fn default_metrics_sample_ms() -> u64 {
+    5000
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -200,10 +246,17 @@ impl Settings {
                 poll_interval_ms: 500,
                 backoff_base_ms: 250,
                 backoff_max_ms: 60_000,
+                retention_hours: default_outbox_retention_hours(),
             },
-            timers: TimerSettings { poll_interval_ms: 500, batch_size: 50 },
+            timers: TimerSettings { poll_interval_ms: 500, batch_size: 50, retention_hours: default_timer_retention_hours() },
             auth: AuthSettings { hs256_secret: Secret::new(LOCAL_DEV_SECRET), issuer: "egov-local".into() },
-            telemetry: TelemetrySettings { log_filter: "info".into(), log_format: "json".into(), otlp_endpoint: String::new() },
+            telemetry: TelemetrySettings {
+                log_filter: "info".into(),
+                log_format: "json".into(),
+                otlp_endpoint: String::new(),
+                metrics_sample_ms: default_metrics_sample_ms(),
+                meter_provider: None,
+            },
             policy: PolicySettings { file: String::new(), calendar_dir: String::new() },
             clock: ClockSettings { adjustable: true },
             documents: DocumentSettings { dir: format!(".egov-local/documents/{service}"), max_bytes: 64 * 1024 * 1024 },
@@ -215,6 +268,7 @@ impl Settings {
                 evaluation: peer("evaluation"),
                 timeout_secs: 5,
             },
+            housekeeping: HousekeepingSettings::default(),
         }
     }
 
@@ -277,6 +331,24 @@ impl Settings {
         }
         if self.outbox.max_attempts == 0 || self.outbox.batch_size == 0 {
             return Err(ConfigError::new("outbox.max_attempts", "outbox.max_attempts and outbox.batch_size must be at least 1"));
+        }
+        // Bounded so that `hours * interval '1 hour'` stays far inside PostgreSQL's range.
+        const MAX_RETENTION_HOURS: u64 = 100 * 366 * 24;
+        for (key, hours) in
+            [("outbox.retention_hours", self.outbox.retention_hours), ("timers.retention_hours", self.timers.retention_hours)]
+        {
+            if hours == 0 || hours > MAX_RETENTION_HOURS {
+                return Err(ConfigError::new(key, format!("must be between 1 and {MAX_RETENTION_HOURS} hours")));
+            }
+        }
+        if self.housekeeping.interval_secs == 0 || self.housekeeping.batch_size == 0 {
+            return Err(ConfigError::new(
+                "housekeeping.interval_secs",
+                "housekeeping.interval_secs and housekeeping.batch_size must be at least 1",
+            ));
+        }
+        if self.telemetry.metrics_sample_ms == 0 {
+            return Err(ConfigError::new("telemetry.metrics_sample_ms", "must be at least 1"));
         }
         if self.auth.hs256_secret.expose().len() < 16 {
             return Err(ConfigError::new("auth.hs256_secret", "must be at least 16 bytes"));
@@ -367,6 +439,14 @@ mod tests {
         std::fs::write(&bad, "[service]\nprofile = \"staging\"\n").unwrap();
         let e = Settings::load("intake", Some(bad)).unwrap_err();
         assert!(e.key.contains("profile"), "{e}");
+        let retention = dir.join("retention.toml");
+        std::fs::write(&retention, "[outbox]\nretention_hours = 24\n[housekeeping]\nbatch_size = 10\n").unwrap();
+        let s = Settings::load("intake", Some(retention)).unwrap();
+        assert_eq!((s.outbox.retention_hours, s.timers.retention_hours), (24, 720));
+        assert_eq!((s.housekeeping.batch_size, s.housekeeping.interval_secs), (10, 600));
+        let no_retention = dir.join("no_retention.toml");
+        std::fs::write(&no_retention, "[timers]\nretention_hours = 0\n").unwrap();
+        assert_eq!(Settings::load("intake", Some(no_retention)).unwrap_err().key, "timers.retention_hours");
         let bad_num = dir.join("bad_num.toml");
         std::fs::write(&bad_num, "[broker]\nprefetch = \"many\"\n").unwrap();
         let e = Settings::load("intake", Some(bad_num)).unwrap_err();

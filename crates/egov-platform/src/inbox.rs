@@ -33,7 +33,10 @@ use uuid::Uuid;
 
 use crate::{
     broker::{Broker, BrokerError, headers_map, short},
+    clock::{SharedClock, SystemClock},
     config::BrokerSettings,
+    convert,
+    metrics::{ConsumeOutcome, Metrics, seconds_since},
     telemetry,
 };
 
@@ -120,11 +123,50 @@ pub async fn declare_topology(ch: &Channel, settings: &BrokerSettings, sub: &Sub
 
 /// Consumes `sub` until `shutdown`, re-subscribing after broker loss. On shutdown it stops taking
 /// deliveries, finishes the one in hand, and closes its channel so the broker requeues the rest.
+/// Records no metrics.
 pub fn spawn_consumer(
     pool: PgPool,
     broker: Broker,
     sub: Subscription,
     handler: Arc<dyn EventHandler>,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    spawn_consumer_with_metrics(
+        pool,
+        broker,
+        sub,
+        handler,
+        Recorder { metrics: Metrics::disabled(), clock: Arc::new(SystemClock) },
+        shutdown,
+    )
+}
+
+/// Where a consumer records each settled delivery (`egov.consumer.events`) and, for applied
+/// events, the lag from `occurred_at` (`egov.consumer.lag`), measured on the service clock: the
+/// clock producers stamp `occurred_at` with, moved together in local and test runs.
+#[derive(Clone)]
+pub struct Recorder {
+    pub metrics: Metrics,
+    pub clock: SharedClock,
+}
+
+impl Recorder {
+    fn settled(&self, consumer: &str, outcome: ConsumeOutcome, event: Option<&EventEnvelope>) {
+        let lag = match (outcome, event.and_then(|e| e.occurred_at.as_ref()).and_then(convert::from_timestamp)) {
+            (ConsumeOutcome::Ok, Some(occurred)) => Some(seconds_since(self.clock.now(), occurred)),
+            _ => None,
+        };
+        self.metrics.consumed(consumer, outcome, lag);
+    }
+}
+
+/// [`spawn_consumer`], recording its outcomes and lags with `recorder`.
+pub fn spawn_consumer_with_metrics(
+    pool: PgPool,
+    broker: Broker,
+    sub: Subscription,
+    handler: Arc<dyn EventHandler>,
+    recorder: Recorder,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -133,7 +175,7 @@ pub fn spawn_consumer(
             if shutdown.is_cancelled() {
                 return;
             }
-            match consume(&pool, &broker, &sub, handler.as_ref(), &shutdown, &mut delay).await {
+            match consume(&pool, &broker, &sub, handler.as_ref(), &recorder, &shutdown, &mut delay).await {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::warn!(consumer = %sub.consumer, error = %e, retry_in = ?delay, "consumer lost the broker; re-subscribing")
@@ -154,6 +196,7 @@ async fn consume(
     broker: &Broker,
     sub: &Subscription,
     handler: &dyn EventHandler,
+    recorder: &Recorder,
     shutdown: &CancellationToken,
     retry_delay: &mut Duration,
 ) -> Result<(), BrokerError> {
@@ -174,7 +217,7 @@ async fn consume(
             d = deliveries.next() => d,
         };
         match next {
-            Some(Ok(delivery)) => handle_delivery(pool, &sub.consumer, handler, delivery, shutdown).await,
+            Some(Ok(delivery)) => handle_delivery(pool, &sub.consumer, handler, recorder, delivery, shutdown).await,
             Some(Err(e)) => return Err(e.into()),
             None => return Err(BrokerError::NotConnected),
         }
@@ -192,7 +235,14 @@ enum Applied {
     Permanent(String),
 }
 
-async fn handle_delivery(pool: &PgPool, consumer: &str, handler: &dyn EventHandler, delivery: Delivery, shutdown: &CancellationToken) {
+async fn handle_delivery(
+    pool: &PgPool,
+    consumer: &str,
+    handler: &dyn EventHandler,
+    recorder: &Recorder,
+    delivery: Delivery,
+    shutdown: &CancellationToken,
+) {
     let headers = headers_map(delivery.properties.headers().as_ref());
     let span = tracing::info_span!(
         "egov.consume",
@@ -202,32 +252,46 @@ async fn handle_delivery(pool: &PgPool, consumer: &str, handler: &dyn EventHandl
         event_id = tracing::field::Empty,
     );
     telemetry::set_parent_from_headers(&span, &headers);
-    process(pool, consumer, handler, &delivery, shutdown).instrument(span).await
+    process(pool, consumer, handler, recorder, &delivery, shutdown).instrument(span).await
 }
 
-async fn process(pool: &PgPool, consumer: &str, handler: &dyn EventHandler, delivery: &Delivery, shutdown: &CancellationToken) {
+async fn process(
+    pool: &PgPool,
+    consumer: &str,
+    handler: &dyn EventHandler,
+    recorder: &Recorder,
+    delivery: &Delivery,
+    shutdown: &CancellationToken,
+) {
     let event = match EventEnvelope::decode(delivery.data.as_slice()) {
         Ok(e) => e,
         Err(e) => {
             tracing::warn!(error = %e, bytes = delivery.data.len(), "undecodable message; dead-lettering");
+            recorder.settled(consumer, ConsumeOutcome::DeadLettered, None);
             return reject(delivery).await;
         }
     };
     let Ok(event_id) = Uuid::parse_str(&event.event_id) else {
         tracing::warn!(event_id = %event.event_id, "event id is not a UUID; dead-lettering");
+        recorder.settled(consumer, ConsumeOutcome::DeadLettered, Some(&event));
         return reject(delivery).await;
     };
     tracing::Span::current().record("event_id", tracing::field::display(event_id));
     let mut wait = Duration::from_millis(100);
     loop {
         let problem = match apply(pool, consumer, delivery.routing_key.as_str(), event_id, &event, handler).await {
-            Ok(Applied::Done) => return ack(delivery).await,
+            Ok(Applied::Done) => {
+                recorder.settled(consumer, ConsumeOutcome::Ok, Some(&event));
+                return ack(delivery).await;
+            }
             Ok(Applied::Duplicate) => {
                 tracing::debug!("duplicate delivery; already applied");
+                recorder.settled(consumer, ConsumeOutcome::Duplicate, Some(&event));
                 return ack(delivery).await;
             }
             Ok(Applied::Permanent(m)) => {
                 tracing::warn!(error = %m, "handler refused the event for good; dead-lettering");
+                recorder.settled(consumer, ConsumeOutcome::DeadLettered, Some(&event));
                 return reject(delivery).await;
             }
             Ok(Applied::Transient(m)) => {
@@ -236,13 +300,17 @@ async fn process(pool: &PgPool, consumer: &str, handler: &dyn EventHandler, deli
                 if sqlx::query("SELECT 1").execute(pool).await.is_err() {
                     m
                 } else {
+                    recorder.settled(consumer, ConsumeOutcome::Transient, Some(&event));
                     return retry_later(delivery, &m, shutdown).await;
                 }
             }
             Err(e) if is_outage(&e) => e.to_string(),
             // The database answered with an error (a deferred constraint at commit, say): the
             // message's fault, bounded by the delivery limit.
-            Err(e) => return retry_later(delivery, &e.to_string(), shutdown).await,
+            Err(e) => {
+                recorder.settled(consumer, ConsumeOutcome::Transient, Some(&event));
+                return retry_later(delivery, &e.to_string(), shutdown).await;
+            }
         };
         tracing::warn!(error = %problem, retry_in = ?wait, "database unavailable; holding the delivery");
         tokio::select! {

@@ -3,11 +3,14 @@
 //!
 //! # Layout
 //! - [`config`]: layered settings, validated at start (exit 64 naming the key).
-//! - [`telemetry`]: JSON logs, OTLP traces, trace context over gRPC and AMQP.
+//! - [`telemetry`]: JSON logs, OTLP traces and metrics, trace context over gRPC and AMQP.
+//! - [`metrics`]: the instruments (RPCs, outbox, consumers, timers), the gauge sampler and the
+//!   RPC metrics layer.
 //! - [`db`]: pool, database creation (local/test), platform + service migrations.
 //! - [`outbox`] / `relay`: transactional outbox and its publisher-confirm relay.
 //! - `broker` / `inbox`: RabbitMQ topology and idempotent consumers with dead-lettering.
 //! - [`timers`] / `timer_runner`: durable timers fired once through the outbox.
+//! - [`housekeeping`]: retention of sent outbox rows and finished timers.
 //! - [`auth`]: bearer JWT, per-method role table, unit isolation.
 //! - [`audit`]: append-only SM3-chained audit trail and its verification.
 //! - [`error`]: the one mapping of errors to gRPC statuses with rich details.
@@ -24,8 +27,10 @@ pub mod convert;
 pub mod db;
 pub mod documents;
 pub mod error;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod inbox;
+pub mod metrics;
 pub mod ops;
 pub mod outbox;
 pub mod paging;

@@ -31,6 +31,7 @@ use crate::{
     AppError,
     broker::{Broker, BrokerError, short},
     config::OutboxSettings,
+    metrics::{Metrics, seconds_since},
     outbox::OUTBOX_CHANNEL,
 };
 
@@ -68,12 +69,23 @@ enum RelayError {
     Db(#[from] sqlx::Error),
 }
 
-/// Runs the relay until `shutdown`.
+/// Runs the relay until `shutdown`, recording no metrics.
 pub fn spawn_relay(pool: PgPool, broker: Broker, settings: OutboxSettings, shutdown: CancellationToken) -> JoinHandle<()> {
+    spawn_relay_with_metrics(pool, broker, settings, Metrics::disabled(), shutdown)
+}
+
+/// Runs the relay until `shutdown`, counting published and failed events in `metrics`.
+pub fn spawn_relay_with_metrics(
+    pool: PgPool,
+    broker: Broker,
+    settings: OutboxSettings,
+    metrics: Metrics,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let wake = Arc::new(Notify::new());
         let listener = tokio::spawn(listen(pool.clone(), wake.clone(), shutdown.clone()));
-        let mut relay = Relay { pool, broker, settings, channel: None, rng: StdRng::from_os_rng() };
+        let mut relay = Relay { pool, broker, settings, channel: None, rng: StdRng::from_os_rng(), metrics };
         let poll = Duration::from_millis(relay.settings.poll_interval_ms.max(1));
         let mut outage = Duration::ZERO;
         loop {
@@ -145,6 +157,7 @@ struct Relay {
     settings: OutboxSettings,
     channel: Option<Channel>,
     rng: StdRng,
+    metrics: Metrics,
 }
 
 enum Outcome {
@@ -188,11 +201,14 @@ impl Relay {
         }
         let outcomes = self.publish_batch(&ch, &rows).await;
 
-        let mut sent = Vec::new();
+        let (mut sent, mut sent_created) = (Vec::new(), Vec::new());
         let (mut failed, mut errors, mut delays, mut dead) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (row, outcome) in rows.iter().zip(outcomes) {
             match outcome {
-                Outcome::Sent => sent.push(row.event_id),
+                Outcome::Sent => {
+                    sent.push(row.event_id);
+                    sent_created.push(row.created_at);
+                }
                 Outcome::Failed(reason) => {
                     let attempts = row.attempts.saturating_add(1);
                     let is_dead = attempts >= self.settings.max_attempts as i32;
@@ -230,8 +246,12 @@ impl Relay {
             .await?;
         }
         tx.commit().await?;
+        let now = OffsetDateTime::now_utc();
+        // `created_at` is the database's commit-time now(), so this is real time, like `now`.
+        self.metrics.outbox_published(sent_created.iter().map(|c| seconds_since(now, *c)));
+        self.metrics.outbox_failed(failed.len());
         if let Some(oldest) = rows.iter().map(|r| r.created_at).min() {
-            let lag = OffsetDateTime::now_utc() - oldest;
+            let lag = now - oldest;
             tracing::debug!(sent = sent.len(), failed = failed.len(), lag_ms = lag.whole_milliseconds() as i64, "outbox batch relayed");
         }
         Ok(rows.len())

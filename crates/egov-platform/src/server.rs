@@ -3,9 +3,10 @@
 //! `Platform::build` binds the port and connects to PostgreSQL (migrating) and RabbitMQ before
 //! any slow work, so a test can build on port 0 and read the real address. `serve` runs the
 //! gRPC server (the service's routes plus health, reflection, AuditTrail and Operations, behind
-//! the auth layer) and every background task (outbox relay, consumers, timers, health watcher,
-//! clock listener) until the shutdown token fires; then health goes NOT_SERVING, background
-//! tasks stop, in-flight calls finish within the grace period, and connections close.
+//! the RPC metrics and auth layers) and every background task (outbox relay, consumers, timers,
+//! housekeeping, metrics sampler, health watcher, clock listener) until the shutdown token
+//! fires; then health goes NOT_SERVING, background tasks stop, in-flight calls finish within the
+//! grace period, and connections close.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -20,8 +21,9 @@ use crate::{
     broker::{self, Broker},
     clock::{AdjustableClock, SharedClock, SystemClock},
     config::{ConfigError, Settings},
-    db,
-    inbox::{self, EventHandler, Subscription},
+    db, housekeeping,
+    inbox::{self, EventHandler, Recorder, Subscription},
+    metrics::{self, Metrics, RpcMetricsLayer},
     ops::{AuditTrailApi, OperationsApi},
     policy::PolicyBook,
     relay, telemetry,
@@ -55,6 +57,8 @@ pub struct Platform {
     pub broker: Broker,
     pub clock: SharedClock,
     pub policy: Arc<PolicyBook>,
+    /// This instance's instruments (on `settings.telemetry.meter_provider` when injected).
+    pub metrics: Metrics,
     /// Fired on SIGTERM (or by tests); every loop selects on it.
     pub shutdown: CancellationToken,
     listener: TcpListener,
@@ -75,9 +79,42 @@ impl Platform {
         let broker = Broker::connect(&settings.broker, &settings.service.name).await?;
         let clock: SharedClock = if settings.clock.adjustable { Arc::new(AdjustableClock::new(0)) } else { Arc::new(SystemClock) };
         let background = CancellationToken::new();
-        let mut p =
-            Platform { settings, pool, broker, clock, policy, shutdown: CancellationToken::new(), listener, tasks: vec![], background };
-        p.tasks.push(relay::spawn_relay(p.pool.clone(), p.broker.clone(), p.settings.outbox.clone(), p.background.clone()));
+        let metrics = Metrics::from_settings(&settings.telemetry);
+        let mut p = Platform {
+            settings,
+            pool,
+            broker,
+            clock,
+            policy,
+            metrics,
+            shutdown: CancellationToken::new(),
+            listener,
+            tasks: vec![],
+            background,
+        };
+        p.tasks.push(relay::spawn_relay_with_metrics(
+            p.pool.clone(),
+            p.broker.clone(),
+            p.settings.outbox.clone(),
+            p.metrics.clone(),
+            p.background.clone(),
+        ));
+        p.tasks.push(housekeeping::spawn_housekeeping(
+            p.pool.clone(),
+            housekeeping::Retention::from_settings(&p.settings),
+            Duration::from_secs(p.settings.housekeeping.interval_secs),
+            p.metrics.clone(),
+            p.background.clone(),
+        ));
+        if p.metrics.enabled() {
+            p.tasks.push(metrics::spawn_sampler(
+                p.pool.clone(),
+                p.clock.clone(),
+                p.metrics.clone(),
+                Duration::from_millis(p.settings.telemetry.metrics_sample_ms),
+                p.background.clone(),
+            ));
+        }
         if p.clock.adjustable() {
             p.tasks.push(broker::spawn_clock_listener(p.broker.clone(), p.clock.clone(), p.background.clone()));
         }
@@ -97,17 +134,26 @@ impl Platform {
         let ch = self.broker.channel().await?;
         inbox::declare_topology(&ch, self.broker.settings(), &sub).await?;
         let _ = ch.close(200, "OK".into()).await;
-        self.tasks.push(inbox::spawn_consumer(self.pool.clone(), self.broker.clone(), sub, handler, self.background.clone()));
+        let recorder = Recorder { metrics: self.metrics.clone(), clock: self.clock.clone() };
+        self.tasks.push(inbox::spawn_consumer_with_metrics(
+            self.pool.clone(),
+            self.broker.clone(),
+            sub,
+            handler,
+            recorder,
+            self.background.clone(),
+        ));
         Ok(())
     }
 
     /// Fires this service's durable timers.
     pub fn spawn_timers(&mut self, handler: Arc<dyn TimerHandler>) {
-        self.tasks.push(timer_runner::spawn_timer_runner(
+        self.tasks.push(timer_runner::spawn_timer_runner_with_metrics(
             self.pool.clone(),
             self.clock.clone(),
             handler,
             self.settings.timers.clone(),
+            self.metrics.clone(),
             self.background.clone(),
         ));
     }
@@ -115,7 +161,7 @@ impl Platform {
     /// Serves `routes` (the service's own gRPC services, named `service_names` for health) until
     /// `shutdown` fires, then stops in order.
     pub async fn serve(self, routes: Routes, service_names: &[&str], roles: RoleTable) -> anyhow::Result<()> {
-        let Platform { settings, pool, broker, clock, policy, shutdown, listener, mut tasks, background } = self;
+        let Platform { settings, pool, broker, clock, policy, metrics, shutdown, listener, mut tasks, background } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let names: Vec<String> = service_names.iter().map(|s| s.to_string()).collect();
         set_status(&reporter, &names, ServingStatus::Serving).await;
@@ -163,6 +209,8 @@ impl Platform {
 
         let server = tonic::transport::Server::builder()
             .trace_fn(telemetry::grpc_trace_span)
+            // Outermost first: the metrics layer also sees the calls the auth layer refuses.
+            .layer(RpcMetricsLayer::new(metrics, roles.clone()))
             .layer(AuthLayer::new(verifier, roles))
             .add_routes(routes)
             .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), drain.cancelled_owned());

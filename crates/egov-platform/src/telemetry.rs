@@ -1,5 +1,6 @@
-//! Telemetry: `tracing` logs (JSON by default), OpenTelemetry traces over OTLP when an endpoint
-//! is configured, and W3C trace context carried in gRPC metadata and AMQP headers.
+//! Telemetry: `tracing` logs (JSON by default), OpenTelemetry traces and metrics over OTLP when
+//! an endpoint is configured, and W3C trace context carried in gRPC metadata and AMQP headers.
+//! The instruments themselves are in `metrics.rs`.
 
 use std::collections::HashMap;
 
@@ -9,16 +10,17 @@ use opentelemetry::{
     trace::TracerProvider as _,
 };
 use opentelemetry_otlp::WithExportConfig;
-use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use opentelemetry_sdk::{metrics::SdkMeterProvider, propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{EnvFilter, Layer, filter::LevelFilter, layer::SubscriberExt, util::SubscriberInitExt};
 
 use crate::config::TelemetrySettings;
 
-/// Flushes traces on drop; keep it alive for the life of `main`.
-#[must_use = "dropping the guard flushes and stops trace export"]
+/// Flushes traces and metrics on drop; keep it alive for the life of `main`.
+#[must_use = "dropping the guard flushes and stops trace and metric export"]
 pub struct TelemetryGuard {
     provider: Option<SdkTracerProvider>,
+    meters: Option<SdkMeterProvider>,
 }
 
 impl Drop for TelemetryGuard {
@@ -28,6 +30,11 @@ impl Drop for TelemetryGuard {
         {
             eprintln!("trace export shutdown: {e}");
         }
+        if let Some(m) = self.meters.take()
+            && let Err(e) = m.shutdown()
+        {
+            eprintln!("metric export shutdown: {e}");
+        }
     }
 }
 
@@ -35,7 +42,10 @@ impl Drop for TelemetryGuard {
 ///
 /// The OpenTelemetry layer is always installed, so every span has a trace id that travels in
 /// gRPC metadata and AMQP headers and is stamped on audit records; spans are exported over OTLP
-/// only when `otlp_endpoint` is set.
+/// only when `otlp_endpoint` is set. Metrics likewise: with an endpoint, the global meter
+/// provider (which each `Platform` records through) exports over OTLP/gRPC every 60 s (the SDK's
+/// default; `OTEL_METRIC_EXPORT_INTERVAL` changes it); without one it stays OpenTelemetry's
+/// no-op.
 pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
     global::set_text_map_propagator(TraceContextPropagator::new());
     // The log filter applies to logs only: spans (and so trace context) exist at INFO whatever
@@ -50,7 +60,20 @@ pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<Telem
     let tracer = provider.tracer(format!("egov-{service}"));
     let otel = tracing_opentelemetry::layer().with_tracer(tracer).with_filter(LevelFilter::INFO);
     tracing_subscriber::registry().with(fmt_layer).with(otel).try_init()?;
-    Ok(TelemetryGuard { provider: Some(provider) })
+    let meters = meter_provider(service, &settings.otlp_endpoint)?;
+    Ok(TelemetryGuard { provider: Some(provider), meters })
+}
+
+/// The OTLP meter provider, made global; `None` (the global no-op stays) without an endpoint.
+fn meter_provider(service: &str, endpoint: &str) -> anyhow::Result<Option<SdkMeterProvider>> {
+    if endpoint.is_empty() {
+        return Ok(None);
+    }
+    let resource = opentelemetry_sdk::Resource::builder().with_service_name(format!("egov-{service}")).build();
+    let exporter = opentelemetry_otlp::MetricExporter::builder().with_tonic().with_endpoint(endpoint.to_string()).build()?;
+    let provider = SdkMeterProvider::builder().with_resource(resource).with_periodic_exporter(exporter).build();
+    global::set_meter_provider(provider.clone());
+    Ok(Some(provider))
 }
 
 fn tracer_provider(service: &str, endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
@@ -137,4 +160,16 @@ pub fn inject_trace_metadata(mut req: tonic::Request<()>) -> Result<tonic::Reque
         }
     }
     Ok(req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn metrics_export_only_with_an_endpoint() {
+        assert!(meter_provider("test", "").unwrap().is_none());
+        // Connects lazily: no collector needs to listen for the provider to be built.
+        assert!(meter_provider("test", "http://127.0.0.1:4317").unwrap().is_some());
+    }
 }

@@ -386,6 +386,8 @@ pub fn test_settings(service: &str, db: &TestDatabase, vhost: &TestVhost) -> Set
     s.outbox.backoff_base_ms = 50;
     s.outbox.backoff_max_ms = 1000;
     s.timers.poll_interval_ms = 50;
+    // Sampled only when a test injects a meter provider (`telemetry.meter_provider`).
+    s.telemetry.metrics_sample_ms = 100;
     s.clock.adjustable = true;
     let dir = db.scratch_dir().join(format!("documents-{service}-{}", Uuid::now_v7().simple()));
     let _ = std::fs::create_dir_all(&dir);

@@ -23,6 +23,7 @@ use crate::{
     AppError,
     clock::{Clock, SharedClock},
     config::TimerSettings,
+    metrics::{Metrics, TimerOutcome},
 };
 
 /// A timer whose time has come.
@@ -42,11 +43,24 @@ pub trait TimerHandler: Send + Sync + 'static {
 
 /// Runs passes of [`fire_due`] every `poll_interval_ms` until `shutdown` (at once again when a
 /// pass filled its batch). A pass in progress finishes its current timer before stopping.
+/// Records no metrics.
 pub fn spawn_timer_runner(
     pool: PgPool,
     clock: SharedClock,
     handler: Arc<dyn TimerHandler>,
     settings: TimerSettings,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    spawn_timer_runner_with_metrics(pool, clock, handler, settings, Metrics::disabled(), shutdown)
+}
+
+/// [`spawn_timer_runner`], counting each handler run in `egov.timers.fired`.
+pub fn spawn_timer_runner_with_metrics(
+    pool: PgPool,
+    clock: SharedClock,
+    handler: Arc<dyn TimerHandler>,
+    settings: TimerSettings,
+    metrics: Metrics,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -57,7 +71,7 @@ pub fn spawn_timer_runner(
             if shutdown.is_cancelled() {
                 return;
             }
-            let pause = match fire_due_until(&pool, clock.as_ref(), handler.as_ref(), batch, &shutdown).await {
+            let pause = match fire_due_until(&pool, clock.as_ref(), handler.as_ref(), batch, &metrics, &shutdown).await {
                 Ok(n) if n as i64 >= batch => {
                     outage = Duration::ZERO;
                     continue;
@@ -82,7 +96,18 @@ pub fn spawn_timer_runner(
 
 /// One pass: fires up to `batch` due timers; returns how many fired.
 pub async fn fire_due(pool: &PgPool, clock: &dyn Clock, handler: &dyn TimerHandler, batch: i64) -> Result<usize, AppError> {
-    fire_due_until(pool, clock, handler, batch, &CancellationToken::new()).await
+    fire_due_with_metrics(pool, clock, handler, batch, &Metrics::disabled()).await
+}
+
+/// [`fire_due`], counting each handler run in `metrics`.
+pub async fn fire_due_with_metrics(
+    pool: &PgPool,
+    clock: &dyn Clock,
+    handler: &dyn TimerHandler,
+    batch: i64,
+    metrics: &Metrics,
+) -> Result<usize, AppError> {
+    fire_due_until(pool, clock, handler, batch, metrics, &CancellationToken::new()).await
 }
 
 async fn fire_due_until(
@@ -90,6 +115,7 @@ async fn fire_due_until(
     clock: &dyn Clock,
     handler: &dyn TimerHandler,
     batch: i64,
+    metrics: &Metrics,
     stop: &CancellationToken,
 ) -> Result<usize, AppError> {
     let mut fired = 0usize;
@@ -122,11 +148,13 @@ async fn fire_due_until(
                     .await?;
                 tx.commit().await?;
                 span.in_scope(|| tracing::info!(due_at = %timer.due_at, "timer fired"));
+                metrics.timer(&timer.kind, TimerOutcome::Fired);
                 fired += 1;
             }
             Err(e) => {
                 tx.rollback().await?;
                 span.in_scope(|| tracing::warn!(error = %e, "timer handler failed; will retry"));
+                metrics.timer(&timer.kind, TimerOutcome::Retried);
                 // Backoff in real time (1 s, 2 s, 4 s … capped at 5 min): a broken handler does
                 // not spin, and a passing fault clears soon.
                 sqlx::query(

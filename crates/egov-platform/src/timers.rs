@@ -33,12 +33,14 @@ pub async fn schedule(
 
 /// Cancels the pending timer `kind`/`key`; false when there was none.
 pub async fn cancel(conn: &mut PgConnection, kind: &str, key: &str) -> Result<bool, AppError> {
-    let n = sqlx::query("UPDATE egov_timers SET status = 'cancelled' WHERE kind = $1 AND key = $2 AND status = 'pending'")
-        .bind(kind)
-        .bind(key)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let n = sqlx::query(
+        "UPDATE egov_timers SET status = 'cancelled', cancelled_at = now() WHERE kind = $1 AND key = $2 AND status = 'pending'",
+    )
+    .bind(kind)
+    .bind(key)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     Ok(n > 0)
 }
 
@@ -46,11 +48,13 @@ pub async fn cancel(conn: &mut PgConnection, kind: &str, key: &str) -> Result<bo
 /// (e.g. the monthly timers `<project>/2026-06`, `<project>/2026-07` of one project). Returns how
 /// many were cancelled.
 pub async fn cancel_under(conn: &mut PgConnection, kind: &str, key_prefix: &str) -> Result<u64, AppError> {
-    let n = sqlx::query("UPDATE egov_timers SET status = 'cancelled' WHERE kind = $1 AND starts_with(key, $2) AND status = 'pending'")
-        .bind(kind)
-        .bind(format!("{key_prefix}/"))
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let n = sqlx::query(
+        "UPDATE egov_timers SET status = 'cancelled', cancelled_at = now() WHERE kind = $1 AND starts_with(key, $2) AND status = 'pending'",
+    )
+    .bind(kind)
+    .bind(format!("{key_prefix}/"))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     Ok(n)
 }

@@ -7,177 +7,32 @@
 
 use std::{
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicU32, Ordering},
     },
     time::Duration,
 };
 
 use egov_platform::{
-    AppError,
-    broker::{Broker, spawn_clock_listener},
+    broker::spawn_clock_listener,
     clock::{AdjustableClock, Clock, SharedClock, SystemClock},
-    config::{Secret, Settings},
-    inbox::{self, EventHandler, HandleError, Subscription},
-    outbox, relay, telemetry,
-    testing::{TcpProxy, TestDatabase, TestVhost, eventually, platform_pool, test_settings},
-    timer_runner::{self, DueTimer, TimerHandler},
+    inbox::{EventHandler, HandleError},
+    relay,
+    testing::{TcpProxy, eventually},
+    timer_runner::{self, TimerHandler},
     timers,
 };
-use egov_proto::events::{EventEnvelope, ProjectStatusChanged, event_envelope::Payload};
+use egov_proto::events::EventEnvelope;
 use futures::future::BoxFuture;
 use lapin::{
     BasicProperties,
-    options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions},
-    types::FieldTable,
+    options::{BasicPublishOptions, ConfirmSelectOptions},
 };
-use sqlx::{PgConnection, PgPool, postgres::PgPoolOptions};
-use tokio::task::JoinHandle;
+use sqlx::{PgConnection, postgres::PgPoolOptions};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-const WAIT: Duration = Duration::from_secs(20);
-
-/// One test's world: its database (migrated), vhost, settings, and a shutdown for its tasks.
-struct Env {
-    shutdown: CancellationToken,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
-    brokers: Mutex<Vec<Broker>>,
-    settings: Settings,
-    pool: PgPool,
-    db: TestDatabase,
-    vhost: TestVhost,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-async fn env(service: &str) -> Env {
-    telemetry::init_for_tests();
-    let (db, vhost) = tokio::try_join!(TestDatabase::create(), TestVhost::create()).expect("test database and vhost");
-    let settings = test_settings(service, &db, &vhost);
-    let pool = platform_pool(&db).await.expect("migrated pool");
-    sqlx::query("CREATE TABLE test_effects (event_id uuid NOT NULL, event_type text NOT NULL)").execute(&pool).await.unwrap();
-    Env { shutdown: CancellationToken::new(), tasks: Mutex::default(), brokers: Mutex::default(), settings, pool, db, vhost }
-}
-
-impl Env {
-    /// Shuts the test's tasks down (they must stop promptly) and closes its connections, so no
-    /// background work outlives the test's runtime.
-    async fn close(self) {
-        self.shutdown.cancel();
-        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap());
-        tokio::time::timeout(Duration::from_secs(5), futures::future::join_all(tasks)).await.expect("tasks stop promptly on shutdown");
-        let brokers = std::mem::take(&mut *self.brokers.lock().unwrap());
-        for b in brokers {
-            b.close().await;
-        }
-        self.pool.close().await;
-    }
-
-    fn track(&self, task: JoinHandle<()>) {
-        self.tasks.lock().unwrap().push(task);
-    }
-
-    fn keep(&self, broker: &Broker) {
-        self.brokers.lock().unwrap().push(broker.clone());
-    }
-
-    async fn broker(&self, name: &str) -> Broker {
-        let b = Broker::connect(&self.settings.broker, name).await.expect("broker");
-        self.keep(&b);
-        b
-    }
-
-    /// A broker connection through `proxy`.
-    async fn broker_via(&self, proxy: &TcpProxy, name: &str) -> Broker {
-        let mut via_proxy = self.settings.broker.clone();
-        via_proxy.url = Secret::new(self.vhost.amqp_url_via(proxy.addr()));
-        let b = Broker::connect(&via_proxy, name).await.expect("broker through the proxy");
-        self.keep(&b);
-        b
-    }
-
-    /// A consumer running `handler`, subscribed when this returns.
-    async fn consumer(&self, broker: &Broker, consumer: &str, bindings: &[&str], handler: Arc<dyn EventHandler>) {
-        self.consumer_on(&self.pool, broker, consumer, bindings, handler).await;
-    }
-
-    /// The same on another pool (one through a proxy).
-    async fn consumer_on(&self, pool: &PgPool, broker: &Broker, consumer: &str, bindings: &[&str], handler: Arc<dyn EventHandler>) {
-        let sub = Subscription { consumer: consumer.into(), bindings: bindings.iter().map(|b| b.to_string()).collect() };
-        self.track(inbox::spawn_consumer(pool.clone(), broker.clone(), sub, handler, self.shutdown.clone()));
-        let queue = inbox::queue_name(&self.settings.broker, consumer);
-        eventually(WAIT, "the consumer subscribes", || async {
-            let Ok(ch) = broker.channel().await else { return false };
-            let q = ch.queue_declare(queue.as_str().into(), QueueDeclareOptions::durable().passive(), FieldTable::default()).await;
-            let _ = ch.close(200, "OK".into()).await;
-            q.map(|q| q.consumer_count() > 0).unwrap_or(false)
-        })
-        .await;
-    }
-
-    fn relay(&self, broker: &Broker) {
-        self.track(relay::spawn_relay(self.pool.clone(), broker.clone(), self.settings.outbox.clone(), self.shutdown.clone()));
-    }
-
-    async fn enqueue(&self, event_type: &str) -> EventEnvelope {
-        let payload = Payload::ProjectStatusChanged(ProjectStatusChanged { status: "TEST".into(), summary: event_type.into() });
-        let e = outbox::envelope("test", event_type, &Uuid::now_v7().to_string(), "test-policy", time::OffsetDateTime::now_utc(), payload);
-        let mut tx = self.pool.begin().await.unwrap();
-        outbox::enqueue(&mut tx, &e).await.unwrap();
-        tx.commit().await.unwrap();
-        e
-    }
-
-    async fn effects(&self, e: &EventEnvelope) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM test_effects WHERE event_id = $1::uuid")
-            .bind(&e.event_id)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
-    }
-
-    async fn inbox_rows(&self, e: &EventEnvelope) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM egov_inbox WHERE event_id = $1::uuid")
-            .bind(&e.event_id)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
-    }
-
-    async fn status(&self, e: &EventEnvelope) -> String {
-        sqlx::query_scalar("SELECT status FROM egov_outbox WHERE event_id = $1::uuid")
-            .bind(&e.event_id)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
-    }
-
-    async fn dlq_depth(&self, broker: &Broker, consumer: &str) -> u32 {
-        inbox::dlq_depth(broker, consumer).await.unwrap_or(0)
-    }
-}
-
-/// Records each event it applies in `test_effects` (no unique key: a second effect would show).
-struct Effects;
-
-impl EventHandler for Effects {
-    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a EventEnvelope) -> BoxFuture<'a, Result<(), HandleError>> {
-        Box::pin(async move {
-            sqlx::query("INSERT INTO test_effects (event_id, event_type) VALUES ($1::uuid, $2)")
-                .bind(&event.event_id)
-                .bind(&event.r#type)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| HandleError::Transient(e.to_string()))?;
-            Ok(())
-        })
-    }
-}
+use crate::support::*;
 
 /// Fails transiently on `test.flaky` (after writing an effect that must roll back), counting
 /// its calls; applies everything else.
@@ -403,51 +258,6 @@ async fn unroutable_event_goes_dead_and_redrive_sends_it() {
     env.close().await;
 }
 
-/// Records each firing in `test_timer_effects` with the runner's name, after `work_ms` of
-/// "work" (so that competing runners overlap); kind `boom` writes and then fails.
-struct TimerEffects {
-    runner: &'static str,
-    work_ms: u32,
-}
-
-impl TimerHandler for TimerEffects {
-    fn fire<'a>(&'a self, tx: &'a mut PgConnection, timer: &'a DueTimer) -> BoxFuture<'a, Result<(), AppError>> {
-        Box::pin(async move {
-            if self.work_ms > 0 {
-                sqlx::query("SELECT pg_sleep($1)").bind(f64::from(self.work_ms) / 1000.0).execute(&mut *tx).await?;
-            }
-            sqlx::query("INSERT INTO test_timer_effects (timer_id, key, runner) VALUES ($1, $2, $3)")
-                .bind(timer.timer_id)
-                .bind(&timer.key)
-                .bind(self.runner)
-                .execute(&mut *tx)
-                .await?;
-            if timer.kind == "boom" {
-                return Err(AppError::Internal(anyhow::anyhow!("boom")));
-            }
-            Ok(())
-        })
-    }
-}
-
-async fn timer_env() -> (TestDatabase, PgPool) {
-    telemetry::init_for_tests();
-    let db = TestDatabase::create().await.unwrap();
-    let pool = platform_pool(&db).await.unwrap();
-    sqlx::query("CREATE TABLE test_timer_effects (timer_id uuid NOT NULL, key text NOT NULL, runner text NOT NULL)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    (db, pool)
-}
-
-async fn schedule(pool: &PgPool, kind: &str, key: &str, due_at: time::OffsetDateTime) -> Uuid {
-    let mut tx = pool.begin().await.unwrap();
-    let id = timers::schedule(&mut tx, kind, key, due_at, serde_json::json!({})).await.unwrap();
-    tx.commit().await.unwrap();
-    id
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn competing_timer_runners_fire_each_timer_once() {
     let (db, pool_a) = timer_env().await;
@@ -456,7 +266,7 @@ async fn competing_timer_runners_fire_each_timer_once() {
     schedule(&pool_a, "single", "the-one", now - time::Duration::seconds(1)).await;
 
     let shutdown = CancellationToken::new();
-    let settings = egov_platform::config::TimerSettings { poll_interval_ms: 20, batch_size: 7 };
+    let settings = egov_platform::config::TimerSettings { poll_interval_ms: 20, batch_size: 7, retention_hours: 720 };
     let clock: SharedClock = Arc::new(SystemClock);
     let runners: Vec<_> = [(&pool_a, "a"), (&pool_b, "b")]
         .into_iter()

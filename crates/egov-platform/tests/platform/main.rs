@@ -1,0 +1,6 @@
+//! The platform's integration tests, against the real PostgreSQL and RabbitMQ (one binary).
+
+mod housekeeping;
+mod messaging;
+mod metrics;
+mod support;
