@@ -560,6 +560,16 @@ async fn construction_to_completion_emits_its_event_once_and_the_overrun_joins_t
     };
     eventually(WAIT, "the overrun is on the unit's record in intake", || async { !record().await.penalties.is_empty() }).await;
 
+    // The monthly report checks of the months passed catch up one by one; wait for them.
+    eventually(WAIT, "procurement's due timers have fired", || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM egov_timers WHERE status = 'pending' AND due_at <= $1")
+            .bind(s.procurement.clock.now())
+            .fetch_one(&s.procurement.pool)
+            .await
+            .unwrap()
+            == 0
+    })
+    .await;
     let k = s.procurement_case(&id).await.unwrap();
     let done = unit
         .clone()

@@ -38,6 +38,21 @@ pub mod egov {
     }
 }
 
+/// The gRPC paths (`/package.Service/Method`) of every method of the services in `packages`, from
+/// the descriptor set: what a service's role table must cover.
+pub fn method_paths(packages: &[&str]) -> Vec<String> {
+    let Ok(set) = <prost_types::FileDescriptorSet as prost::Message>::decode(FILE_DESCRIPTOR_SET) else {
+        return Vec::new();
+    };
+    set.file
+        .iter()
+        .filter(|f| packages.contains(&f.package()))
+        .flat_map(|f| {
+            f.service.iter().flat_map(move |s| s.method.iter().map(move |m| format!("/{}.{}/{}", f.package(), s.name(), m.name())))
+        })
+        .collect()
+}
+
 pub use egov::{
     common::v1 as common, evaluation::v1 as evaluation, events::v1 as events, intake::v1 as intake, procurement::v1 as procurement,
     review::v1 as review,

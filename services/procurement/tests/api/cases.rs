@@ -130,3 +130,12 @@ async fn a_cancelled_approval_closes_the_case() {
         sqlx::query_scalar("SELECT count(*) FROM egov_timers WHERE status = 'pending'").fetch_one(&app.svc.pool).await.unwrap();
     assert_eq!(pending, 0);
 }
+
+#[test]
+fn every_procurement_method_is_in_the_role_table() {
+    let table = egov_procurement::grpc::roles::table();
+    let paths = egov_proto::method_paths(&["egov.procurement.v1", "egov.common.v1"]);
+    assert!(paths.iter().any(|p| p.ends_with("/ExportOcds")), "{paths:?}");
+    let missing: Vec<_> = paths.iter().filter(|p| table.roles(p).is_none()).collect();
+    assert!(missing.is_empty(), "methods without roles: {missing:?}");
+}

@@ -132,8 +132,8 @@ async fn r_p7_a_report_on_the_20th_is_on_time_on_the_21st_late_and_a_missing_mon
     let second_21st = second.replace_day(21).unwrap();
     app.svc.move_clock_to(shanghai(second_21st, time!(00:10)));
     eventually(WAIT, "the missing report is flagged", || async { app.case(&id).await.missing_reports == vec![ym(second)] }).await;
+    let k = app.settled(&id).await;
     assert_eq!(outbox_count(&app, "procurement.progress.report_missing").await, 1);
-    let k = app.case(&id).await;
     assert_eq!(k.missing_reports, vec![ym(second)], "the first month was reported on time: not flagged");
 
     // Reported on the 21st: accepted and recorded as late.
@@ -170,7 +170,7 @@ fn completion(id: &str, etag: &str, on: Date, explanation: &str) -> pb::DeclareC
 async fn r_p8_completion_on_the_last_day_is_on_time_the_day_after_is_an_overrun_recorded_once() {
     let app = App::spawn().await;
     let unit = app.client(Role::Unit, Some("U-CIVIL"));
-    let (on_time, on_time_etag, start) = in_construction(&app, "SUPERIOR_TRANSFER").await;
+    let (on_time, _, start) = in_construction(&app, "SUPERIOR_TRANSFER").await;
     let (late, _, _) = in_construction(&app, "SUPERIOR_TRANSFER").await;
     let end = nth_month_start(start, 5) - Duration::days(1);
 
@@ -189,6 +189,8 @@ async fn r_p8_completion_on_the_last_day_is_on_time_the_day_after_is_an_overrun_
 
     // The last day of the contract period: completed on time.
     app.svc.move_clock_to(shanghai(end, time!(23:30)));
+    assert!(app.settled(&on_time).await.missing_reports.len() >= 4, "no reports were filed: the months are flagged");
+    let on_time_etag = app.settled(&on_time).await.etag;
     let e = unit.clone().declare_construction_complete(completion(&on_time, &on_time_etag, end + Duration::days(1), "")).await.unwrap_err();
     assert_eq!(status_fields(&e), vec!["completed_on"], "not after today: {e:?}");
     let k = unit.clone().declare_construction_complete(completion(&on_time, &on_time_etag, end, "")).await.unwrap().into_inner();
@@ -199,7 +201,7 @@ async fn r_p8_completion_on_the_last_day_is_on_time_the_day_after_is_an_overrun_
     // The day after: the overrun is recorded against the unit by the timer, once.
     app.svc.move_clock_to(shanghai(end + Duration::days(1), time!(00:10)));
     eventually(WAIT, "overrun recorded", || async { app.case(&late).await.overrun.is_some() }).await;
-    let k = app.case(&late).await;
+    let k = app.settled(&late).await;
     assert_eq!(k.overrun.as_ref().unwrap().contract_end, Some(civil(end)));
     assert_eq!(k.overrun.as_ref().unwrap().days, 1);
 

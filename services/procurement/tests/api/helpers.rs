@@ -75,6 +75,29 @@ impl App {
         (id, e)
     }
 
+    /// The case once every timer of it that is due on the service's clock has fired (after the
+    /// clock moves, monthly report checks catch up one by one, each changing the etag).
+    pub async fn settled(&self, id: &str) -> pb::ProcurementCase {
+        let pool = self.svc.pool.clone();
+        let clock = self.svc.clock.clone();
+        eventually(WAIT, "the case's due timers have fired", || {
+            let (pool, clock) = (pool.clone(), clock.clone());
+            async move {
+                let due: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM egov_timers WHERE (key = $1 OR starts_with(key, $1 || '/')) AND status = 'pending' AND due_at <= $2",
+                )
+                .bind(id)
+                .bind(clock.now())
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                due == 0
+            }
+        })
+        .await;
+        self.case(id).await
+    }
+
     pub async fn case(&self, id: &str) -> pb::ProcurementCase {
         self.client(Role::Drb, None).get_case(pb::GetCaseRequest { project_id: id.into() }).await.unwrap().into_inner()
     }

@@ -163,3 +163,12 @@ async fn r_p10_a_terminated_project_ends_its_case_once_and_takes_no_changes() {
         .unwrap_err();
     assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
 }
+
+#[test]
+fn every_review_method_is_in_the_role_table() {
+    let table = egov_review::grpc::roles::table();
+    let paths = egov_proto::method_paths(&["egov.review.v1", "egov.common.v1"]);
+    assert!(paths.iter().any(|p| p.contains("ExpertReview/")), "{paths:?}");
+    let missing: Vec<_> = paths.iter().filter(|p| table.roles(p).is_none()).collect();
+    assert!(missing.is_empty(), "methods without roles: {missing:?}");
+}
