@@ -20,7 +20,6 @@ use time::{Date, Duration, Month, macros::time};
 use tonic::Code;
 
 use crate::{
-    cases::record,
     contracts::{complete, outbox_count},
     helpers::{App, WAIT},
 };
@@ -44,19 +43,7 @@ fn ym(d: Date) -> pb::YearMonth {
 async fn in_construction(app: &App, funding: &str) -> (String, String, Date) {
     let unit = app.client(Role::Unit, Some("U-CIVIL"));
     let today = app.svc.clock.today();
-    let (id, _) = app.approved(funding, today).await;
-    let k = app.case(&id).await;
-    let k = unit
-        .clone()
-        .record_procurement(pb::RecordProcurementRequest {
-            project_id: id.clone(),
-            etag: k.etag,
-            record: Some(record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, today)),
-            request_id: "rec".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (id, k) = app.procured_today(funding).await;
     let start = next_month_start(today);
     let end = nth_month_start(start, 5) - Duration::days(1);
     let terms = pb::ContractTerms {
@@ -95,6 +82,36 @@ fn report(id: &str, etag: &str, month: pb::YearMonth) -> pb::ReportProgressReque
         issues: String::new(),
         request_id: "report".into(),
     }
+}
+
+/// Sets a plan of 30 % on signing (stage "sign") and 70 % on final acceptance (stage "final").
+async fn with_payment_plan(app: &App, id: &str, etag: String) -> pb::ProcurementCase {
+    let stages = vec![
+        pb::PaymentStageTerms { stage_id: "sign".into(), condition: "合同签订".into(), ratio_bp: 3000 },
+        pb::PaymentStageTerms { stage_id: "final".into(), condition: "终验通过".into(), ratio_bp: 7000 },
+    ];
+    let req = pb::SetPaymentPlanRequest { project_id: id.into(), etag, stages, request_id: "plan".into() };
+    app.client(Role::Unit, Some("U-CIVIL")).set_payment_plan(req).await.unwrap().into_inner()
+}
+
+/// DRB records `stage`'s condition met, then the unit files a payment of `amount` for it.
+async fn stage_paid(app: &App, id: &str, etag: String, stage: &str, amount: i64) -> pb::ProcurementCase {
+    let mark = pb::MarkStageConditionMetRequest {
+        project_id: id.into(),
+        etag,
+        stage_id: stage.into(),
+        evidence: format!("{stage} 证明材料"),
+        request_id: format!("mark-{stage}"),
+    };
+    let k = app.client(Role::Drb, None).mark_stage_condition_met(mark).await.unwrap().into_inner();
+    let pay = pb::FilePaymentRequest {
+        project_id: id.into(),
+        etag: k.etag,
+        stage_id: stage.into(),
+        amount_fen: amount,
+        request_id: format!("pay-{stage}"),
+    };
+    app.client(Role::Unit, Some("U-CIVIL")).file_payment(pay).await.unwrap().into_inner()
 }
 
 #[tokio::test]
@@ -261,19 +278,7 @@ async fn r_p9_the_security_level_is_required_at_contract_time() {
     let app = App::spawn().await;
     let unit = app.client(Role::Unit, Some("U-CIVIL"));
     let today = app.svc.clock.today();
-    let (id, _) = app.approved("SUPERIOR_TRANSFER", today).await;
-    let k = app.case(&id).await;
-    let k = unit
-        .clone()
-        .record_procurement(pb::RecordProcurementRequest {
-            project_id: id.clone(),
-            etag: k.etag,
-            record: Some(record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, today)),
-            request_id: "rec".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (id, k) = app.procured_today("SUPERIOR_TRANSFER").await;
     let start = next_month_start(today);
     let end = nth_month_start(start, 5) - Duration::days(1);
     let filing = |security: Option<pb::SecurityFlags>| pb::FileContractRequest {
@@ -357,44 +362,8 @@ async fn r_p10_revocation_before_a_contract_and_termination_after_end_the_projec
 
     // Under construction with a payment filed: terminated, with the payments on record.
     let (building, etag, _) = in_construction(&app, "SUPERIOR_TRANSFER").await;
-    let k = unit
-        .clone()
-        .set_payment_plan(pb::SetPaymentPlanRequest {
-            project_id: building.clone(),
-            etag,
-            stages: vec![
-                pb::PaymentStageTerms { stage_id: "sign".into(), condition: "合同签订".into(), ratio_bp: 3000 },
-                pb::PaymentStageTerms { stage_id: "final".into(), condition: "终验通过".into(), ratio_bp: 7000 },
-            ],
-            request_id: "plan".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let k = unit
-        .clone()
-        .mark_stage_condition_met(pb::MarkStageConditionMetRequest {
-            project_id: building.clone(),
-            etag: k.etag,
-            stage_id: "sign".into(),
-            evidence: "合同 HT-1".into(),
-            request_id: "m".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let k = unit
-        .clone()
-        .file_payment(pb::FilePaymentRequest {
-            project_id: building.clone(),
-            etag: k.etag,
-            stage_id: "sign".into(),
-            amount_fen: 2_700_000,
-            request_id: "p".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let k = with_payment_plan(&app, &building, etag).await;
+    let k = stage_paid(&app, &building, k.etag, "sign", 2_700_000).await;
     let k = unit.clone().terminate_project(termination(&building, &k.etag)).await.unwrap().into_inner();
     let t = k.termination.as_ref().unwrap();
     assert_eq!((t.kind.as_str(), t.paid_fen), ("TERMINATED", 2_700_000));
@@ -505,42 +474,10 @@ async fn r_p6_the_last_stages_are_paid_after_completion_and_nothing_after_termin
     let unit = app.client(Role::Unit, Some("U-CIVIL"));
     let today = app.svc.clock.today();
     let (id, etag, _) = in_construction(&app, "SUPERIOR_TRANSFER").await;
-    let k = unit
-        .clone()
-        .set_payment_plan(pb::SetPaymentPlanRequest {
-            project_id: id.clone(),
-            etag,
-            stages: vec![
-                pb::PaymentStageTerms { stage_id: "sign".into(), condition: "合同签订".into(), ratio_bp: 3000 },
-                pb::PaymentStageTerms { stage_id: "final".into(), condition: "终验通过".into(), ratio_bp: 7000 },
-            ],
-            request_id: "plan".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let k = with_payment_plan(&app, &id, etag).await;
     let k = unit.clone().declare_construction_complete(completion(&id, &k.etag, today, "")).await.unwrap().into_inner();
     assert_eq!(k.state, pb::CaseState::ConstructionCompleted as i32);
-    let k = app
-        .client(Role::Drb, None)
-        .mark_stage_condition_met(pb::MarkStageConditionMetRequest {
-            project_id: id.clone(),
-            etag: k.etag,
-            stage_id: "final".into(),
-            evidence: "终验报告 YS-2027-01".into(),
-            request_id: "m".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let pay = |etag: String| pb::FilePaymentRequest {
-        project_id: id.clone(),
-        etag,
-        stage_id: "final".into(),
-        amount_fen: 6_300_000,
-        request_id: "p".into(),
-    };
-    let k = unit.clone().file_payment(pay(k.etag)).await.unwrap().into_inner();
+    let k = stage_paid(&app, &id, k.etag, "final", 6_300_000).await;
     assert_eq!(k.state, pb::CaseState::ConstructionCompleted as i32, "a payment does not move the case");
     assert_eq!(k.contract.unwrap().paid_fen, 6_300_000);
 

@@ -265,20 +265,7 @@ async fn r_p6_stages_sum_to_100_percent_and_payments_never_exceed_the_contract()
 /// the clock moved to `filed`; returns the filing's provisional years.
 async fn provisional_years_of_a_filing(app: &App, signed: Date, filed: Date) -> Vec<i32> {
     let unit = app.client(Role::Unit, Some("U-CIVIL"));
-    let today = app.svc.clock.today();
-    let (id, _) = app.approved("SUPERIOR_TRANSFER", today).await;
-    let k = app.case(&id).await;
-    let k = unit
-        .clone()
-        .record_procurement(pb::RecordProcurementRequest {
-            project_id: id.clone(),
-            etag: k.etag,
-            record: Some(record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, today)),
-            request_id: "rec".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (id, k) = app.procured_today("SUPERIOR_TRANSFER").await;
     app.svc.move_clock_to(egov_platform::clock::shanghai(filed, time::macros::time!(10:00)));
     let start = filed + time::Duration::days(1);
     let end = ninety_days_after(start);

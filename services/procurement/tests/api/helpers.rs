@@ -75,6 +75,21 @@ impl App {
         (id, e)
     }
 
+    /// A case approved today whose procurement (small public-resource trading, 9,000,000 of the
+    /// 10,000,000 fen budget) is recorded today: its id and the procured case.
+    pub async fn procured_today(&self, funding: &str) -> (String, pb::ProcurementCase) {
+        let today = self.svc.clock.today();
+        let (id, _) = self.approved(funding, today).await;
+        let req = pb::RecordProcurementRequest {
+            project_id: id.clone(),
+            etag: self.case(&id).await.etag,
+            record: Some(crate::cases::record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, today)),
+            request_id: "rec".into(),
+        };
+        let k = self.client(Role::Unit, Some("U-CIVIL")).record_procurement(req).await.unwrap().into_inner();
+        (id, k)
+    }
+
     /// The case once every timer of it that is due on the service's clock has fired (after the
     /// clock moves, monthly report checks catch up one by one, each changing the etag).
     pub async fn settled(&self, id: &str) -> pb::ProcurementCase {
