@@ -441,6 +441,7 @@ async fn procurement_completed_in_time_stops_the_clock_and_review_changes() {
         responsible_person: "张三".into(),
         supervision: None,
         completed_on: Some(egov_platform::convert::civil(s.procurement.clock.today())),
+        documents_filing: None,
     };
     let done = s
         .procurement_client(Role::Unit, Some("U-CIVIL"))
@@ -501,6 +502,7 @@ async fn construction_to_completion_emits_its_event_once_and_the_overrun_joins_t
                 responsible_person: "张三".into(),
                 supervision: None,
                 completed_on: Some(civil(today)),
+                documents_filing: None,
             }),
             request_id: "p".into(),
         })

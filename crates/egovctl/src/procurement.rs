@@ -474,6 +474,7 @@ pub async fn run(ctx: &Ctx, cmd: ProcurementCmd) -> Result<u8> {
                         responsible_person: a.responsible_person,
                         supervision,
                         completed_on: Some(a.completed_on),
+                        documents_filing: None,
                     }),
                     request_id: request_id(&a.request_id),
                 })

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::domain::contract::ContractTerms;
+use crate::domain::{contract::ContractTerms, filing::FilingTimeliness};
 
 named_enum!(
     pub enum CaseState {
@@ -154,6 +154,9 @@ pub struct ProcurementRecord {
     pub completed_on: Date,
     /// Whether it completed within the R-P1 deadline.
     pub in_time: bool,
+    /// R-P5: the procurement documents, produced on `completed_on`, filed with this record.
+    #[serde(default)]
+    pub documents_filing: Option<(Date, FilingTimeliness)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -775,6 +775,7 @@ mod tests {
             supervision: Some(Supervision { supplier_credit_code: SUPERVISOR.into(), fee_fen: 1_800_050, separately_procured: true }),
             completed_on: date!(2026 - 05 - 20),
             in_time: true,
+            documents_filing: None,
         });
         case
     }

@@ -93,6 +93,14 @@ fn case_pb(k: &ProcurementCase, today: time::Date) -> pb::ProcurementCase {
                 separately_procured: s.separately_procured,
             }),
             completed_on: Some(c::civil(p.completed_on)),
+            documents_filing: p.documents_filing.as_ref().map(|(filed_on, t)| pb::FilingAssessment {
+                produced_on: Some(c::civil(p.completed_on)),
+                filed_on: Some(c::civil(*filed_on)),
+                deadline: Some(c::civil(t.deadline)),
+                late: t.late,
+                working_days_taken: t.working_days_taken,
+                provisional_years: t.provisional_years.clone(),
+            }),
         }),
         policy_version: k.policy_version.clone(),
         etag: k.version.to_string(),
@@ -442,8 +450,9 @@ impl Procurement for ProcurementApi {
             fee_fen: s.fee_fen,
             separately_procured: s.separately_procured,
         });
+        let calendar = &self.s.calendar;
         let case = self
-            .transition(&p, id, etag, &r.request_id, |case, _, today| {
+            .transition(&p, id, etag, &r.request_id, |case, policy, today| {
                 if case.state != CaseState::Procuring {
                     return Err(AppError::InvalidState(format!("procurement is recorded while procuring; this case is {}", case.state)));
                 }
@@ -459,6 +468,15 @@ impl Procurement for ProcurementApi {
                 }
                 sv::check_supervision(channel, supervision.clone(), case.budget_fen)?;
                 let in_time = deadline::in_time(case.procurement_deadline, completed_on);
+                // R-P5: the procurement documents, produced on completion, are filed now.
+                let documents = filing::assess(calendar, completed_on, today, policy).map_err(|e| match e {
+                    AppError::InvalidArgument(mut v) => {
+                        v.iter_mut().for_each(|f| f.field = "record.completed_on".into());
+                        AppError::InvalidArgument(v)
+                    }
+                    other => other,
+                })?;
+                let documents_late = documents.late;
                 case.procurement = Some(ProcurementRecord {
                     channel: channel.as_str().into(),
                     method: rec.method.trim().into(),
@@ -474,13 +492,21 @@ impl Procurement for ProcurementApi {
                     }),
                     completed_on,
                     in_time,
+                    documents_filing: Some((today, documents.clone())),
                 });
                 case.state = CaseState::Procured;
                 let mut ch = Change::new(
                     "RecordProcurement",
                     format!("cases/{id}"),
-                    &["R-P1", "R-P3", "R-P4"],
-                    serde_json::json!({ "channel": channel.as_str(), "amount_fen": rec.amount_fen, "in_time": in_time }),
+                    &["R-P1", "R-P3", "R-P4", "R-P5"],
+                    serde_json::json!({
+                        "channel": channel.as_str(),
+                        "amount_fen": rec.amount_fen,
+                        "in_time": in_time,
+                        "documents_deadline": documents.deadline.to_string(),
+                        "documents_late": documents_late,
+                        "provisional_years": documents.provisional_years,
+                    }),
                 );
                 ch.stop_deadline = true;
                 ch.events.push((types::COMPLETED, Payload::ProcurementCompleted(ev::ProcurementCompleted { project_id: id.to_string() })));

@@ -210,5 +210,6 @@ pub fn construction_completed(case: &ProcurementCase) -> Payload {
         paid_fen: k.map_or(0, |k| k.paid_fen()),
         maintenance_scope: k.map(|k| k.terms.maintenance_scope.clone()).unwrap_or_default(),
         maintenance_end: k.and_then(|k| k.terms.maintenance_end).map(convert::civil),
+        procurement_documents_filed_late: rec.and_then(|r| r.documents_filing.as_ref()).is_some_and(|(_, t)| t.late),
     })
 }

@@ -20,6 +20,7 @@ pub fn record(channel: &str, amount: i64, today: time::Date) -> pb::ProcurementR
         responsible_person: "张三".into(),
         supervision: None,
         completed_on: Some(egov_platform::convert::civil(today)),
+        documents_filing: None,
     }
 }
 
@@ -138,4 +139,37 @@ fn every_procurement_method_is_in_the_role_table() {
     assert!(paths.iter().any(|p| p.ends_with("/ExportOcds")), "{paths:?}");
     let missing: Vec<_> = paths.iter().filter(|p| table.roles(p).is_none()).collect();
     assert!(missing.is_empty(), "methods without roles: {missing:?}");
+}
+
+/// The day from which `today` is the `n`-th working day on the official calendar.
+fn working_days_before(today: time::Date, n: u32) -> time::Date {
+    let calendar = egov_calendar::Calendar::official().unwrap();
+    let mut d = today;
+    while calendar.working_days_between(d, today).unwrap().value < n {
+        d = d.previous_day().unwrap();
+    }
+    d
+}
+
+#[tokio::test]
+async fn r_p5_procurement_documents_filed_on_the_fifth_working_day_are_on_time_on_the_sixth_late() {
+    let app = App::spawn().await;
+    let unit = app.client(Role::Unit, Some("U-CIVIL"));
+    let today = app.svc.clock.today();
+    for (n, late) in [(5, false), (6, true)] {
+        let completed = working_days_before(today, n);
+        let (id, _) = app.approved("SUPERIOR_TRANSFER", completed - time::Duration::days(30)).await;
+        let k = app.case(&id).await;
+        let req = pb::RecordProcurementRequest {
+            project_id: id.clone(),
+            etag: k.etag,
+            record: Some(record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, completed)),
+            request_id: "rec".into(),
+        };
+        let k = unit.clone().record_procurement(req).await.unwrap().into_inner();
+        assert_eq!(k.state, pb::CaseState::Procured as i32, "a late filing is accepted");
+        let f = k.procurement.unwrap().documents_filing.unwrap();
+        assert_eq!((f.working_days_taken, f.late), (n, late), "completed {completed}, filed {today}: {f:?}");
+        assert_eq!(f.filed_on, Some(egov_platform::convert::civil(today)));
+    }
 }
