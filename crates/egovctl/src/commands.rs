@@ -177,7 +177,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 .list_projects(ListProjectsRequest { page_size: paging.page_size, page_token: paging.page_token, unit_id: unit, status })
                 .await?
                 .into_inner();
-            ctx.show(&render::ProjectList(&r.projects, &r.next_page_token));
+            ctx.show(&render::Page(&r.projects, &r.next_page_token));
             Ok(0)
         }
         Command::Audit(c) => audit(&ctx, c).await,
@@ -261,7 +261,7 @@ async fn units(ctx: &Ctx, c: UnitsCmd) -> Result<u8> {
         UnitsCmd::Get { unit_id } => ctx.show(&cl.get_unit(GetUnitRequest { unit_id }).await?.into_inner()),
         UnitsCmd::List { paging } => {
             let r = cl.list_units(ListUnitsRequest { page_size: paging.page_size, page_token: paging.page_token }).await?.into_inner();
-            ctx.show(&render::UnitList(&r.units, &r.next_page_token));
+            ctx.show(&render::Page(&r.units, &r.next_page_token));
         }
     }
     Ok(0)
@@ -277,7 +277,7 @@ async fn rounds(ctx: &Ctx, c: RoundsCmd) -> Result<u8> {
         RoundsCmd::Get { round_id } => cl.get_round(GetRoundRequest { round_id }).await?,
         RoundsCmd::List { paging } => {
             let r = cl.list_rounds(ListRoundsRequest { page_size: paging.page_size, page_token: paging.page_token }).await?.into_inner();
-            ctx.show(&render::RoundList(&r.rounds, &r.next_page_token));
+            ctx.show(&render::Page(&r.rounds, &r.next_page_token));
             return Ok(0);
         }
     };
@@ -331,7 +331,7 @@ async fn applications(ctx: &Ctx, c: ApplicationsCmd) -> Result<u8> {
                 })
                 .await?
                 .into_inner();
-            ctx.show(&render::ApplicationList(&r.applications, &r.next_page_token));
+            ctx.show(&render::Page(&r.applications, &r.next_page_token));
         }
     }
     Ok(0)
@@ -574,7 +574,7 @@ async fn audit(ctx: &Ctx, c: AuditCmd) -> Result<u8> {
                 })
                 .await?
                 .into_inner();
-            ctx.show(&render::AuditList(&r.records, &r.next_page_token));
+            ctx.show(&render::Page(&r.records, &r.next_page_token));
             Ok(0)
         }
         AuditCmd::Verify => {

@@ -4,15 +4,16 @@
 //! are refused so a typo never silently drops a field. The reverse mapping turns an application
 //! back into an editable draft file (`applications get --as-draft`).
 
-use std::fmt;
-
 use egov_proto::intake::{
     Application, ApplicationDraft, BudgetLine, BuildType, ContentKind, CostCategory, FastTrackGround, FunctionModule, FundingSource,
     NecessityStatement, ProjectCategory, Terminal,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::enums::{self, ProtoEnum};
+use crate::{
+    enums,
+    input::{self, InputError, Mapper},
+};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,75 +98,27 @@ pub struct BudgetLineJson {
     pub rationale: String,
 }
 
-/// Everything wrong with a draft file, each naming its field (`draft.budget[2].category`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DraftError {
-    pub problems: Vec<(String, String)>,
-}
-
-impl fmt::Display for DraftError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, (field, message)) in self.problems.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{field}: {message}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for DraftError {}
-
-/// Collects enum conversion problems so one run reports all of them.
-struct Mapper {
-    problems: Vec<(String, String)>,
-}
-
-impl Mapper {
-    fn one<E: ProtoEnum>(&mut self, field: &str, value: &Option<String>) -> i32 {
-        match value {
-            None => 0,
-            Some(v) => self.value::<E>(field.to_string(), v),
-        }
-    }
-
-    fn value<E: ProtoEnum>(&mut self, field: String, value: &str) -> i32 {
-        match enums::parse::<E>(value) {
-            Ok(e) => e.into(),
-            Err(message) => {
-                self.problems.push((field, message));
-                0
-            }
-        }
-    }
-
-    fn many<E: ProtoEnum>(&mut self, field: &str, values: &[String]) -> Vec<i32> {
-        values.iter().enumerate().map(|(i, v)| self.value::<E>(format!("{field}[{i}]"), v)).collect()
-    }
-}
-
 impl DraftJson {
     /// Parses a draft file's text; serde's message carries line and column.
-    pub fn parse(text: &str) -> Result<DraftJson, DraftError> {
-        serde_json::from_str(text).map_err(|e| DraftError { problems: vec![("draft".into(), e.to_string())] })
+    pub fn parse(text: &str) -> Result<DraftJson, InputError> {
+        input::parse("draft", text)
     }
 
     /// Maps to the proto draft; every unknown enum name is reported with its field.
-    pub fn to_proto(&self) -> Result<ApplicationDraft, DraftError> {
-        let mut m = Mapper { problems: Vec::new() };
+    pub fn to_proto(&self) -> Result<ApplicationDraft, InputError> {
+        let mut m = Mapper::new("draft");
         let n = &self.necessity;
         let draft = ApplicationDraft {
             participating_unit_ids: self.participating_unit_ids.clone(),
             name: self.name.clone(),
-            category: m.one::<ProjectCategory>("draft.category", &self.category),
-            build_type: m.one::<BuildType>("draft.build_type", &self.build_type),
+            category: m.optional("category", &self.category, ProjectCategory::Unspecified),
+            build_type: m.optional("build_type", &self.build_type, BuildType::Unspecified),
             xinchuang_retrofit: self.xinchuang_retrofit,
             classified: self.classified,
-            content_kinds: m.many::<ContentKind>("draft.content_kinds", &self.content_kinds),
+            content_kinds: m.many::<ContentKind>("content_kinds", &self.content_kinds),
             upgrade_of_app_id: self.upgrade_of_app_id.clone(),
-            funding_source: m.one::<FundingSource>("draft.funding_source", &self.funding_source),
-            fast_track_grounds: m.many::<FastTrackGround>("draft.fast_track_grounds", &self.fast_track_grounds),
+            funding_source: m.optional("funding_source", &self.funding_source, FundingSource::Unspecified),
+            fast_track_grounds: m.many::<FastTrackGround>("fast_track_grounds", &self.fast_track_grounds),
             reaches_streets: self.reaches_streets,
             adds_login_entry: self.adds_login_entry,
             planned_construction_months: self.planned_construction_months,
@@ -174,7 +127,7 @@ impl DraftJson {
                 one_platform_path: n.one_platform_path.clone(),
                 relations_with_other_units: n.relations_with_other_units.clone(),
                 existing_systems_and_plans: n.existing_systems_and_plans.clone(),
-                terminals: m.many::<Terminal>("draft.necessity.terminals", &n.terminals),
+                terminals: m.many::<Terminal>("necessity.terminals", &n.terminals),
                 uses_public_data_platform: n.uses_public_data_platform,
                 function_module_of_existing_platform: n.function_module_of_existing_platform,
                 retired_systems: n.retired_systems.clone(),
@@ -187,13 +140,13 @@ impl DraftJson {
                 .enumerate()
                 .map(|(i, l)| BudgetLine {
                     module: l.module.clone(),
-                    category: m.value::<CostCategory>(format!("draft.budget[{i}].category"), &l.category),
+                    category: m.value::<CostCategory>(&format!("budget[{i}].category"), &l.category),
                     amount_fen: l.amount_fen,
                     rationale: l.rationale.clone(),
                 })
                 .collect(),
         };
-        if m.problems.is_empty() { Ok(draft) } else { Err(DraftError { problems: m.problems }) }
+        m.finish(draft)
     }
 
     /// The editable part of an application, as a draft file (short enum names).
@@ -242,12 +195,8 @@ impl DraftJson {
 }
 
 /// Reads a draft file (`-` for standard input) and maps it.
-pub fn load(path: &str) -> Result<ApplicationDraft, DraftError> {
-    let text = if path == "-" { std::io::read_to_string(std::io::stdin()) } else { std::fs::read_to_string(path) }
-        .map_err(|e| DraftError { problems: vec![(path.to_string(), format!("cannot read the draft file: {e}"))] })?;
-    DraftJson::parse(&text)
-        .map_err(|e| DraftError { problems: e.problems.into_iter().map(|(_, m)| (path.to_string(), m)).collect() })?
-        .to_proto()
+pub fn load(path: &str) -> Result<ApplicationDraft, InputError> {
+    input::load(path, "draft file", DraftJson::parse)?.to_proto()
 }
 
 #[cfg(test)]

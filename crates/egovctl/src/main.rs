@@ -6,6 +6,8 @@
 //! - `client`: connection, bearer token, and errors with their gRPC rich details.
 //! - `draft`: the JSON draft file ↔ `ApplicationDraft`.
 //! - `enums`: protobuf enums by name.
+//! - `input`: what the JSON input files share: reading, parsing, mapping with every problem
+//!   named by its field.
 //! - `render`: tables for people, JSON for scripts.
 //! - `review`: the `review` commands (the review service at `--review-endpoint`): command line,
 //!   calls and rendering in one module, so that the service's next RPCs are added in one place.
@@ -21,6 +23,7 @@ mod client;
 mod commands;
 mod draft;
 mod enums;
+mod input;
 mod procurement;
 mod render;
 mod review;

@@ -12,7 +12,8 @@
 //! Money is integer fen on the command line as on the wire (`--amount-fen`), as in the review
 //! commands; dates are `YYYY-MM-DD`, months `YYYY-MM`. Adding an RPC: a variant with its
 //! arguments in [`ProcurementCmd`], its arm in [`run`], and an [`Output`](crate::render::Output)
-//! in `render` when it answers with a message not printed yet.
+//! in `render` when it answers with a message not printed yet (for a list,
+//! [`Listed`](crate::render::Listed) on its items, shown as a [`Page`]).
 
 mod render;
 pub mod terms;
@@ -35,6 +36,7 @@ use crate::{
     client::CliError,
     commands::{Ctx, Result, request_id},
     enums,
+    render::Page,
 };
 
 // ------------------------------------------------------------------ command line
@@ -443,7 +445,7 @@ pub async fn run(ctx: &Ctx, cmd: ProcurementCmd) -> Result<u8> {
                 })
                 .await?
                 .into_inner();
-            ctx.show(&render::CaseList(&r.cases, &r.next_page_token));
+            ctx.show(&Page(&r.cases, &r.next_page_token));
         }
         ProcurementCmd::Cases(CasesCmd::Get { project_id, as_terms }) => {
             let k = cl.get_case(GetCaseRequest { project_id }).await?.into_inner();
@@ -560,7 +562,7 @@ pub async fn run(ctx: &Ctx, cmd: ProcurementCmd) -> Result<u8> {
                 .list_inspection_draws(ListInspectionDrawsRequest { page_size: paging.page_size, page_token: paging.page_token })
                 .await?
                 .into_inner();
-            ctx.show(&render::DrawList(&r.draws, &r.next_page_token));
+            ctx.show(&Page(&r.draws, &r.next_page_token));
         }
         ProcurementCmd::ExplainOverrun { project_id, etag, explanation, request_id: r } => {
             let k =

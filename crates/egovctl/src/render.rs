@@ -2,6 +2,10 @@
 //! scripts (`--json`). The JSON follows the protobuf JSON mapping's shape with the proto field
 //! names (snake_case), enums by full name, timestamps in RFC 3339 UTC and dates as
 //! `YYYY-MM-DD`; nothing is derived on the generated types.
+//!
+//! The `… list` answers are [`Page`]s of [`Listed`] items: each item type says its JSON key and
+//! table row next to its own `Output`. The scalars and layout helpers here serve the review and
+//! procurement renderers too.
 
 use egov_proto::{
     common::{AuditRecord, CivilDate, ClockReading, DeadEvent, VerifyAuditTrailResponse},
@@ -91,11 +95,21 @@ pub fn yuan(fen: i64) -> String {
     format!("{sign}{grouped}.{:02}", abs % 100)
 }
 
+/// Hundredths as a decimal with two places: 8050 → `80.50`.
+pub fn hundredths(v: i32) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let abs = v.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
 /// Basis points as a percentage: 600 → `6.00 %`.
 pub fn percent_bp(bp: i32) -> String {
-    let sign = if bp < 0 { "-" } else { "" };
-    let abs = bp.unsigned_abs();
-    format!("{sign}{}.{:02} %", abs / 100, abs % 100)
+    format!("{} %", hundredths(bp))
+}
+
+/// Fen for people: `1,200,000.00 yuan (120000000 fen)`.
+pub fn money(fen: i64) -> String {
+    format!("{} yuan ({fen} fen)", yuan(fen))
 }
 
 pub fn yes(b: bool) -> &'static str {
@@ -209,23 +223,73 @@ impl Fields {
     }
 }
 
-pub fn section(out: &mut String, title: &str, table: &Table, empty: bool) {
-    if empty {
-        return;
-    }
+/// `title:` and `body` indented under it, after a blank line.
+fn titled(out: &mut String, title: &str, body: &str) {
     out.push('\n');
     out.push_str(title);
     out.push_str(":\n");
-    for l in table.render().lines() {
+    for l in body.lines() {
         out.push_str("  ");
         out.push_str(l);
         out.push('\n');
     }
 }
 
-pub fn next_page(out: &mut String, token: &str) {
+/// A titled table inside a longer text; nothing when `empty`.
+pub fn section(out: &mut String, title: &str, table: &Table, empty: bool) {
+    if !empty {
+        titled(out, title, &table.render());
+    }
+}
+
+/// A titled key/value block inside a longer text, indented like `section`'s tables.
+pub fn block(out: &mut String, title: &str, fields: &Fields) {
+    titled(out, title, &fields.render());
+}
+
+fn next_page(out: &mut String, token: &str) {
     if !token.is_empty() {
         out.push_str(&format!("\nmore: --page-token {token}\n"));
+    }
+}
+
+// ------------------------------------------------------------------ paged lists
+
+/// An item of the `… list` commands' answers: the list's JSON key, and the item as a table row.
+/// Its own `Output` is what `… get` prints.
+pub trait Listed: Output {
+    /// The key of the items in the list's JSON: `"cases"`.
+    const ITEMS: &'static str;
+    /// What a list with no items and no next page says (`"no cases"`); `None` prints the
+    /// table's header alone.
+    const NONE: Option<&'static str> = None;
+    const COLUMNS: &'static [&'static str];
+    fn row(&self) -> Vec<String>;
+}
+
+/// One page of a list and the token of the next page (empty on the last):
+/// `{"<items>": [...], "next_page_token": "..."}` for scripts, a table for people.
+pub struct Page<'a, T>(pub &'a [T], pub &'a str);
+
+impl<T: Listed> Output for Page<'_, T> {
+    fn to_json(&self) -> Value {
+        json!({ T::ITEMS: self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
+    }
+
+    fn to_text(&self) -> String {
+        if let Some(none) = T::NONE
+            && self.0.is_empty()
+            && self.1.is_empty()
+        {
+            return format!("{none}\n");
+        }
+        let mut t = Table::new(T::COLUMNS);
+        for item in self.0 {
+            t.row(item.row());
+        }
+        let mut out = t.render();
+        next_page(&mut out, self.1);
+        out
     }
 }
 
@@ -259,29 +323,20 @@ impl Output for Unit {
     }
 }
 
-pub struct UnitList<'a>(pub &'a [Unit], pub &'a str);
+impl Listed for Unit {
+    const ITEMS: &'static str = "units";
+    const COLUMNS: &'static [&'static str] = &["UNIT", "NAME", "BUDGET UNIT", "SOE", "PLATFORM", "STREET APP", "CREATED"];
 
-impl Output for UnitList<'_> {
-    fn to_json(&self) -> Value {
-        json!({ "units": self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
-    }
-
-    fn to_text(&self) -> String {
-        let mut t = Table::new(&["UNIT", "NAME", "BUDGET UNIT", "SOE", "PLATFORM", "STREET APP", "CREATED"]);
-        for u in self.0 {
-            t.row(vec![
-                u.unit_id.clone(),
-                u.name.clone(),
-                yes(u.district_budget_unit).into(),
-                yes(u.state_owned_enterprise).into(),
-                yes(u.runs_platform).into(),
-                yes(u.has_street_app).into(),
-                ts_text(&u.created_at),
-            ]);
-        }
-        let mut out = t.render();
-        next_page(&mut out, self.1);
-        out
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.unit_id.clone(),
+            self.name.clone(),
+            yes(self.district_budget_unit).into(),
+            yes(self.state_owned_enterprise).into(),
+            yes(self.runs_platform).into(),
+            yes(self.has_street_app).into(),
+            ts_text(&self.created_at),
+        ]
     }
 }
 
@@ -385,28 +440,19 @@ impl Output for ApplicationRound {
     }
 }
 
-pub struct RoundList<'a>(pub &'a [ApplicationRound], pub &'a str);
+impl Listed for ApplicationRound {
+    const ITEMS: &'static str = "rounds";
+    const COLUMNS: &'static [&'static str] = &["ROUND", "TARGET YEAR", "DEADLINE", "STATE", "OPENED", "ETAG"];
 
-impl Output for RoundList<'_> {
-    fn to_json(&self) -> Value {
-        json!({ "rounds": self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
-    }
-
-    fn to_text(&self) -> String {
-        let mut t = Table::new(&["ROUND", "TARGET YEAR", "DEADLINE", "STATE", "OPENED", "ETAG"]);
-        for r in self.0 {
-            t.row(vec![
-                r.round_id.clone(),
-                r.target_year.to_string(),
-                date_text(&r.deadline),
-                enums::short::<RoundState>(r.state),
-                ts_text(&r.opened_at),
-                r.etag.clone(),
-            ]);
-        }
-        let mut out = t.render();
-        next_page(&mut out, self.1);
-        out
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.round_id.clone(),
+            self.target_year.to_string(),
+            date_text(&self.deadline),
+            enums::short::<RoundState>(self.state),
+            ts_text(&self.opened_at),
+            self.etag.clone(),
+        ]
     }
 }
 
@@ -630,29 +676,20 @@ impl Output for Application {
     }
 }
 
-pub struct ApplicationList<'a>(pub &'a [Application], pub &'a str);
+impl Listed for Application {
+    const ITEMS: &'static str = "applications";
+    const COLUMNS: &'static [&'static str] = &["APPLICATION", "UNIT", "STATE", "CATEGORY", "TOTAL (yuan)", "ROUND", "NAME"];
 
-impl Output for ApplicationList<'_> {
-    fn to_json(&self) -> Value {
-        json!({ "applications": self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
-    }
-
-    fn to_text(&self) -> String {
-        let mut t = Table::new(&["APPLICATION", "UNIT", "STATE", "CATEGORY", "TOTAL (yuan)", "ROUND", "NAME"]);
-        for a in self.0 {
-            t.row(vec![
-                a.application_id.clone(),
-                a.lead_unit_id.clone(),
-                enums::short::<ApplicationState>(a.state),
-                enums::short::<ProjectCategory>(a.category),
-                yuan(a.total_budget_fen),
-                if a.supplementary && a.round_id.is_empty() { "(supplementary)".into() } else { or_dash(&a.round_id) },
-                a.name.clone(),
-            ]);
-        }
-        let mut out = t.render();
-        next_page(&mut out, self.1);
-        out
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.application_id.clone(),
+            self.lead_unit_id.clone(),
+            enums::short::<ApplicationState>(self.state),
+            enums::short::<ProjectCategory>(self.category),
+            yuan(self.total_budget_fen),
+            if self.supplementary && self.round_id.is_empty() { "(supplementary)".into() } else { or_dash(&self.round_id) },
+            self.name.clone(),
+        ]
     }
 }
 
@@ -793,27 +830,18 @@ impl Output for ProjectStatus {
     }
 }
 
-pub struct ProjectList<'a>(pub &'a [ProjectStatus], pub &'a str);
+impl Listed for ProjectStatus {
+    const ITEMS: &'static str = "projects";
+    const COLUMNS: &'static [&'static str] = &["PROJECT", "UNIT", "STATUS", "LAST EVENT", "NAME"];
 
-impl Output for ProjectList<'_> {
-    fn to_json(&self) -> Value {
-        json!({ "projects": self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
-    }
-
-    fn to_text(&self) -> String {
-        let mut t = Table::new(&["PROJECT", "UNIT", "STATUS", "LAST EVENT", "NAME"]);
-        for p in self.0 {
-            t.row(vec![
-                p.project_id.clone(),
-                p.lead_unit_id.clone(),
-                p.status.clone(),
-                p.timeline.last().map(|e| ts_text(&e.occurred_at)).unwrap_or_else(|| "-".into()),
-                p.name.clone(),
-            ]);
-        }
-        let mut out = t.render();
-        next_page(&mut out, self.1);
-        out
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.project_id.clone(),
+            self.lead_unit_id.clone(),
+            self.status.clone(),
+            self.timeline.last().map(|e| ts_text(&e.occurred_at)).unwrap_or_else(|| "-".into()),
+            self.name.clone(),
+        ]
     }
 }
 
@@ -844,36 +872,27 @@ impl Output for AuditRecord {
     }
 
     fn to_text(&self) -> String {
-        AuditList(std::slice::from_ref(self), "").to_text()
+        Page(std::slice::from_ref(self), "").to_text()
     }
 }
 
-pub struct AuditList<'a>(pub &'a [AuditRecord], pub &'a str);
+impl Listed for AuditRecord {
+    const ITEMS: &'static str = "records";
+    const COLUMNS: &'static [&'static str] = &["SEQ", "AT", "ACTOR", "ROLE", "UNIT", "ACTION", "RESOURCE", "RULES", "POLICY", "REASON"];
 
-impl Output for AuditList<'_> {
-    fn to_json(&self) -> Value {
-        json!({ "records": self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
-    }
-
-    fn to_text(&self) -> String {
-        let mut t = Table::new(&["SEQ", "AT", "ACTOR", "ROLE", "UNIT", "ACTION", "RESOURCE", "RULES", "POLICY", "REASON"]);
-        for r in self.0 {
-            t.row(vec![
-                r.seq.to_string(),
-                ts_text(&r.at),
-                r.actor.clone(),
-                r.role.clone(),
-                or_dash(&r.unit_id),
-                r.action.clone(),
-                r.resource.clone(),
-                list_or_dash(&r.rule_ids),
-                or_dash(&r.policy_version),
-                r.reason.clone(),
-            ]);
-        }
-        let mut out = t.render();
-        next_page(&mut out, self.1);
-        out
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.seq.to_string(),
+            ts_text(&self.at),
+            self.actor.clone(),
+            self.role.clone(),
+            or_dash(&self.unit_id),
+            self.action.clone(),
+            self.resource.clone(),
+            list_or_dash(&self.rule_ids),
+            or_dash(&self.policy_version),
+            self.reason.clone(),
+        ]
     }
 }
 
@@ -1011,6 +1030,43 @@ mod tests {
         assert_eq!(lines[0], "A       B");
         assert_eq!(lines[1], "民政局  x");
         assert_eq!(lines[2], "ab cd   y");
+    }
+
+    #[test]
+    fn pages_of_lists() {
+        let unit = Unit { unit_id: "U1".into(), name: "民政局".into(), ..Default::default() };
+        let page = Page(std::slice::from_ref(&unit), "t2");
+        assert_eq!(page.to_json(), json!({ "units": [unit.to_json()], "next_page_token": "t2" }));
+        let text = page.to_text();
+        assert!(text.starts_with("UNIT  NAME    BUDGET UNIT"), "{text}");
+        assert!(text.ends_with("\nmore: --page-token t2\n"), "{text}");
+        // Without a NONE text an empty page is its header; with one, only the last page says it.
+        assert_eq!(Page::<Unit>(&[], "").to_text(), "UNIT  NAME  BUDGET UNIT  SOE  PLATFORM  STREET APP  CREATED\n");
+        assert_eq!(Page::<Thing>(&[], "").to_text(), "no things\n");
+        assert_eq!(Page::<Thing>(&[], "t3").to_text(), "X\n\nmore: --page-token t3\n");
+        assert_eq!(Page(&[Thing], "").to_json(), json!({ "things": [{}], "next_page_token": "" }));
+    }
+
+    struct Thing;
+
+    impl Output for Thing {
+        fn to_json(&self) -> Value {
+            json!({})
+        }
+
+        fn to_text(&self) -> String {
+            String::new()
+        }
+    }
+
+    impl Listed for Thing {
+        const ITEMS: &'static str = "things";
+        const NONE: Option<&'static str> = Some("no things");
+        const COLUMNS: &'static [&'static str] = &["X"];
+
+        fn row(&self) -> Vec<String> {
+            vec!["x".into()]
+        }
     }
 
     #[test]

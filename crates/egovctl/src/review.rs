@@ -10,7 +10,8 @@
 //!
 //! Adding an RPC: a variant with its arguments in [`ReviewCmd`] (or a group of it, as
 //! [`CasesCmd`]), its arm in [`run`], and an [`Output`](crate::render::Output) in `render` when
-//! it answers with a message not printed yet. Both services of the server are called over one
+//! it answers with a message not printed yet (for a list, [`Listed`](crate::render::Listed) on
+//! its items, shown as a [`Page`]). Both services of the server are called over one
 //! connection to `ctx.review_endpoint` ([`clients`]).
 
 mod render;
@@ -38,6 +39,7 @@ use crate::{
     client::{Authed, CliError},
     commands::{self, Ctx, Result, request_id},
     enums,
+    render::Page,
 };
 
 // ------------------------------------------------------------------ command line
@@ -735,7 +737,7 @@ pub async fn run(ctx: &Ctx, cmd: ReviewCmd) -> Result<u8> {
                 })
                 .await?
                 .into_inner();
-            ctx.show(&render::CaseList(&r.cases, &r.next_page_token));
+            ctx.show(&Page(&r.cases, &r.next_page_token));
         }
         ReviewCmd::Cases(CasesCmd::Get { case_id }) => ctx.show(&cl.get_case(GetCaseRequest { case_id }).await?.into_inner()),
         ReviewCmd::Tasks(TasksCmd::List { case, role, state, paging }) => {
@@ -749,7 +751,7 @@ pub async fn run(ctx: &Ctx, cmd: ReviewCmd) -> Result<u8> {
                 })
                 .await?
                 .into_inner();
-            ctx.show(&render::TaskList(&r.tasks, &r.next_page_token));
+            ctx.show(&Page(&r.tasks, &r.next_page_token));
         }
         ReviewCmd::Tasks(TasksCmd::Claim { task_id, etag, request_id: r }) => {
             ctx.show(&cl.claim_task(ClaimTaskRequest { task_id, etag, request_id: request_id(&r) }).await?.into_inner());
@@ -830,7 +832,7 @@ pub async fn run(ctx: &Ctx, cmd: ReviewCmd) -> Result<u8> {
                 .list_experts(ListExpertsRequest { page_size: paging.page_size, page_token: paging.page_token, specialty })
                 .await?
                 .into_inner();
-            ctx.show(&render::ExpertList(&r.experts, &r.next_page_token));
+            ctx.show(&Page(&r.experts, &r.next_page_token));
         }
         ReviewCmd::Experts(ExpertsCmd::Availability(a)) => {
             let e = ex

@@ -13,25 +13,10 @@ use serde_json::{Value, json};
 use crate::{
     enums,
     render::{
-        Fields, Output, Table, date_json, date_text, list_or_dash, next_page, or_dash, percent_bp, section, ts_json, ts_text, yes, yuan,
+        Fields, Listed, Output, Table, block, date_json, date_text, list_or_dash, money, or_dash, percent_bp, section, ts_json, ts_text,
+        yes, yuan,
     },
 };
-
-fn money(fen: i64) -> String {
-    format!("{} yuan ({fen} fen)", yuan(fen))
-}
-
-/// A titled key/value block inside a longer text, indented like `section`'s tables.
-fn block(out: &mut String, title: &str, fields: &Fields) {
-    out.push('\n');
-    out.push_str(title);
-    out.push_str(":\n");
-    for l in fields.render().lines() {
-        out.push_str("  ");
-        out.push_str(l);
-        out.push('\n');
-    }
-}
 
 fn month_text(m: &Option<YearMonth>) -> String {
     m.as_ref().map_or_else(|| "-".into(), |m| format!("{:04}-{:02}", m.year, m.month))
@@ -76,6 +61,14 @@ fn record_json(p: &ProcurementRecord) -> Value {
             "separately_procured": s.separately_procured,
         })),
         "completed_on": date_json(&p.completed_on),
+        "documents_filing": p.documents_filing.as_ref().map(|d| json!({
+            "produced_on": date_json(&d.produced_on),
+            "filed_on": date_json(&d.filed_on),
+            "deadline": date_json(&d.deadline),
+            "late": d.late,
+            "working_days_taken": d.working_days_taken,
+            "provisional_years": d.provisional_years,
+        })),
     })
 }
 
@@ -208,7 +201,21 @@ fn record_fields(p: &ProcurementRecord) -> Fields {
             },
         )
         .add("completed on", date_text(&p.completed_on));
+    if let Some(d) = &p.documents_filing {
+        f.add("documents filed", filing_text(&d.filed_on, d.late, d.working_days_taken, &d.deadline));
+    }
     f
+}
+
+/// An R-P5 filing: when, on time or late, the working days taken and the deadline.
+fn filing_text(
+    filed_on: &Option<egov_proto::common::CivilDate>,
+    late: bool,
+    days: u32,
+    deadline: &Option<egov_proto::common::CivilDate>,
+) -> String {
+    let timing = if late { "LATE: accepted and recorded as late (R-P5)" } else { "on time" };
+    format!("{} ({timing}, {days} working days; deadline {})", date_text(filed_on), date_text(deadline))
 }
 
 fn security_text(s: &Option<SecurityFlags>) -> String {
@@ -233,16 +240,7 @@ fn contract_fields(k: &ContractRecord) -> Fields {
         .add("construction", format!("{} .. {}", date_text(&t.construction_start), date_text(&t.construction_end)))
         .add("amount", money(t.amount_fen))
         .add("signed on", date_text(&k.signed_on))
-        .add(
-            "filed on",
-            format!(
-                "{} ({}, {} working days; deadline {})",
-                date_text(&k.filed_on),
-                if k.late { "LATE: accepted and recorded as late (R-P5)" } else { "on time" },
-                k.working_days_taken,
-                date_text(&k.filing_deadline)
-            ),
-        );
+        .add("filed on", filing_text(&k.filed_on, k.late, k.working_days_taken, &k.filing_deadline));
     if !k.provisional_years.is_empty() {
         let years: Vec<String> = k.provisional_years.iter().map(ToString::to_string).collect();
         f.add("provisional", format!("{} counted on weekends only (no official calendar loaded)", years.join(", ")));
@@ -411,33 +409,23 @@ impl Output for ProcurementCase {
     }
 }
 
-pub struct CaseList<'a>(pub &'a [ProcurementCase], pub &'a str);
+impl Listed for ProcurementCase {
+    const ITEMS: &'static str = "cases";
+    const NONE: Option<&'static str> = Some("no cases");
+    const COLUMNS: &'static [&'static str] =
+        &["PROJECT", "UNIT", "STATE", "BUDGET (yuan)", "PROCURE BY", "CONTRACT (yuan)", "ETAG", "NAME"];
 
-impl Output for CaseList<'_> {
-    fn to_json(&self) -> Value {
-        json!({ "cases": self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
-    }
-
-    fn to_text(&self) -> String {
-        if self.0.is_empty() && self.1.is_empty() {
-            return "no cases\n".into();
-        }
-        let mut t = Table::new(&["PROJECT", "UNIT", "STATE", "BUDGET (yuan)", "PROCURE BY", "CONTRACT (yuan)", "ETAG", "NAME"]);
-        for k in self.0 {
-            t.row(vec![
-                k.project_id.clone(),
-                k.lead_unit_id.clone(),
-                state_text(k),
-                yuan(k.budget_fen),
-                date_text(&k.procurement_deadline),
-                k.contract.as_ref().and_then(|c| c.terms.as_ref()).map_or_else(|| "-".into(), |t| yuan(t.amount_fen)),
-                k.etag.clone(),
-                k.project_name.clone(),
-            ]);
-        }
-        let mut out = t.render();
-        next_page(&mut out, self.1);
-        out
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.project_id.clone(),
+            self.lead_unit_id.clone(),
+            state_text(self),
+            yuan(self.budget_fen),
+            date_text(&self.procurement_deadline),
+            self.contract.as_ref().and_then(|c| c.terms.as_ref()).map_or_else(|| "-".into(), |t| yuan(t.amount_fen)),
+            self.etag.clone(),
+            self.project_name.clone(),
+        ]
     }
 }
 
@@ -480,32 +468,21 @@ impl Output for InspectionDraw {
     }
 }
 
-pub struct DrawList<'a>(pub &'a [InspectionDraw], pub &'a str);
+impl Listed for InspectionDraw {
+    const ITEMS: &'static str = "draws";
+    const NONE: Option<&'static str> = Some("no inspection draws");
+    const COLUMNS: &'static [&'static str] = &["DRAW", "DRAWN AT", "BY", "ASKED", "POOL", "SEED", "DRAWN"];
 
-impl Output for DrawList<'_> {
-    fn to_json(&self) -> Value {
-        json!({ "draws": self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
-    }
-
-    fn to_text(&self) -> String {
-        if self.0.is_empty() && self.1.is_empty() {
-            return "no inspection draws\n".into();
-        }
-        let mut t = Table::new(&["DRAW", "DRAWN AT", "BY", "ASKED", "POOL", "SEED", "DRAWN"]);
-        for d in self.0 {
-            t.row(vec![
-                d.draw_id.clone(),
-                ts_text(&d.drawn_at),
-                or_dash(&d.drawn_by),
-                d.count.to_string(),
-                d.pool.len().to_string(),
-                d.seed.to_string(),
-                list_or_dash(&d.drawn),
-            ]);
-        }
-        let mut out = t.render();
-        next_page(&mut out, self.1);
-        out
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.draw_id.clone(),
+            ts_text(&self.drawn_at),
+            or_dash(&self.drawn_by),
+            self.count.to_string(),
+            self.pool.len().to_string(),
+            self.seed.to_string(),
+            list_or_dash(&self.drawn),
+        ]
     }
 }
 
@@ -531,6 +508,7 @@ impl Output for OcdsReleasePackage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::Page;
     use egov_proto::{
         common::CivilDate,
         procurement::{ContractTerms, PaymentFiling, Supervision},
@@ -705,12 +683,12 @@ mod tests {
 
     #[test]
     fn case_lists() {
-        assert_eq!(CaseList(&[], "").to_text(), "no cases\n");
-        let text = CaseList(&[case()], "next").to_text();
+        assert_eq!(Page::<ProcurementCase>(&[], "").to_text(), "no cases\n");
+        let text = Page(&[case()], "next").to_text();
         assert!(text.starts_with("PROJECT  UNIT     STATE      BUDGET (yuan)  PROCURE BY  CONTRACT (yuan)  ETAG  NAME\n"), "{text}");
         assert!(text.contains("P1       U-CIVIL  PROCURING  1,080,000.00   2027-05-24  -                1     社会救助\n"), "{text}");
         assert!(text.ends_with("more: --page-token next\n"), "{text}");
-        assert_eq!(CaseList(&[case()], "").to_json()["cases"][0]["project_id"], "P1");
+        assert_eq!(Page(&[case()], "").to_json()["cases"][0]["project_id"], "P1");
     }
 
     #[test]
@@ -733,8 +711,8 @@ mod tests {
         assert_eq!(j["drawn"][0], "P3");
         let empty = InspectionDraw { count: 1, ..Default::default() };
         assert!(empty.to_text().contains("nothing drawn: no project is under construction"));
-        assert_eq!(DrawList(&[], "").to_text(), "no inspection draws\n");
-        assert!(DrawList(std::slice::from_ref(&draw), "").to_text().contains("P3, P1"));
+        assert_eq!(Page::<InspectionDraw>(&[], "").to_text(), "no inspection draws\n");
+        assert!(Page(std::slice::from_ref(&draw), "").to_text().contains("P3, P1"));
     }
 
     #[test]

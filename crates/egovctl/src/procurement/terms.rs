@@ -7,15 +7,17 @@
 //! items missing, with every other one. The reverse mapping turns a filed contract back into a
 //! terms file (`procurement cases get --as-terms`). `samples/contract-terms.json` is an example.
 
-use std::fmt;
-
 use egov_proto::{
     common::CivilDate,
     procurement::{ContractTerms, SignedStatement},
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{cli::parse_date, enums, render::date_text};
+use crate::{
+    enums,
+    input::{self, InputError, Mapper},
+    render::date_text,
+};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,65 +61,15 @@ pub struct TermsJson {
     pub overrun_penalty_clause: bool,
 }
 
-/// Everything wrong with a terms file, each naming its field (`terms.construction_end`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TermsError {
-    pub problems: Vec<(String, String)>,
-}
-
-impl fmt::Display for TermsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, (field, message)) in self.problems.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{field}: {message}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for TermsError {}
-
-/// Collects conversion problems so one run reports all of them.
-#[derive(Default)]
-struct Mapper {
-    problems: Vec<(String, String)>,
-}
-
-impl Mapper {
-    fn date(&mut self, field: &str, value: &Option<String>) -> Option<CivilDate> {
-        let v = value.as_deref()?;
-        match parse_date(v) {
-            Ok(d) => Some(d),
-            Err(message) => {
-                self.problems.push((format!("terms.{field}"), message));
-                None
-            }
-        }
-    }
-
-    fn signed(&mut self, field: &str, value: &Option<String>) -> i32 {
-        let Some(v) = value.as_deref() else { return SignedStatement::NotStated as i32 };
-        match enums::parse::<SignedStatement>(v) {
-            Ok(s) => s as i32,
-            Err(message) => {
-                self.problems.push((format!("terms.{field}"), message));
-                0
-            }
-        }
-    }
-}
-
 impl TermsJson {
     /// Parses a terms file's text; serde's message carries line and column.
-    pub fn parse(text: &str) -> Result<TermsJson, TermsError> {
-        serde_json::from_str(text).map_err(|e| TermsError { problems: vec![("terms".into(), e.to_string())] })
+    pub fn parse(text: &str) -> Result<TermsJson, InputError> {
+        input::parse("terms", text)
     }
 
     /// Maps to the proto terms; every malformed date and unknown name is reported with its field.
-    pub fn to_proto(&self) -> Result<ContractTerms, TermsError> {
-        let mut m = Mapper::default();
+    pub fn to_proto(&self) -> Result<ContractTerms, InputError> {
+        let mut m = Mapper::new("terms");
         let terms = ContractTerms {
             project_name: self.project_name.clone(),
             construction_start: m.date("construction_start", &self.construction_start),
@@ -125,8 +77,12 @@ impl TermsJson {
             amount_fen: self.amount_fen,
             ip_owned_by_unit_or_joint: self.ip_owned_by_unit_or_joint,
             data_owned_by_unit: self.data_owned_by_unit,
-            security_agreement: m.signed("security_agreement", &self.security_agreement),
-            security_responsibility_letter: m.signed("security_responsibility_letter", &self.security_responsibility_letter),
+            security_agreement: m.optional("security_agreement", &self.security_agreement, SignedStatement::NotStated),
+            security_responsibility_letter: m.optional(
+                "security_responsibility_letter",
+                &self.security_responsibility_letter,
+                SignedStatement::NotStated,
+            ),
             maintenance_scope: self.maintenance_scope.clone(),
             maintenance_start: m.date("maintenance_start", &self.maintenance_start),
             maintenance_end: m.date("maintenance_end", &self.maintenance_end),
@@ -134,7 +90,7 @@ impl TermsJson {
             security_duties_and_penalties: self.security_duties_and_penalties,
             overrun_penalty_clause: self.overrun_penalty_clause,
         };
-        if m.problems.is_empty() { Ok(terms) } else { Err(TermsError { problems: m.problems }) }
+        m.finish(terms)
     }
 
     /// A filed contract's terms, as a terms file (short names, absent dates left out).
@@ -162,12 +118,8 @@ impl TermsJson {
 }
 
 /// Reads a terms file (`-` for standard input) and maps it.
-pub fn load(path: &str) -> Result<ContractTerms, TermsError> {
-    let text = if path == "-" { std::io::read_to_string(std::io::stdin()) } else { std::fs::read_to_string(path) }
-        .map_err(|e| TermsError { problems: vec![(path.to_string(), format!("cannot read the terms file: {e}"))] })?;
-    TermsJson::parse(&text)
-        .map_err(|e| TermsError { problems: e.problems.into_iter().map(|(_, m)| (path.to_string(), m)).collect() })?
-        .to_proto()
+pub fn load(path: &str) -> Result<ContractTerms, InputError> {
+    input::load(path, "terms file", TermsJson::parse)?.to_proto()
 }
 
 #[cfg(test)]

@@ -11,30 +11,15 @@ use serde_json::{Value, json};
 
 use crate::{
     enums,
-    render::{Fields, Output, Table, date_json, date_text, list_or_dash, next_page, or_dash, section, ts_json, ts_text, yes, yuan},
+    render::{
+        Fields, Listed, Output, Table, block, date_json, date_text, hundredths, list_or_dash, money, or_dash, section, ts_json, ts_text,
+        yes, yuan,
+    },
 };
 
 /// Hundredths of a point as a score: 8050 → `80.50`.
 pub fn score_centi(centi: i32) -> String {
-    let sign = if centi < 0 { "-" } else { "" };
-    let abs = centi.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
-
-/// A titled key/value block inside a longer text, indented like `section`'s tables.
-fn block(out: &mut String, title: &str, fields: &Fields) {
-    out.push('\n');
-    out.push_str(title);
-    out.push_str(":\n");
-    for l in fields.render().lines() {
-        out.push_str("  ");
-        out.push_str(l);
-        out.push('\n');
-    }
-}
-
-fn money(fen: i64) -> String {
-    format!("{} yuan ({fen} fen)", yuan(fen))
+    hundredths(centi)
 }
 
 // ------------------------------------------------------------------ cases
@@ -278,31 +263,22 @@ impl Output for ReviewCase {
     }
 }
 
-pub struct CaseList<'a>(pub &'a [ReviewCase], pub &'a str);
+impl Listed for ReviewCase {
+    const ITEMS: &'static str = "cases";
+    const COLUMNS: &'static [&'static str] = &["CASE", "UNIT", "STAGE", "FAST TRACK", "TOTAL (yuan)", "OPENED", "ETAG", "NAME"];
 
-impl Output for CaseList<'_> {
-    fn to_json(&self) -> Value {
-        json!({ "cases": self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
-    }
-
-    fn to_text(&self) -> String {
-        let mut t = Table::new(&["CASE", "UNIT", "STAGE", "FAST TRACK", "TOTAL (yuan)", "OPENED", "ETAG", "NAME"]);
-        for k in self.0 {
-            let d = k.dossier.clone().unwrap_or_default();
-            t.row(vec![
-                k.case_id.clone(),
-                d.lead_unit_id,
-                stage_text(k),
-                yes(k.fast_track).into(),
-                yuan(d.total_budget_fen),
-                ts_text(&k.opened_at),
-                k.etag.clone(),
-                d.project_name,
-            ]);
-        }
-        let mut out = t.render();
-        next_page(&mut out, self.1);
-        out
+    fn row(&self) -> Vec<String> {
+        let d = self.dossier.clone().unwrap_or_default();
+        vec![
+            self.case_id.clone(),
+            d.lead_unit_id,
+            stage_text(self),
+            yes(self.fast_track).into(),
+            yuan(d.total_budget_fen),
+            ts_text(&self.opened_at),
+            self.etag.clone(),
+            d.project_name,
+        ]
     }
 }
 
@@ -343,33 +319,22 @@ impl Output for Task {
     }
 }
 
-pub struct TaskList<'a>(pub &'a [Task], pub &'a str);
+impl Listed for Task {
+    const ITEMS: &'static str = "tasks";
+    const NONE: Option<&'static str> = Some("no tasks");
+    const COLUMNS: &'static [&'static str] = &["TASK", "CASE", "KIND", "ROLE", "STATE", "ASSIGNEE", "DUE", "ETAG"];
 
-impl Output for TaskList<'_> {
-    fn to_json(&self) -> Value {
-        json!({ "tasks": self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
-    }
-
-    fn to_text(&self) -> String {
-        if self.0.is_empty() && self.1.is_empty() {
-            return "no tasks\n".into();
-        }
-        let mut t = Table::new(&["TASK", "CASE", "KIND", "ROLE", "STATE", "ASSIGNEE", "DUE", "ETAG"]);
-        for k in self.0 {
-            t.row(vec![
-                k.task_id.clone(),
-                k.case_id.clone(),
-                k.kind.clone(),
-                k.assignee_role.clone(),
-                enums::short::<TaskState>(k.state),
-                or_dash(&k.assignee),
-                format!("{}{}", ts_text(&k.due_at), if k.overdue { " OVERDUE" } else { "" }),
-                k.etag.clone(),
-            ]);
-        }
-        let mut out = t.render();
-        next_page(&mut out, self.1);
-        out
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.task_id.clone(),
+            self.case_id.clone(),
+            self.kind.clone(),
+            self.assignee_role.clone(),
+            enums::short::<TaskState>(self.state),
+            or_dash(&self.assignee),
+            format!("{}{}", ts_text(&self.due_at), if self.overdue { " OVERDUE" } else { "" }),
+            self.etag.clone(),
+        ]
     }
 }
 
@@ -481,31 +446,20 @@ impl Output for Expert {
     }
 }
 
-pub struct ExpertList<'a>(pub &'a [Expert], pub &'a str);
+impl Listed for Expert {
+    const ITEMS: &'static str = "experts";
+    const NONE: Option<&'static str> = Some("no experts");
+    const COLUMNS: &'static [&'static str] = &["EXPERT", "NAME", "SPECIALTIES", "AFFILIATION", "AVAILABLE", "ETAG"];
 
-impl Output for ExpertList<'_> {
-    fn to_json(&self) -> Value {
-        json!({ "experts": self.0.iter().map(Output::to_json).collect::<Vec<_>>(), "next_page_token": self.1 })
-    }
-
-    fn to_text(&self) -> String {
-        if self.0.is_empty() && self.1.is_empty() {
-            return "no experts\n".into();
-        }
-        let mut t = Table::new(&["EXPERT", "NAME", "SPECIALTIES", "AFFILIATION", "AVAILABLE", "ETAG"]);
-        for e in self.0 {
-            t.row(vec![
-                e.expert_id.clone(),
-                e.name.clone(),
-                list_or_dash(&e.specialties),
-                e.affiliation.clone(),
-                yes(e.available).into(),
-                e.etag.clone(),
-            ]);
-        }
-        let mut out = t.render();
-        next_page(&mut out, self.1);
-        out
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.expert_id.clone(),
+            self.name.clone(),
+            list_or_dash(&self.specialties),
+            self.affiliation.clone(),
+            yes(self.available).into(),
+            self.etag.clone(),
+        ]
     }
 }
 
@@ -647,6 +601,7 @@ impl Output for ExpertOpinion {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::Page;
     use egov_proto::common::CivilDate;
 
     #[test]
@@ -761,10 +716,10 @@ mod tests {
         let m = CaseMaterial { kind: MaterialKind::RevisionList as i32, size_bytes: 12, ..Default::default() };
         assert!(m.to_text().contains("kind         REVISION_LIST\n"), "{}", m.to_text());
         assert_eq!(m.to_json()["kind"], "MATERIAL_KIND_REVISION_LIST");
-        assert_eq!(ExpertList(&[], "").to_text(), "no experts\n");
+        assert_eq!(Page::<Expert>(&[], "").to_text(), "no experts\n");
         let e = Expert { expert_id: "e2".into(), specialties: vec!["IT".into(), "SECURITY".into()], available: true, ..Default::default() };
-        assert!(ExpertList(std::slice::from_ref(&e), "t").to_text().contains("IT, SECURITY"));
-        assert!(ExpertList(std::slice::from_ref(&e), "t").to_text().ends_with("more: --page-token t\n"));
+        assert!(Page(std::slice::from_ref(&e), "t").to_text().contains("IT, SECURITY"));
+        assert!(Page(std::slice::from_ref(&e), "t").to_text().ends_with("more: --page-token t\n"));
     }
 
     #[test]
@@ -813,9 +768,9 @@ mod tests {
 
     #[test]
     fn empty_task_lists_say_so() {
-        assert_eq!(TaskList(&[], "").to_text(), "no tasks\n");
+        assert_eq!(Page::<Task>(&[], "").to_text(), "no tasks\n");
         let t = Task { task_id: "T1".into(), state: TaskState::Open as i32, overdue: true, ..Default::default() };
-        assert!(TaskList(std::slice::from_ref(&t), "").to_text().contains("OPEN"));
+        assert!(Page(std::slice::from_ref(&t), "").to_text().contains("OPEN"));
         assert_eq!(t.to_json()["state"], "TASK_STATE_OPEN");
     }
 }

@@ -4,29 +4,15 @@
 //! The parsing itself (`--score CODE=N`, `--all N`, `--pass|--fail`, dates) is unit-tested in
 //! `src/review.rs`; the calls are the review service's own tests.
 
-use std::{
-    net::SocketAddr,
-    process::{Command, Output},
-};
+use crate::common;
 
-/// An address where nothing listens.
-fn closed() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
+use std::{net::SocketAddr, process::Output};
+
+use crate::common::{INTAKE, REVIEW, closed, stderr};
 
 /// Runs egovctl with intake and review both pointing at closed ports.
 fn ctl(intake: SocketAddr, review: SocketAddr, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_egovctl"))
-        .env_remove("EGOV_TOKEN")
-        .env("EGOVCTL_ENDPOINT", format!("http://{intake}"))
-        .env("EGOVCTL_REVIEW_ENDPOINT", format!("http://{review}"))
-        .args(args)
-        .output()
-        .expect("run egovctl")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    common::egovctl(&[(INTAKE, intake), (REVIEW, review)], None, args)
 }
 
 const OPINION: [&str; 9] = ["review", "opinion", "C1", "--task", "T1", "--etag", "2", "--opinion", "同意"];
@@ -34,6 +20,28 @@ const OPINION: [&str; 9] = ["review", "opinion", "C1", "--task", "T1", "--etag",
 /// `review opinion C1 --task T1 --etag 2 --opinion 同意` and `extra`.
 fn opinion(extra: &[&'static str]) -> Vec<&'static str> {
     OPINION.iter().chain(extra).copied().collect()
+}
+
+/// `review approve C1 --etag 1 --number 上数〔2026〕1号 --date DATE --budget-fen FEN --scope x
+/// --months MONTHS`.
+fn approve(date: &'static str, budget_fen: &'static str, months: &'static str) -> Vec<&'static str> {
+    vec![
+        "review",
+        "approve",
+        "C1",
+        "--etag",
+        "1",
+        "--number",
+        "上数〔2026〕1号",
+        "--date",
+        date,
+        "--budget-fen",
+        budget_fen,
+        "--scope",
+        "x",
+        "--months",
+        months,
+    ]
 }
 
 #[test]
@@ -72,57 +80,9 @@ fn other_usage_errors() {
         &["review", "decide", "C1", "--etag", "3", "--pass", "--fail", "--comment", "同意"],
         &["review", "return", "C1", "--etag", "3"],
         &["review", "withdraw", "C1", "--etag", "3"],
-        &[
-            "review",
-            "approve",
-            "C1",
-            "--etag",
-            "1",
-            "--number",
-            "上数〔2026〕1号",
-            "--date",
-            "2026-13-01",
-            "--budget-fen",
-            "1",
-            "--scope",
-            "x",
-            "--months",
-            "6",
-        ],
-        &[
-            "review",
-            "approve",
-            "C1",
-            "--etag",
-            "1",
-            "--number",
-            "上数〔2026〕1号",
-            "--date",
-            "2026-11-01",
-            "--budget-fen",
-            "-5",
-            "--scope",
-            "x",
-            "--months",
-            "6",
-        ],
-        &[
-            "review",
-            "approve",
-            "C1",
-            "--etag",
-            "1",
-            "--number",
-            "上数〔2026〕1号",
-            "--date",
-            "2026-11-01",
-            "--budget-fen",
-            "5",
-            "--scope",
-            "x",
-            "--months",
-            "0",
-        ],
+        &approve("2026-13-01", "1", "6"),
+        &approve("2026-11-01", "-5", "6"),
+        &approve("2026-11-01", "5", "0"),
         &["review", "experts", "create", "e2", "--name", "王工", "--affiliation", "浙大"],
         &["review", "experts", "availability", "e2", "--etag", "1"],
         &["review", "materials", "upload", "C1", "--kind", "FEASIBILITY_REPORT", "x.pdf"],
@@ -182,23 +142,7 @@ fn review_commands_call_the_review_endpoint() {
         vec!["review", "return", "C1", "--etag", "3", "--comment", "补充材料"],
         vec!["review", "resubmit", "C1", "--etag", "4"],
         vec!["review", "withdraw", "C1", "--etag", "3", "--reason", "不再建设"],
-        vec![
-            "review",
-            "approve",
-            "C1",
-            "--etag",
-            "1",
-            "--number",
-            "上数〔2026〕1号",
-            "--date",
-            "2026-11-24",
-            "--budget-fen",
-            "50000000",
-            "--scope",
-            "全部",
-            "--months",
-            "6",
-        ],
+        approve("2026-11-24", "50000000", "6"),
         vec!["review", "approval", "P1"],
         vec!["review", "experts", "create", "e2", "--name", "王工", "--specialty", "IT", "--affiliation", "浙江大学"],
         vec!["review", "experts", "list", "--specialty", "IT"],

@@ -7,10 +7,12 @@
 //! The fake checks what a client must get right (bearer tokens, etags, the request fields), not
 //! the Measures: those are the procurement service's own tests.
 
+use crate::common;
+
 use std::{
     net::SocketAddr,
-    path::{Path, PathBuf},
-    process::{Command, Output},
+    path::PathBuf,
+    process::Output,
     sync::{Arc, Mutex},
 };
 
@@ -22,8 +24,9 @@ use egov_proto::{
         procurement_server::{Procurement, ProcurementServer},
     },
 };
-use tonic::{Code, Request, Response, Status};
-use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt};
+use tonic::{Request, Response, Status, transport::Server};
+
+use crate::common::{INTAKE, PROCUREMENT, REVIEW, closed, invalid, ok, refused, root, stderr, stdout};
 
 // ------------------------------------------------------------------ the fake service
 
@@ -54,14 +57,15 @@ fn date(year: i32, month: i32, day: i32) -> Option<CivilDate> {
 }
 
 impl Fake {
-    /// Every call needs a bearer token (which one is the real service's business).
-    fn authed<T>(&self, req: &Request<T>) -> Result<(), Status> {
+    /// Every call needs a bearer token (which one is the real service's business): the request
+    /// when it has one.
+    fn authed<T>(&self, req: Request<T>) -> Result<T, Status> {
         let h = req.metadata().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         if !h.starts_with("Bearer ") {
             return Err(Status::unauthenticated("no bearer token"));
         }
         self.state.lock().unwrap().tokens.push(h);
-        Ok(())
+        Ok(req.into_inner())
     }
 
     /// Runs `f` on the case when `etag` is current and bumps the etag.
@@ -82,25 +86,23 @@ impl Fake {
 #[tonic::async_trait]
 impl Procurement for Fake {
     async fn get_case(&self, req: Request<pb::GetCaseRequest>) -> Res<ProcurementCase> {
-        self.authed(&req)?;
+        let r = self.authed(req)?;
         let st = self.state.lock().unwrap();
-        if req.get_ref().project_id != st.case.project_id {
-            return Err(Status::not_found(format!("no procurement case {}", req.get_ref().project_id)));
+        if r.project_id != st.case.project_id {
+            return Err(Status::not_found(format!("no procurement case {}", r.project_id)));
         }
         Ok(Response::new(st.case.clone()))
     }
 
     async fn list_cases(&self, req: Request<pb::ListCasesRequest>) -> Res<pb::ListCasesResponse> {
-        self.authed(&req)?;
+        let r = self.authed(req)?;
         let st = self.state.lock().unwrap();
-        let r = req.get_ref();
         let cases = if r.state == 0 || r.state == st.case.state { vec![st.case.clone()] } else { vec![] };
         Ok(Response::new(pb::ListCasesResponse { cases, next_page_token: String::new() }))
     }
 
     async fn record_procurement(&self, req: Request<pb::RecordProcurementRequest>) -> Res<ProcurementCase> {
-        self.authed(&req)?;
-        let r = req.into_inner();
+        let r = self.authed(req)?;
         self.state.lock().unwrap().record = Some(r.clone());
         self.update(&r.project_id, &r.etag, |k| {
             k.procurement = r.record.clone();
@@ -110,25 +112,18 @@ impl Procurement for Fake {
     }
 
     async fn file_contract(&self, req: Request<pb::FileContractRequest>) -> Res<ProcurementCase> {
-        self.authed(&req)?;
-        let r = req.into_inner();
+        let r = self.authed(req)?;
         self.state.lock().unwrap().contract = Some(r.clone());
         let t = r.terms.clone().unwrap_or_default();
         let mut v = Vec::new();
         if t.security_responsibility_letter == SignedStatement::NotStated as i32 {
-            v.push(PreconditionViolation::new(
-                "R-P2",
-                "terms.security_responsibility_letter_signed",
-                "安全责任书: state whether one is signed",
-            ));
+            v.push(("R-P2", "terms.security_responsibility_letter_signed", "安全责任书: state whether one is signed"));
         }
         if !t.overrun_penalty_clause {
-            v.push(PreconditionViolation::new("R-P2", "terms.overrun_penalty_clause", "超期惩罚条款 missing"));
+            v.push(("R-P2", "terms.overrun_penalty_clause", "超期惩罚条款 missing"));
         }
         if !v.is_empty() {
-            let mut d = ErrorDetails::new();
-            d.set_precondition_failure(v);
-            return Err(Status::with_error_details(Code::FailedPrecondition, "the contract filing is refused", d));
+            return Err(refused("the contract filing is refused", &v));
         }
         self.update(&r.project_id, &r.etag, |k| {
             k.contract = Some(ContractRecord {
@@ -145,14 +140,11 @@ impl Procurement for Fake {
     }
 
     async fn set_payment_plan(&self, req: Request<pb::SetPaymentPlanRequest>) -> Res<ProcurementCase> {
-        self.authed(&req)?;
-        let r = req.into_inner();
+        let r = self.authed(req)?;
         self.state.lock().unwrap().plan = Some(r.clone());
         let sum: u32 = r.stages.iter().map(|s| s.ratio_bp).sum();
         if sum != 10_000 {
-            let mut d = ErrorDetails::new();
-            d.set_precondition_failure(vec![PreconditionViolation::new("R-P6", "stages", format!("the ratios sum to {sum} bp"))]);
-            return Err(Status::with_error_details(Code::FailedPrecondition, "the payment plan is refused", d));
+            return Err(refused("the payment plan is refused", &[("R-P6", "stages", &format!("the ratios sum to {sum} bp"))]));
         }
         self.update(&r.project_id, &r.etag, |k| {
             let contract = k.contract.get_or_insert_with(Default::default);
@@ -173,14 +165,12 @@ impl Procurement for Fake {
     }
 
     async fn mark_stage_condition_met(&self, req: Request<pb::MarkStageConditionMetRequest>) -> Res<ProcurementCase> {
-        self.authed(&req)?;
-        let r = req.into_inner();
+        let r = self.authed(req)?;
         self.update(&r.project_id, &r.etag, |k| {
-            let stage = k
-                .contract
-                .as_mut()
-                .and_then(|c| c.payment_stages.iter_mut().find(|s| s.stage_id == r.stage_id))
-                .ok_or_else(|| bad_field("stage_id", &format!("{:?} is not a stage of the payment plan", r.stage_id)))?;
+            let stage =
+                k.contract.as_mut().and_then(|c| c.payment_stages.iter_mut().find(|s| s.stage_id == r.stage_id)).ok_or_else(|| {
+                    invalid("invalid request", "stage_id", &format!("{:?} is not a stage of the payment plan", r.stage_id))
+                })?;
             stage.condition_met = true;
             stage.condition_evidence = r.evidence.clone();
             stage.condition_met_on = date(2026, 11, 24);
@@ -189,8 +179,7 @@ impl Procurement for Fake {
     }
 
     async fn file_payment(&self, req: Request<pb::FilePaymentRequest>) -> Res<ProcurementCase> {
-        self.authed(&req)?;
-        let r = req.into_inner();
+        let r = self.authed(req)?;
         self.update(&r.project_id, &r.etag, |k| {
             let c = k.contract.get_or_insert_with(Default::default);
             c.payments.push(pb::PaymentFiling { stage_id: r.stage_id.clone(), amount_fen: r.amount_fen, filed_on: date(2026, 11, 24) });
@@ -200,10 +189,9 @@ impl Procurement for Fake {
     }
 
     async fn report_progress(&self, req: Request<pb::ReportProgressRequest>) -> Res<ProcurementCase> {
-        self.authed(&req)?;
-        let r = req.into_inner();
+        let r = self.authed(req)?;
         if r.month.is_some_and(|m| (m.year, m.month) > (2026, 11)) {
-            return Err(bad_field("month", "2026-12 is still to come (today is 2026-11-24)"));
+            return Err(invalid("invalid request", "month", "2026-12 is still to come (today is 2026-11-24)"));
         }
         self.update(&r.project_id, &r.etag, |k| {
             k.progress_reports.push(ProgressReport {
@@ -221,28 +209,25 @@ impl Procurement for Fake {
     }
 
     async fn draw_inspections(&self, req: Request<pb::DrawInspectionsRequest>) -> Res<InspectionDraw> {
-        self.authed(&req)?;
-        let r = req.into_inner();
+        let r = self.authed(req)?;
         self.state.lock().unwrap().draw = Some(r.clone());
         Ok(Response::new(draw(r.seed.unwrap_or(7), r.count, &r.note)))
     }
 
     async fn get_inspection_draw(&self, req: Request<pb::GetInspectionDrawRequest>) -> Res<InspectionDraw> {
-        self.authed(&req)?;
-        if req.get_ref().draw_id != "D1" {
+        if self.authed(req)?.draw_id != "D1" {
             return Err(Status::not_found("no such draw"));
         }
         Ok(Response::new(draw(7, 1, "")))
     }
 
     async fn list_inspection_draws(&self, req: Request<pb::ListInspectionDrawsRequest>) -> Res<pb::ListInspectionDrawsResponse> {
-        self.authed(&req)?;
+        self.authed(req)?;
         Ok(Response::new(pb::ListInspectionDrawsResponse { draws: vec![draw(7, 1, "")], next_page_token: "D0".into() }))
     }
 
     async fn explain_overrun(&self, req: Request<pb::ExplainOverrunRequest>) -> Res<ProcurementCase> {
-        self.authed(&req)?;
-        let r = req.into_inner();
+        let r = self.authed(req)?;
         self.update(&r.project_id, &r.etag, |k| {
             k.overrun = Some(pb::Overrun { explanation: r.explanation.clone(), days: 3, ..Default::default() });
             Ok(())
@@ -250,8 +235,7 @@ impl Procurement for Fake {
     }
 
     async fn declare_construction_complete(&self, req: Request<pb::DeclareConstructionCompleteRequest>) -> Res<ProcurementCase> {
-        self.authed(&req)?;
-        let r = req.into_inner();
+        let r = self.authed(req)?;
         self.update(&r.project_id, &r.etag, |k| {
             k.completion = Some(pb::Completion {
                 completed_on: r.completed_on,
@@ -265,17 +249,10 @@ impl Procurement for Fake {
     }
 
     async fn terminate_project(&self, req: Request<pb::TerminateProjectRequest>) -> Res<ProcurementCase> {
-        self.authed(&req)?;
-        let r = req.into_inner();
+        let r = self.authed(req)?;
         self.state.lock().unwrap().terminate = Some(r.clone());
         if r.party_committee_resolution.is_empty() {
-            let mut d = ErrorDetails::new();
-            d.set_precondition_failure(vec![PreconditionViolation::new(
-                "R-P10",
-                "party_committee_resolution",
-                "党委（党组）会议决议 required",
-            )]);
-            return Err(Status::with_error_details(Code::FailedPrecondition, "the termination is refused", d));
+            return Err(refused("the termination is refused", &[("R-P10", "party_committee_resolution", "党委（党组）会议决议 required")]));
         }
         self.update(&r.project_id, &r.etag, |k| {
             k.state = CaseState::Terminated as i32;
@@ -284,18 +261,11 @@ impl Procurement for Fake {
     }
 
     async fn export_ocds(&self, req: Request<pb::ExportOcdsRequest>) -> Res<OcdsReleasePackage> {
-        self.authed(&req)?;
-        let id = &req.get_ref().project_id;
+        let id = self.authed(req)?.project_id;
         Ok(Response::new(OcdsReleasePackage {
             json: format!(r#"{{"version":"1.1","uri":"urn:egov:{id}","releases":[{{"ocid":"ocds-egov-{id}","tag":["contract"]}}]}}"#),
         }))
     }
-}
-
-fn bad_field(field: &str, description: &str) -> Status {
-    let mut d = ErrorDetails::new();
-    d.set_bad_request(vec![FieldViolation::new(field, description)]);
-    Status::with_error_details(Code::InvalidArgument, "invalid request", d)
 }
 
 fn draw(seed: u64, count: u32, note: &str) -> InspectionDraw {
@@ -328,63 +298,20 @@ fn new_case() -> ProcurementCase {
     }
 }
 
-/// Serves a fake with one new case on a free port from a thread of its own.
+/// Serves a fake with one new case on a free port, for the life of the test process.
 fn serve() -> (SocketAddr, Fake) {
     let fake = Fake::default();
     fake.state.lock().unwrap().case = new_case();
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    std_listener.set_nonblocking(true).expect("nonblocking");
-    let addr = std_listener.local_addr().expect("addr");
     let served = fake.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(std_listener).expect("listener");
-            tonic::transport::Server::builder()
-                .add_service(ProcurementServer::new(served))
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
-                .await
-                .expect("serve");
-        });
-    });
+    let addr = common::serve(move || async move { Server::builder().add_service(ProcurementServer::new(served)) });
     (addr, fake)
 }
 
 // ------------------------------------------------------------------ running the binary
 
-/// An address where nothing listens.
-fn closed() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
-}
-
 /// Runs egovctl with intake and review at closed ports and procurement at `procurement`.
 fn ctl<S: AsRef<std::ffi::OsStr>>(procurement: SocketAddr, token: Option<&str>, args: &[S]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_egovctl"));
-    cmd.env_remove("EGOV_TOKEN")
-        .env("EGOVCTL_ENDPOINT", format!("http://{}", closed()))
-        .env("EGOVCTL_REVIEW_ENDPOINT", format!("http://{}", closed()))
-        .env("EGOVCTL_PROCUREMENT_ENDPOINT", format!("http://{procurement}"));
-    if let Some(t) = token {
-        cmd.env("EGOV_TOKEN", t);
-    }
-    cmd.args(args).output().expect("run egovctl")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn ok(o: &Output) -> serde_json::Value {
-    assert!(o.status.success(), "egovctl failed: {}\n{}", stdout(o), stderr(o));
-    serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null)
+    common::egovctl(&[(INTAKE, closed()), (REVIEW, closed()), (PROCUREMENT, procurement)], token, args)
 }
 
 const UNIT: &str = "unit-token";

@@ -6,10 +6,12 @@
 //! The fake checks what a client must get right (bearer tokens signed with the local secret,
 //! header-first uploads, etags), not the Measures: those are the real service's tests.
 
+use crate::common;
+
 use std::{
     collections::HashMap,
     net::SocketAddr,
-    path::{Path, PathBuf},
+    path::PathBuf,
     pin::Pin,
     process::{Command, Output},
     sync::{Arc, Mutex},
@@ -31,8 +33,9 @@ use egov_proto::{
     },
 };
 use tokio_stream::Stream;
-use tonic::{Code, Request, Response, Status};
-use tonic_types::{ErrorDetails, PreconditionViolation, StatusExt};
+use tonic::{Request, Response, Status, transport::Server};
+
+use crate::common::{INTAKE, closed, invalid, ok, refused, root};
 
 // ------------------------------------------------------------------ the fake service
 
@@ -66,12 +69,6 @@ struct Fake {
 }
 
 type Res<T> = Result<Response<T>, Status>;
-
-fn rule(code: Code, message: &str, violations: &[(&str, &str, &str)]) -> Status {
-    let mut d = ErrorDetails::new();
-    d.set_precondition_failure(violations.iter().map(|(r, s, m)| PreconditionViolation::new(*r, *s, *m)).collect::<Vec<_>>());
-    Status::with_error_details(code, message, d)
-}
 
 fn now() -> prost_types::Timestamp {
     let t = time::OffsetDateTime::now_utc();
@@ -190,11 +187,7 @@ impl Intake for Fake {
         self.need(&req, "DRB")?;
         let r = req.into_inner();
         if self.mode == Mode::RoundRefused {
-            return Err(rule(
-                Code::FailedPrecondition,
-                "the round cannot be opened",
-                &[("R-I3", "target_year", "the round closed on 09-30")],
-            ));
+            return Err(refused("the round cannot be opened", &[("R-I3", "target_year", "the round closed on 09-30")]));
         }
         let mut st = self.state.lock().unwrap();
         if st.rounds.iter().any(|x| x.target_year == r.target_year) {
@@ -391,7 +384,7 @@ impl Intake for Fake {
                 v.push(("R-I6", "leader_consent", "needs the consent of the district leader in charge"));
             }
             if !v.is_empty() {
-                return Err(rule(Code::FailedPrecondition, "the submission is refused", &v));
+                return Err(refused("the submission is refused", &v));
             }
             a.state = ApplicationState::Submitted.into();
             a.round_id = r.round_id.clone();
@@ -414,9 +407,11 @@ impl Intake for Fake {
             let mut codes: Vec<&str> = r.results.iter().map(|x| x.code.as_str()).collect();
             codes.sort();
             if codes != ["BUDGET", "DOSSIER", "SCOPE"] {
-                let mut d = ErrorDetails::new();
-                d.add_bad_request_violation("results", format!("answer every item exactly once; got {codes:?}"));
-                return Err(Status::with_error_details(Code::InvalidArgument, "the results do not match the checklist", d));
+                return Err(invalid(
+                    "the results do not match the checklist",
+                    "results",
+                    &format!("answer every item exactly once; got {codes:?}"),
+                ));
             }
             let passed = r.results.iter().all(|x| x.passed);
             a.state = if passed { ApplicationState::CompliancePassed } else { ApplicationState::ComplianceFailed }.into();
@@ -495,58 +490,37 @@ impl AuditTrail for Fake {
     }
 }
 
-/// Serves the fake on a free port from a thread of its own, for the life of the test process.
+/// Serves the fake, reporting SERVING, on a free port for the life of the test process.
 fn serve(mode: Mode) -> (SocketAddr, Fake) {
     let fake = Fake::new(mode);
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    std_listener.set_nonblocking(true).expect("nonblocking");
-    let addr = std_listener.local_addr().expect("addr");
     let served = fake.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(std_listener).expect("listener");
-            let (reporter, health) = tonic_health::server::health_reporter();
-            reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
-            tonic::transport::Server::builder()
-                .add_service(health)
-                .add_service(IntakeServer::new(served.clone()))
-                .add_service(OperationsServer::new(served.clone()))
-                .add_service(AuditTrailServer::new(served))
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
-                .await
-                .expect("serve");
-        });
+    let addr = common::serve(move || async move {
+        let (reporter, health) = tonic_health::server::health_reporter();
+        reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+        Server::builder()
+            .add_service(health)
+            .add_service(IntakeServer::new(served.clone()))
+            .add_service(OperationsServer::new(served.clone()))
+            .add_service(AuditTrailServer::new(served))
     });
     (addr, fake)
 }
 
 // ------------------------------------------------------------------ running the binary
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
-}
-
+/// Runs egovctl with intake at `addr`.
 fn ctl(addr: SocketAddr, token: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_egovctl"));
-    cmd.env_remove("EGOV_TOKEN").env_remove("EGOV_AUTH__HS256_SECRET").env("EGOVCTL_ENDPOINT", format!("http://{addr}"));
-    if let Some(t) = token {
-        cmd.env("EGOV_TOKEN", t);
-    }
-    cmd.args(args).output().expect("run egovctl")
+    common::egovctl(&[(INTAKE, addr)], token, args)
 }
 
-fn ok(o: &Output) -> serde_json::Value {
-    assert!(o.status.success(), "egovctl failed: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null)
-}
-
+/// `egovctl token`: signed with the local development secret the fake checks (the secret of
+/// the environment running the tests is left out).
 fn token(role: &str, unit: Option<&str>) -> String {
     let mut args = vec!["token", "--role", role];
     if let Some(u) = unit {
         args.extend(["--unit", u]);
     }
-    let o = Command::new(env!("CARGO_BIN_EXE_egovctl")).env_remove("EGOV_AUTH__HS256_SECRET").args(&args).output().expect("token");
+    let o = common::egovctl(&[], None, &args);
     assert!(o.status.success());
     String::from_utf8(o.stdout).expect("utf-8").trim().to_string()
 }
@@ -686,7 +660,7 @@ fn health_audit_and_operations() {
     assert!(String::from_utf8_lossy(&v.stdout).contains("BROKEN at record 7"));
 
     // Nothing listens here: a clear message, exit 1.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = closed();
     let o = ctl(closed, None, &["health"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("cannot reach http://{closed}")));
@@ -703,7 +677,7 @@ fn walk(mode: Mode) -> Option<String> {
     let (addr, _) = serve(mode);
     // The fake is intake only: review is somewhere nothing listens, so each project's walk ends
     // at compliance (and a review service running on this machine is left alone).
-    let no_review = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let no_review = closed();
     let o = Command::new("bash")
         .arg(root().join("deploy/local/sample-walk.sh"))
         .env("EGOVCTL", env!("CARGO_BIN_EXE_egovctl"))
