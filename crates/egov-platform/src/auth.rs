@@ -4,6 +4,22 @@
 //! The layer runs before any handler, so a method missing from a service's table is refused for
 //! everyone (deny by default). Unit isolation (a UNIT sees only its own projects) needs the
 //! resource, so handlers do it with [`Principal::ensure_unit`].
+//!
+//! Tokens are verified by a [`TokenVerifier`] built from `auth.*`:
+//! - HS256 with `auth.hs256_secret`: local runs, tests and `egovctl token`. Accepted only when a
+//!   secret is configured (empty: HS256 refused); production refuses the local development one.
+//! - RS256 and ES256 from a production identity provider, against the key of the token's `kid`
+//!   in its JWKS ([`jwks`]: `auth.jwks_file` or `auth.jwks_url`, re-read every
+//!   `auth.jwks_refresh_secs`). A kid not among the keys held makes the verifier reload the JWKS
+//!   first (at most once per `auth.jwks_min_reload_secs`), so a key published since the last
+//!   refresh works at once.
+//!
+//! Any other `alg` (`none`, HS384, RS512, PS256, ...) is refused, and the key is always chosen by
+//! the algorithm the verifier expects, never by the token: an RS256 public key is never used as
+//! an HS256 secret, and `jku`/`jwk`/`x5u` headers are ignored. Every token must carry `sub`,
+//! `exp` and the configured `iss` (and `aud` when `auth.audience` is set); `exp` and `nbf` are
+//! checked with [`LEEWAY_SECS`] of leeway for clock skew. The claims are [`Claims`] whichever the
+//! algorithm, mapped to the same [`Principal`].
 
 use std::{
     collections::HashMap,
@@ -16,7 +32,14 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use tonic::{Status, body::Body};
 
-use crate::error::AppError;
+use crate::{
+    config::{AuthSettings, ConfigError, Profile},
+    error::AppError,
+};
+
+pub mod jwks;
+
+pub use jwks::{Jwks, JwksError, JwksStatus, Reload};
 
 /// Roles of rules.md's glossary, plus `OPERATOR` for the operations team (dead events, clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -134,31 +157,168 @@ impl Principal {
     }
 }
 
-/// Verifies and mints HS256 tokens (local and test profiles).
+/// Seconds of clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECS: u64 = 30;
+
+/// Verifies bearer tokens (see the module documentation for what is accepted). Cheap to clone:
+/// clones share the keys, so a JWKS reload is seen by all of them.
 #[derive(Clone)]
 pub struct TokenVerifier {
-    decoding: DecodingKey,
-    validation: Validation,
+    inner: Arc<VerifierKeys>,
+}
+
+struct VerifierKeys {
+    /// `None`: HS256 tokens are refused.
+    hs256: Option<DecodingKey>,
+    /// `None`: RS256 and ES256 tokens are refused.
+    jwks: Option<Arc<Jwks>>,
+    hs256_validation: Validation,
+    rs256_validation: Validation,
+    es256_validation: Validation,
+}
+
+/// A refusal, or a kid the keys held do not have (worth a reload and a second look).
+enum Refusal {
+    UnknownKid(String),
+    Invalid(AppError),
+}
+
+impl Refusal {
+    fn into_error(self) -> AppError {
+        match self {
+            Refusal::UnknownKid(kid) => unauthenticated(format!("invalid bearer token: no key {kid:?} in the identity provider's JWKS")),
+            Refusal::Invalid(e) => e,
+        }
+    }
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Refusal {
+        Refusal::Invalid(e)
+    }
+}
+
+fn unauthenticated(message: impl Into<String>) -> AppError {
+    AppError::Unauthenticated(message.into())
 }
 
 impl TokenVerifier {
+    /// HS256 tokens of `issuer` signed with `secret`, nothing else (local runs, tests, tools).
     pub fn hs256(secret: &[u8], issuer: &str) -> TokenVerifier {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[issuer]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        validation.leeway = 30;
-        TokenVerifier { decoding: DecodingKey::from_secret(secret), validation }
+        TokenVerifier::new(Some(secret), None, issuer, None)
     }
 
+    /// HS256 tokens when `hs256_secret` is given, RS256/ES256 tokens when `jwks` is; all of
+    /// `issuer`, and of `audience` when given.
+    pub fn new(hs256_secret: Option<&[u8]>, jwks: Option<Arc<Jwks>>, issuer: &str, audience: Option<&str>) -> TokenVerifier {
+        let validation = |alg: Algorithm| {
+            let mut v = Validation::new(alg);
+            v.set_issuer(&[issuer]);
+            v.leeway = LEEWAY_SECS;
+            v.validate_nbf = true;
+            match audience {
+                Some(aud) => {
+                    v.set_audience(&[aud]);
+                    v.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+                }
+                None => {
+                    // Not configured: not checked (provider tokens name their audience anyway).
+                    v.validate_aud = false;
+                    v.set_required_spec_claims(&["exp", "iss", "sub"]);
+                }
+            }
+            v
+        };
+        TokenVerifier {
+            inner: Arc::new(VerifierKeys {
+                hs256: hs256_secret.map(DecodingKey::from_secret),
+                jwks,
+                hs256_validation: validation(Algorithm::HS256),
+                rs256_validation: validation(Algorithm::RS256),
+                es256_validation: validation(Algorithm::ES256),
+            }),
+        }
+    }
+
+    /// The verifier `auth` describes, its JWKS loaded (fetched, for `auth.jwks_url`). A JWKS
+    /// that cannot be loaded is a configuration error naming its key. The caller runs the
+    /// JWKS's refresh loop ([`Jwks::spawn_refresh`] on [`TokenVerifier::jwks`]).
+    pub async fn from_settings(auth: &AuthSettings, profile: Profile) -> Result<TokenVerifier, ConfigError> {
+        let secret = auth.hs256_secret.expose();
+        // Settings::validate refuses it too; settings built in code may not have been validated.
+        if profile == Profile::Production && secret == crate::config::LOCAL_DEV_SECRET {
+            return Err(ConfigError::new("auth.hs256_secret", "the local development secret is refused in production"));
+        }
+        let jwks = Jwks::from_settings(auth, profile).await?;
+        let hs256 = (!secret.is_empty()).then_some(secret.as_bytes());
+        let audience = (!auth.audience.is_empty()).then_some(auth.audience.as_str());
+        Ok(TokenVerifier::new(hs256, jwks, &auth.issuer, audience))
+    }
+
+    /// The JWKS that RS256/ES256 tokens are verified against, if any.
+    pub fn jwks(&self) -> Option<&Arc<Jwks>> {
+        self.inner.jwks.as_ref()
+    }
+
+    /// Verifies `token` with the keys held now. A kid the JWKS does not have is refused without
+    /// a reload: [`TokenVerifier::authenticate`] is what the auth layer calls.
     pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| AppError::Unauthenticated(format!("invalid bearer token: {e}")))?;
-        let c = data.claims;
+        self.try_verify(token).map_err(Refusal::into_error)
+    }
+
+    /// Verifies `token`; for a kid the JWKS does not have, reloads the JWKS first (at most once
+    /// per `auth.jwks_min_reload_secs`) and looks again.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
+        match self.try_verify(token) {
+            Err(Refusal::UnknownKid(_)) => {
+                if let Some(jwks) = &self.inner.jwks {
+                    // A failed reload is logged by the JWKS; the token is refused either way.
+                    let _ = jwks.reload_for_unknown_kid().await;
+                }
+                self.verify(token)
+            }
+            other => other.map_err(Refusal::into_error),
+        }
+    }
+
+    fn try_verify(&self, token: &str) -> Result<Principal, Refusal> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| unauthenticated(format!("invalid bearer token: {e}")))?;
+        let keys = &*self.inner;
+        let data = match header.alg {
+            Algorithm::HS256 => {
+                let key =
+                    keys.hs256.as_ref().ok_or_else(|| unauthenticated("HS256 tokens are not accepted: no HS256 secret is configured"))?;
+                jsonwebtoken::decode::<Claims>(token, key, &keys.hs256_validation)
+            }
+            alg @ (Algorithm::RS256 | Algorithm::ES256) => {
+                let jwks =
+                    keys.jwks.as_ref().ok_or_else(|| unauthenticated(format!("{alg:?} tokens are not accepted: no JWKS is configured")))?;
+                let kid = header
+                    .kid
+                    .as_deref()
+                    .filter(|k| !k.is_empty())
+                    .ok_or_else(|| unauthenticated(format!("an {alg:?} token must name its key (kid)")))?;
+                let set = jwks.current();
+                let key = set.get(kid).ok_or_else(|| Refusal::UnknownKid(kid.to_string()))?;
+                if key.alg != alg {
+                    return Err(unauthenticated(format!("key {kid:?} is an {:?} key, the token says {alg:?}", key.alg)).into());
+                }
+                let validation = if alg == Algorithm::RS256 { &keys.rs256_validation } else { &keys.es256_validation };
+                jsonwebtoken::decode::<Claims>(token, &key.key, validation)
+            }
+            other => {
+                return Err(unauthenticated(format!(
+                    "tokens signed with {other:?} are not accepted (RS256, ES256, or HS256 when configured)"
+                ))
+                .into());
+            }
+        };
+        let c = data.map_err(|e| unauthenticated(format!("invalid bearer token: {e}")))?.claims;
         if c.sub.trim().is_empty() {
-            return Err(AppError::Unauthenticated("token has an empty subject".into()));
+            return Err(unauthenticated("token has an empty subject").into());
         }
         if c.role == Role::Unit && c.unit.as_deref().is_none_or(|u| u.trim().is_empty()) {
-            return Err(AppError::Unauthenticated("a UNIT token must name its unit".into()));
+            return Err(unauthenticated("a UNIT token must name its unit").into());
         }
         Ok(Principal { subject: c.sub, role: c.role, unit: c.unit })
     }
@@ -228,7 +388,7 @@ impl RoleTable {
         self.methods.keys().map(String::as_str)
     }
 
-    fn check(&self, verifier: &TokenVerifier, path: &str, header: Option<&str>) -> Result<Option<Principal>, AppError> {
+    async fn check(&self, verifier: &TokenVerifier, path: &str, header: Option<&str>) -> Result<Option<Principal>, AppError> {
         if self.is_public(path) {
             return Ok(None);
         }
@@ -237,7 +397,7 @@ impl RoleTable {
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or(AppError::Unauthenticated("authorization header is not a Bearer token".into()))?;
-        let principal = verifier.verify(token.trim())?;
+        let principal = verifier.authenticate(token.trim()).await?;
         let roles = self.roles(path).ok_or_else(|| AppError::PermissionDenied(format!("method {path} is not open to any role")))?;
         if !roles.contains(&principal.role) {
             let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
@@ -290,23 +450,27 @@ where
     }
 
     fn call(&mut self, mut req: http::Request<Body>) -> Self::Future {
-        let (verifier, table) = &*self.auth;
-        let header = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        match table.check(verifier, req.uri().path(), header) {
-            Ok(principal) => {
-                if let Some(p) = principal {
-                    req.extensions_mut().insert(p);
+        // Take the service that was driven to readiness, leave a fresh clone behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let auth = self.auth.clone();
+        // Checked inside the future: a token of a new kid may wait for a JWKS reload.
+        Box::pin(async move {
+            let (verifier, table) = &*auth;
+            let header = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+            match table.check(verifier, req.uri().path(), header).await {
+                Ok(principal) => {
+                    if let Some(p) = principal {
+                        req.extensions_mut().insert(p);
+                    }
+                    inner.call(req).await
                 }
-                // Take the service that was driven to readiness, leave a fresh clone behind.
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
-                Box::pin(async move { inner.call(req).await })
+                Err(e) => {
+                    let status: Status = e.into();
+                    Ok(status.into_http())
+                }
             }
-            Err(e) => {
-                let status: Status = e.into();
-                Box::pin(async move { Ok(status.into_http()) })
-            }
-        }
+        })
     }
 }
 
@@ -322,30 +486,67 @@ mod tests {
         RoleTable::new().allow("egov.intake.v1.Intake", "GetUnit", &[Role::Drb, Role::Audit])
     }
 
-    #[test]
-    fn token_round_trip_and_role_table() {
+    #[tokio::test]
+    async fn token_round_trip_and_role_table() {
         let v = TokenVerifier::hs256(b"secret", "egov-local");
         let t = mint_hs256(b"secret", &claims(Role::Drb, None)).unwrap();
-        let p = table().check(&v, "/egov.intake.v1.Intake/GetUnit", Some(&format!("Bearer {t}"))).unwrap();
+        let p = table().check(&v, "/egov.intake.v1.Intake/GetUnit", Some(&format!("Bearer {t}"))).await.unwrap();
         assert_eq!(p.unwrap().role, Role::Drb);
     }
 
-    #[test]
-    fn refusals() {
+    #[tokio::test]
+    async fn refusals() {
         let v = TokenVerifier::hs256(b"secret", "egov-local");
         let path = "/egov.intake.v1.Intake/GetUnit";
-        assert!(matches!(table().check(&v, path, None), Err(AppError::Unauthenticated(_))));
-        assert!(matches!(table().check(&v, path, Some("Bearer not.a.jwt")), Err(AppError::Unauthenticated(_))));
+        let check = |header: Option<String>| {
+            let v = v.clone();
+            async move { table().check(&v, path, header.as_deref()).await }
+        };
+        assert!(matches!(check(None).await, Err(AppError::Unauthenticated(_))));
+        assert!(matches!(check(Some("Bearer not.a.jwt".into())).await, Err(AppError::Unauthenticated(_))));
         let wrong_key = mint_hs256(b"other", &claims(Role::Drb, None)).unwrap();
-        assert!(matches!(table().check(&v, path, Some(&format!("Bearer {wrong_key}"))), Err(AppError::Unauthenticated(_))));
+        assert!(matches!(check(Some(format!("Bearer {wrong_key}"))).await, Err(AppError::Unauthenticated(_))));
         let unit = mint_hs256(b"secret", &claims(Role::Unit, Some("U1"))).unwrap();
-        assert!(matches!(table().check(&v, path, Some(&format!("Bearer {unit}"))), Err(AppError::PermissionDenied(_))));
+        assert!(matches!(check(Some(format!("Bearer {unit}"))).await, Err(AppError::PermissionDenied(_))));
         let unknown = "/egov.intake.v1.Intake/Nope";
         let drb = mint_hs256(b"secret", &claims(Role::Drb, None)).unwrap();
-        assert!(matches!(table().check(&v, unknown, Some(&format!("Bearer {drb}"))), Err(AppError::PermissionDenied(_))));
+        assert!(matches!(table().check(&v, unknown, Some(&format!("Bearer {drb}"))).await, Err(AppError::PermissionDenied(_))));
         let unitless = mint_hs256(b"secret", &claims(Role::Unit, None)).unwrap();
         assert!(matches!(v.verify(&unitless), Err(AppError::Unauthenticated(_))));
-        assert!(table().check(&v, "/grpc.health.v1.Health/Check", None).unwrap().is_none());
+        assert!(table().check(&v, "/grpc.health.v1.Health/Check", None).await.unwrap().is_none());
+    }
+
+    #[test]
+    fn hs256_claims_are_checked() {
+        let v = TokenVerifier::new(Some(b"secret"), None, "egov-local", Some("egov"));
+        // No aud: refused once an audience is configured.
+        let no_aud = mint_hs256(b"secret", &claims(Role::Drb, None)).unwrap();
+        assert!(matches!(v.verify(&no_aud), Err(AppError::Unauthenticated(_))));
+        let sign = |claims: serde_json::Value| {
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"secret")).unwrap()
+        };
+        let now = jsonwebtoken::get_current_timestamp() as i64;
+        let base = serde_json::json!({"sub": "a", "role": "DRB", "iss": "egov-local", "aud": "egov", "exp": now + 60, "iat": now});
+        assert_eq!(v.verify(&sign(base.clone())).unwrap().role, Role::Drb);
+        let with = |key: &str, value: serde_json::Value| {
+            let mut c = base.clone();
+            c[key] = value;
+            sign(c)
+        };
+        for refused in [
+            with("aud", "other".into()),
+            with("iss", "someone-else".into()),
+            with("exp", (now - 2 * LEEWAY_SECS as i64).into()),
+            with("nbf", (now + 2 * LEEWAY_SECS as i64).into()),
+            with("role", "KING".into()),
+        ] {
+            assert!(matches!(v.verify(&refused), Err(AppError::Unauthenticated(_))), "{refused}");
+        }
+        // Within the leeway: accepted.
+        assert!(v.verify(&with("exp", (now - LEEWAY_SECS as i64 / 2).into())).is_ok());
+        // No HS256 secret: HS256 refused however well signed; no JWKS: RS256 refused.
+        let jwks_only = TokenVerifier::new(None, None, "egov-local", None);
+        assert!(matches!(jwks_only.verify(&no_aud), Err(AppError::Unauthenticated(m)) if m.contains("HS256")));
     }
 
     #[test]

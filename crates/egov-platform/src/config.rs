@@ -138,10 +138,122 @@ impl Default for HousekeepingSettings {
     }
 }
 
+/// Bearer-token verification (`auth.rs`). Two kinds of signer, together or alone: an HS256
+/// secret (local runs, tests, `egovctl token`), and a production identity provider's JWKS
+/// (RS256/ES256), from a file or a URL. At least one must be configured; production refuses the
+/// local development secret, so it runs on a JWKS, on a secret of its own, or both.
+///
+/// Environment: `EGOV_AUTH__HS256_SECRET`, `EGOV_AUTH__ISSUER`, `EGOV_AUTH__AUDIENCE`,
+/// `EGOV_AUTH__JWKS_FILE`, `EGOV_AUTH__JWKS_URL`, `EGOV_AUTH__JWKS_CA_FILE`,
+/// `EGOV_AUTH__JWKS_REFRESH_SECS`, `EGOV_AUTH__JWKS_MIN_RELOAD_SECS`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthSettings {
+    /// The HS256 signing secret, at least 16 bytes. Empty: HS256 tokens are refused (a JWKS-only
+    /// deployment sets it empty, as the default is the local development secret).
     pub hs256_secret: Secret,
+    /// The `iss` every token must carry: the identity provider's issuer when it signs them.
     pub issuer: String,
+    /// The `aud` every token must name (one of its audiences). Empty: not checked.
+    #[serde(default)]
+    pub audience: String,
+    /// A JWKS JSON document with the provider's public keys, e.g. mounted from a Kubernetes
+    /// Secret or ConfigMap that the platform team keeps current. Re-read every
+    /// `jwks_refresh_secs`; unusable at start, a configuration error.
+    #[serde(default)]
+    pub jwks_file: String,
+    /// The provider's JWKS URL, fetched at start and every `jwks_refresh_secs`: `https://`
+    /// (`http://` is accepted outside production, for a local provider). Not with `jwks_file`.
+    #[serde(default)]
+    pub jwks_url: String,
+    /// PEM CA certificates trusted for `jwks_url` besides the system's (a provider behind a
+    /// private CA). Empty: the system's only.
+    #[serde(default)]
+    pub jwks_ca_file: String,
+    /// Seconds between two readings of the JWKS.
+    #[serde(default = "default_jwks_refresh_secs")]
+    pub jwks_refresh_secs: u64,
+    /// A token of a kid the JWKS held does not have triggers a reload, at most once per this
+    /// many seconds (so made-up kids cannot make the service hammer the provider).
+    #[serde(default = "default_jwks_min_reload_secs")]
+    pub jwks_min_reload_secs: u64,
+}
+
+fn default_jwks_refresh_secs() -> u64 {
+    300
+}
+
+fn default_jwks_min_reload_secs() -> u64 {
+    30
+}
+
+impl AuthSettings {
+    /// The settings of the local profile: HS256 with the development secret, no JWKS.
+    fn local() -> AuthSettings {
+        AuthSettings {
+            hs256_secret: Secret::new(LOCAL_DEV_SECRET),
+            issuer: "egov-local".into(),
+            audience: String::new(),
+            jwks_file: String::new(),
+            jwks_url: String::new(),
+            jwks_ca_file: String::new(),
+            jwks_refresh_secs: default_jwks_refresh_secs(),
+            jwks_min_reload_secs: default_jwks_min_reload_secs(),
+        }
+    }
+
+    /// Validates `auth.*`; reads `jwks_file` (and `jwks_ca_file`), so that a document that
+    /// cannot be used stops the start with exit 64 naming the key. A `jwks_url` is fetched when
+    /// the service starts serving, not here.
+    pub fn validate(&self, production: bool) -> Result<(), ConfigError> {
+        let secret = self.hs256_secret.expose();
+        if !secret.is_empty() && secret.len() < 16 {
+            return Err(ConfigError::new("auth.hs256_secret", "must be at least 16 bytes (or empty: HS256 tokens refused)"));
+        }
+        if production && secret == LOCAL_DEV_SECRET {
+            return Err(ConfigError::new(
+                "auth.hs256_secret",
+                "the local development secret is refused in production: set a secret of your own, or set it empty and \
+                 configure auth.jwks_file or auth.jwks_url",
+            ));
+        }
+        if self.issuer.trim().is_empty() {
+            return Err(ConfigError::new("auth.issuer", "must not be empty"));
+        }
+        if !self.jwks_file.is_empty() && !self.jwks_url.is_empty() {
+            return Err(ConfigError::new("auth.jwks_url", "set auth.jwks_file or auth.jwks_url, not both"));
+        }
+        if secret.is_empty() && self.jwks_file.is_empty() && self.jwks_url.is_empty() {
+            return Err(ConfigError::new(
+                "auth.hs256_secret",
+                "is empty and no JWKS is configured (auth.jwks_file or auth.jwks_url): no token could be verified",
+            ));
+        }
+        if self.jwks_refresh_secs == 0 {
+            return Err(ConfigError::new("auth.jwks_refresh_secs", "must be at least 1"));
+        }
+        if self.jwks_min_reload_secs == 0 {
+            return Err(ConfigError::new("auth.jwks_min_reload_secs", "must be at least 1"));
+        }
+        if !self.jwks_url.is_empty() {
+            crate::auth::jwks::check_url(&self.jwks_url, production).map_err(|e| ConfigError::new("auth.jwks_url", e))?;
+        }
+        if !self.jwks_ca_file.is_empty() {
+            if self.jwks_url.is_empty() {
+                return Err(ConfigError::new("auth.jwks_ca_file", "is only used with auth.jwks_url"));
+            }
+            let pem = std::fs::read(&self.jwks_ca_file)
+                .map_err(|e| ConfigError::new("auth.jwks_ca_file", format!("cannot read {}: {e}", self.jwks_ca_file)))?;
+            crate::auth::jwks::check_roots_pem(&pem)
+                .map_err(|e| ConfigError::new("auth.jwks_ca_file", format!("{}: {e}", self.jwks_ca_file)))?;
+        }
+        if !self.jwks_file.is_empty() {
+            let document = std::fs::read(&self.jwks_file)
+                .map_err(|e| ConfigError::new("auth.jwks_file", format!("cannot read {}: {e}", self.jwks_file)))?;
+            crate::auth::jwks::check_document(&document)
+                .map_err(|e| ConfigError::new("auth.jwks_file", format!("{}: {e}", self.jwks_file)))?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -249,7 +361,7 @@ impl Settings {
                 retention_hours: default_outbox_retention_hours(),
             },
             timers: TimerSettings { poll_interval_ms: 500, batch_size: 50, retention_hours: default_timer_retention_hours() },
-            auth: AuthSettings { hs256_secret: Secret::new(LOCAL_DEV_SECRET), issuer: "egov-local".into() },
+            auth: AuthSettings::local(),
             telemetry: TelemetrySettings {
                 log_filter: "info".into(),
                 log_format: "json".into(),
@@ -350,9 +462,6 @@ impl Settings {
         if self.telemetry.metrics_sample_ms == 0 {
             return Err(ConfigError::new("telemetry.metrics_sample_ms", "must be at least 1"));
         }
-        if self.auth.hs256_secret.expose().len() < 16 {
-            return Err(ConfigError::new("auth.hs256_secret", "must be at least 16 bytes"));
-        }
         if !matches!(self.telemetry.log_format.as_str(), "json" | "text") {
             return Err(ConfigError::new("telemetry.log_format", "must be json or text"));
         }
@@ -363,13 +472,12 @@ impl Settings {
             if self.clock.adjustable {
                 return Err(ConfigError::new("clock.adjustable", "time cannot be moved in the production profile"));
             }
-            if self.auth.hs256_secret.expose() == LOCAL_DEV_SECRET {
-                return Err(ConfigError::new("auth.hs256_secret", "the local development secret is refused in production"));
-            }
             if self.database.create_if_missing {
                 return Err(ConfigError::new("database.create_if_missing", "databases are provisioned, not created, in production"));
             }
         }
+        // Last: it reads the JWKS file.
+        self.auth.validate(prod)?;
         Ok(())
     }
 }
@@ -414,6 +522,31 @@ mod tests {
         assert_eq!(Settings::defaults("review").service.listen, "0.0.0.0:50052");
     }
 
+    fn fixture(name: &str) -> String {
+        format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// A JWKS file of the test keys in a fresh directory (removed by the caller).
+    fn jwks_file(dir: &std::path::Path, jwks: &str) -> String {
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join("jwks.json");
+        std::fs::write(&path, jwks).unwrap();
+        path.display().to_string()
+    }
+
+    fn test_jwks() -> String {
+        let key = std::fs::read_to_string(fixture("rsa-a.jwk.json")).unwrap();
+        format!("{{\"keys\": [{key}]}}")
+    }
+
+    fn production() -> Settings {
+        let mut s = Settings::defaults("intake");
+        s.service.profile = Profile::Production;
+        s.database.create_if_missing = false;
+        s.clock.adjustable = false;
+        s
+    }
+
     #[test]
     fn production_refuses_adjustable_clock_and_dev_secret() {
         let mut s = Settings::defaults("intake");
@@ -424,6 +557,65 @@ mod tests {
         assert_eq!(s.validate().unwrap_err().key, "auth.hs256_secret");
         s.auth.hs256_secret = Secret::new("a-real-production-secret-0123456789");
         s.validate().unwrap();
+    }
+
+    #[test]
+    fn production_runs_on_a_jwks_a_secret_of_its_own_or_both() {
+        let dir = std::env::temp_dir().join(format!("egov-cfg-{}", uuid::Uuid::now_v7()));
+        let file = jwks_file(&dir, &test_jwks());
+        // A JWKS does not make the development secret acceptable: it must be replaced or emptied.
+        let mut s = production();
+        s.auth.jwks_file = file.clone();
+        assert_eq!(s.validate().unwrap_err().key, "auth.hs256_secret");
+        s.auth.hs256_secret = Secret::new("");
+        s.validate().unwrap();
+        s.auth.hs256_secret = Secret::new("a-real-production-secret-0123456789");
+        s.validate().unwrap();
+        // Nothing to verify tokens with.
+        let mut s = production();
+        s.auth.hs256_secret = Secret::new("");
+        assert_eq!(s.validate().unwrap_err().key, "auth.hs256_secret");
+        // A URL instead of a file: https only in production.
+        s.auth.jwks_url = "http://idp.example/jwks".into();
+        assert_eq!(s.validate().unwrap_err().key, "auth.jwks_url");
+        s.auth.jwks_url = "https://idp.example/realms/egov/protocol/openid-connect/certs".into();
+        s.validate().unwrap();
+        s.auth.jwks_file = file;
+        assert_eq!(s.validate().unwrap_err().key, "auth.jwks_url", "not both");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn auth_errors_name_their_key() {
+        let dir = std::env::temp_dir().join(format!("egov-cfg-{}", uuid::Uuid::now_v7()));
+        let key = |f: &dyn Fn(&mut AuthSettings)| {
+            let mut s = Settings::defaults("intake");
+            f(&mut s.auth);
+            s.validate().err().map(|e| e.key)
+        };
+        assert_eq!(key(&|a| a.hs256_secret = Secret::new("short")), Some("auth.hs256_secret".into()));
+        assert_eq!(key(&|a| a.issuer = " ".into()), Some("auth.issuer".into()));
+        assert_eq!(key(&|a| a.jwks_refresh_secs = 0), Some("auth.jwks_refresh_secs".into()));
+        assert_eq!(key(&|a| a.jwks_min_reload_secs = 0), Some("auth.jwks_min_reload_secs".into()));
+        // http:// is fine for a local provider.
+        assert_eq!(key(&|a| a.jwks_url = "http://127.0.0.1:8080/jwks".into()), None);
+        assert_eq!(key(&|a| a.jwks_url = "idp.example/jwks".into()), Some("auth.jwks_url".into()));
+        assert_eq!(key(&|a| a.jwks_ca_file = fixture("tls-ca.pem")), Some("auth.jwks_ca_file".into()), "without a URL");
+        let with_ca = |ca: String| {
+            move |a: &mut AuthSettings| {
+                a.jwks_url = "https://127.0.0.1:8443/jwks".into();
+                a.jwks_ca_file = ca.clone();
+            }
+        };
+        assert_eq!(key(&with_ca(fixture("tls-ca.pem"))), None);
+        assert_eq!(key(&with_ca(fixture("rsa-a.jwk.json"))), Some("auth.jwks_ca_file".into()));
+        // The JWKS file is read at validation: missing or malformed, exit 64 naming it.
+        assert_eq!(key(&|a| a.jwks_file = dir.join("missing.json").display().to_string()), Some("auth.jwks_file".into()));
+        let malformed = jwks_file(&dir, "{\"keys\": [{\"kty\": \"RSA\", \"kid\": \"a\", \"n\": \"AQAB\", \"e\": \"AQAB\"}]}");
+        assert_eq!(key(&|a| a.jwks_file = malformed.clone()), Some("auth.jwks_file".into()));
+        let good = jwks_file(&dir, &test_jwks());
+        assert_eq!(key(&|a| a.jwks_file = good.clone()), None);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
@@ -447,6 +639,16 @@ mod tests {
         let no_retention = dir.join("no_retention.toml");
         std::fs::write(&no_retention, "[timers]\nretention_hours = 0\n").unwrap();
         assert_eq!(Settings::load("intake", Some(no_retention)).unwrap_err().key, "timers.retention_hours");
+        let jwks = dir.join("jwks.toml");
+        std::fs::write(&jwks, format!("[auth]\nhs256_secret = \"\"\njwks_file = {:?}\naudience = \"egov\"\n", fixture("missing.json")))
+            .unwrap();
+        assert_eq!(Settings::load("intake", Some(jwks)).unwrap_err().key, "auth.jwks_file");
+        let jwks_ok = dir.join("jwks_ok.toml");
+        let document = jwks_file(&dir.join("keys"), &test_jwks());
+        std::fs::write(&jwks_ok, format!("[auth]\nhs256_secret = \"\"\njwks_file = {document:?}\naudience = \"egov\"\n")).unwrap();
+        let s = Settings::load("intake", Some(jwks_ok)).unwrap();
+        assert_eq!((s.auth.hs256_secret.expose(), s.auth.audience.as_str()), ("", "egov"));
+        assert_eq!((s.auth.jwks_refresh_secs, s.auth.jwks_min_reload_secs), (300, 30));
         let bad_num = dir.join("bad_num.toml");
         std::fs::write(&bad_num, "[broker]\nprefetch = \"many\"\n").unwrap();
         let e = Settings::load("intake", Some(bad_num)).unwrap_err();

@@ -162,6 +162,18 @@ impl Platform {
     /// `shutdown` fires, then stops in order.
     pub async fn serve(self, routes: Routes, service_names: &[&str], roles: RoleTable) -> anyhow::Result<()> {
         let Platform { settings, pool, broker, clock, policy, metrics, shutdown, listener, mut tasks, background } = self;
+        // HS256 and/or the JWKS, loaded (fetched) before serving: a JWKS that cannot be loaded stops
+        // the start, and the loops already running with it. Its refresh loop is a background loop.
+        let verifier = match TokenVerifier::from_settings(&settings.auth, settings.service.profile).await {
+            Ok(verifier) => verifier,
+            Err(e) => {
+                background.cancel();
+                return Err(e.into());
+            }
+        };
+        if let Some(jwks) = verifier.jwks() {
+            tasks.push(jwks.spawn_refresh(background.clone()));
+        }
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let names: Vec<String> = service_names.iter().map(|s| s.to_string()).collect();
         set_status(&reporter, &names, ServingStatus::Serving).await;
@@ -175,7 +187,6 @@ impl Platform {
             .register_encoded_file_descriptor_set(egov_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
-        let verifier = TokenVerifier::hs256(settings.auth.hs256_secret.expose().as_bytes(), &settings.auth.issuer);
         let routes = routes
             .add_service(health_service)
             .add_service(reflection)
