@@ -2,11 +2,14 @@
 //! RabbitMQ (isolated databases and virtual hosts, dropped afterwards). See `README.md`.
 //!
 //! (a) outbox relay vs raw confirmed publishes, (b) SubmitApplication through a real
-//! `egov-intake` process vs a raw sqlx transaction doing the same statements, (c) peak memory.
+//! `egov-intake` process vs a raw sqlx transaction doing the same statements, (c) peak memory,
+//! (d) the 21st of the month: every case's R-P7 missing-report check due at once, in an
+//! in-process `egov-procurement`, with one replica and with two.
 
 mod intake_child;
 mod memory;
 mod relay_bench;
+mod report_checks;
 mod stats;
 mod submit_bench;
 
@@ -20,14 +23,17 @@ use clap::{Parser, ValueEnum};
 use egov_platform::config::Settings;
 use serde::Serialize;
 
-use crate::{relay_bench::RelayReport, submit_bench::SubmitReport};
+use crate::{relay_bench::RelayReport, report_checks::ChecksReport, submit_bench::SubmitReport};
 
 /// The suite's targets.
 const RELAY_TARGET: f64 = 0.5;
 const SUBMIT_TARGET: f64 = 0.6;
 
 #[derive(Parser, Debug)]
-#[command(name = "egov-bench", about = "Benchmarks of the egov suite: outbox relay, SubmitApplication, peak memory")]
+#[command(
+    name = "egov-bench",
+    about = "Benchmarks of the egov suite: outbox relay, SubmitApplication, peak memory, the 21st-of-the-month R-P7 checks"
+)]
 struct Args {
     /// Events relayed in (a), and published raw as its baseline.
     #[arg(long, default_value_t = 20_000)]
@@ -38,6 +44,12 @@ struct Args {
     /// Concurrent clients in (b) (and concurrent raw transactions).
     #[arg(long, default_value_t = 16)]
     clients: usize,
+    /// Cases under construction in (d), whose R-P7 checks all fall due at 00:00 on the 21st.
+    #[arg(long, default_value_t = 2_000)]
+    construction_cases: usize,
+    /// Concurrent gRPC clients bringing the cases of (d) to CONSTRUCTION.
+    #[arg(long, default_value_t = 8)]
+    construction_clients: usize,
     /// The relay's batch size and the raw publisher's pipeline depth [default: the platform's].
     #[arg(long)]
     batch_size: Option<u32>,
@@ -57,6 +69,8 @@ struct Args {
 enum Part {
     Relay,
     Submit,
+    /// (d): the 21st of the month.
+    Checks,
 }
 
 /// The workspace's target directory: `CARGO_TARGET_DIR`, or `target/` at the workspace root.
@@ -95,9 +109,12 @@ struct Report {
     submits: usize,
     clients: usize,
     batch_size: u32,
+    construction_cases: usize,
+    construction_clients: usize,
     only: Option<Part>,
     relay: Option<RelayReport>,
     submit: Option<SubmitReport>,
+    checks: Option<ChecksReport>,
     memory: Memory,
     table: Vec<Row>,
     all_targets_met: bool,
@@ -107,7 +124,7 @@ fn verdict(ratio: f64, target: f64) -> String {
     if ratio >= target { "PASS".into() } else { "FAIL".into() }
 }
 
-fn rows(relay: Option<&RelayReport>, submit: Option<&SubmitReport>, mem: &Memory) -> Vec<Row> {
+fn rows(relay: Option<&RelayReport>, submit: Option<&SubmitReport>, checks: Option<&ChecksReport>, mem: &Memory) -> Vec<Row> {
     let mut t = Vec::new();
     if let Some(r) = relay {
         t.push(Row {
@@ -139,6 +156,9 @@ fn rows(relay: Option<&RelayReport>, submit: Option<&SubmitReport>, mem: &Memory
             });
         }
     }
+    if let Some(c) = checks {
+        checks_rows(c, &mut t);
+    }
     if let Some(m) = mem.intake_vm_hwm_mib {
         t.push(Row {
             measurement: "(c) egov-intake peak RSS (VmHWM), MiB".into(),
@@ -158,6 +178,62 @@ fn rows(relay: Option<&RelayReport>, submit: Option<&SubmitReport>, mem: &Memory
         result: "info".into(),
     });
     t
+}
+
+fn checks_rows(c: &ChecksReport, t: &mut Vec<Row>) {
+    let within = |ok: bool| if ok { "PASS".to_string() } else { "FAIL".to_string() };
+    let target = format!("all in <= {:.0} s", c.target_seconds);
+    let (one, two, control) = (&c.one_replica, &c.two_replicas, &c.control);
+    t.push(Row {
+        measurement: format!("(d) 21st of the month: R-P7 checks/s ({} cases, 1 replica)", c.cases),
+        value: format!("{:.0}", one.checks_per_second),
+        baseline: "-".into(),
+        ratio: "-".into(),
+        target: target.clone(),
+        result: within(one.target_met),
+    });
+    t.push(Row {
+        measurement: format!("(d) 21st of the month: R-P7 checks/s ({} cases, 2 replicas)", c.cases),
+        value: format!("{:.0}", two.checks_per_second),
+        baseline: format!("{:.0} 1 replica", one.checks_per_second),
+        ratio: format!("{:.2}", c.scaling),
+        target,
+        result: within(two.target_met),
+    });
+    t.push(Row {
+        measurement: "(d) R-P7 checks/s, 1 replica again a month later (control)".into(),
+        value: format!("{:.0}", control.checks_per_second),
+        baseline: format!("{:.0} 1st round", one.checks_per_second),
+        ratio: if one.checks_per_second > 0.0 { format!("{:.2}", control.checks_per_second / one.checks_per_second) } else { "-".into() },
+        target: "-".into(),
+        result: "info".into(),
+    });
+    t.push(Row {
+        measurement: "(d) all checks fired, s (1 replica / 2 replicas / control)".into(),
+        value: format!("{:.1} / {:.1} / {:.1}", one.seconds, two.seconds, control.seconds),
+        baseline: "-".into(),
+        ratio: "-".into(),
+        target: format!("<= {:.0}", c.target_seconds),
+        result: "info".into(),
+    });
+    for (name, r) in [("1 replica", one), ("2 replicas", two)] {
+        t.push(Row {
+            measurement: format!("(d) due -> fired p50 / p99, s ({name})"),
+            value: format!("{:.2} / {:.2}", r.lag.p50_ms / 1000.0, r.lag.p99_ms / 1000.0),
+            baseline: "-".into(),
+            ratio: "-".into(),
+            target: "-".into(),
+            result: "info".into(),
+        });
+    }
+    t.push(Row {
+        measurement: format!("(d) setup to CONSTRUCTION, ms per case (event + 3 RPCs, {} clients)", c.clients),
+        value: format!("{:.1}", c.setup_ms_per_case),
+        baseline: "-".into(),
+        ratio: "-".into(),
+        target: "-".into(),
+        result: "info".into(),
+    });
 }
 
 fn print_table(rows: &[Row]) {
@@ -190,8 +266,8 @@ async fn main() -> anyhow::Result<()> {
     let target = target_dir();
     let batch_size = args.batch_size.unwrap_or(Settings::defaults("intake").outbox.batch_size);
     anyhow::ensure!(batch_size > 0, "--batch-size must be at least 1");
-    let run_relay = args.only != Some(Part::Submit);
-    let run_submit = args.only != Some(Part::Relay);
+    let runs = |p: Part| args.only.is_none_or(|only| only == p);
+    let (run_relay, run_submit, run_checks) = (runs(Part::Relay), runs(Part::Submit), runs(Part::Checks));
     let intake_bin = args.intake_bin.clone().unwrap_or_else(|| target.join("release/egov-intake"));
     if run_submit {
         intake_child::check_binary(&intake_bin)?;
@@ -205,11 +281,16 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     };
+    let checks = if run_checks {
+        Some(report_checks::run(args.construction_cases, args.construction_clients).await.context("(d) the 21st of the month")?)
+    } else {
+        None
+    };
     let memory = Memory {
         intake_vm_hwm_mib: submit.as_ref().map(|s| memory::mib(s.intake_vm_hwm_kib)),
         bench_vm_hwm_mib: memory::mib(memory::vm_hwm_kib("self")?),
     };
-    let table = rows(relay.as_ref(), submit.as_ref(), &memory);
+    let table = rows(relay.as_ref(), submit.as_ref(), checks.as_ref(), &memory);
     let run_seconds = started.elapsed().as_secs_f64();
     println!();
     print_table(&table);
@@ -223,10 +304,13 @@ async fn main() -> anyhow::Result<()> {
         submits: args.submits,
         clients: args.clients,
         batch_size,
+        construction_cases: args.construction_cases,
+        construction_clients: args.construction_clients,
         only: args.only,
         all_targets_met: table.iter().all(|r| r.result != "FAIL"),
         relay,
         submit,
+        checks,
         memory,
         table,
     };
