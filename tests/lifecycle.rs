@@ -620,3 +620,52 @@ async fn construction_to_completion_emits_its_event_once_and_the_overrun_joins_t
         .unwrap();
     assert_eq!(completed, 1);
 }
+
+#[tokio::test]
+async fn r_p10_a_revoked_project_ends_in_review_and_shows_in_intake() {
+    use egov_proto::procurement as ppb;
+    let s = Suite::start().await;
+    let id = s.approved_fiscal_project().await;
+    eventually(WAIT, "procurement case opened", || async { s.procurement_case(&id).await.is_some() }).await;
+    let case = s.procurement_case(&id).await.unwrap();
+    let k = s
+        .procurement_client(Role::Unit, Some("U-CIVIL"))
+        .terminate_project(ppb::TerminateProjectRequest {
+            project_id: id.clone(),
+            etag: case.etag,
+            ground: ppb::TerminationGround::FunctionTransferOrPolicyChange as i32,
+            reason: "职能划转至市级部门统一建设".into(),
+            progress: "尚未开展采购".into(),
+            payments: "未支付".into(),
+            party_committee_resolution: "党组会议纪要〔2026〕15号".into(),
+            leader_approval: "区分管领导审批件".into(),
+            request_id: "revoke".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(k.state, ppb::CaseState::Terminated as i32);
+    assert_eq!(k.termination.unwrap().kind, "REVOKED");
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_timers WHERE kind = 'procurement.deadline' AND status = 'pending'")
+        .fetch_one(&s.procurement.pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "no R-P1 deadline for a revoked project");
+    eventually(WAIT, "review ends the case", || async { s.case(&id).await.is_some_and(|c| c.stage == rpb::CaseStage::Terminated as i32) })
+        .await;
+    eventually(WAIT, "intake shows the revocation", || async { s.status("U-CIVIL", &id).await.status == "撤销 REVOKED" }).await;
+    // No change is taken for an ended project (R-R7 after R-P10).
+    let c = s.case(&id).await.unwrap();
+    let e = s
+        .review(Role::Unit, Some("U-CIVIL"))
+        .request_change(rpb::RequestChangeRequest {
+            case_id: id.clone(),
+            etag: c.etag,
+            new_budget_fen: 9_000_000,
+            reason: "压缩".into(),
+            request_id: "c".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+}
