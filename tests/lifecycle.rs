@@ -1,5 +1,6 @@
 //! A project across services: intake and review in one process each as `main` would run them,
 //! each with its own database, sharing one RabbitMQ virtual host.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed step fails it
 
 use std::time::Duration;
 

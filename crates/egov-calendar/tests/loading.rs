@@ -1,4 +1,5 @@
 //! Extending the calendar by configuration, and the errors of bad year files and bad dates.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed step fails it
 
 use std::path::PathBuf;
 

@@ -7,6 +7,8 @@
 //! test cuts and restores: the shared servers themselves are never stopped. [`eventually`]
 //! replaces fixed sleeps, so tests are as fast as the system and fail with a message saying what
 //! never happened.
+// Test support (the `testing` feature, for tests only): a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
     future::Future,

@@ -1,5 +1,6 @@
 //! egovctl's integration tests, one binary: the sample walk against a fake intake, and the review
 //! and procurement commands against fake services.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed step fails it
 
 mod common;
 mod procurement;
