@@ -73,17 +73,14 @@ pub fn enum_value<E: TryFrom<i32>>(field: &str, raw: i32) -> Result<E, FieldViol
     E::try_from(raw).map_err(|_| FieldViolation::new(field, format!("{raw} is not a known value")))
 }
 
-/// An etag as sent by clients: the aggregate's version number.
+/// An etag as sent by clients (see [`crate::request::etag`]).
 pub fn etag(field: &str, raw: &str) -> Result<i64, FieldViolation> {
-    raw.trim().parse::<i64>().map_err(|_| FieldViolation::new(field, "required: the etag of the resource as last read"))
+    crate::request::etag(field, raw)
 }
 
-/// A UUID path field.
+/// A UUID path field (see [`crate::request::id`]).
 pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid, FieldViolation> {
-    if raw.trim().is_empty() {
-        return Err(FieldViolation::new(field, "required"));
-    }
-    uuid::Uuid::parse_str(raw.trim()).map_err(|_| FieldViolation::new(field, format!("{raw:?} is not an id")))
+    crate::request::id(field, raw)
 }
 
 /// Declares a domain enum whose variants have stable SCREAMING_SNAKE names, used in storage,

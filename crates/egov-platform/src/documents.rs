@@ -1,16 +1,22 @@
 //! Document storage (R-X1): streamed uploads through `object_store` (a local directory by
 //! default, S3 in production), SHA-256 and SM3 computed while streaming, and downloads that
-//! verify both hashes before a byte is returned.
+//! verify both hashes before a byte is returned; and the one upload sequence every service's
+//! upload RPC runs ([`receive`], then [`DocumentStore::upload`]).
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, future::BoxFuture};
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart, local::LocalFileSystem, path::Path};
 use sha2::{Digest as _, Sha256};
 use sm3::Sm3;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
 
-use crate::error::{AppError, FieldViolation};
+use crate::{
+    error::{AppError, FieldViolation},
+    idempotency,
+};
 
 /// What was stored: where, how large, and its content hashes (hex).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +105,122 @@ impl DocumentStore {
             tracing::warn!(path, error = %e, "could not delete orphaned document");
         }
     }
+}
+
+/// One message of a streamed upload: the header first, then content chunks.
+pub enum UploadPart<H> {
+    Header(H),
+    Chunk(Vec<u8>),
+}
+
+/// Splits a streamed upload into its header and its content chunks; `part` takes a message
+/// apart (its `oneof part { Header header; bytes chunk; }`). The first message must be the header
+/// (field `header`); a second header or an empty message among the chunks is refused (field
+/// `chunk`); a broken stream is `UNAVAILABLE`.
+pub async fn receive<M, H>(
+    mut stream: tonic::Streaming<M>,
+    part: fn(M) -> Option<UploadPart<H>>,
+) -> Result<(H, impl Stream<Item = Result<Bytes, AppError>> + Send), AppError>
+where
+    M: Send + 'static,
+{
+    let header = match stream.message().await {
+        Ok(Some(m)) => match part(m) {
+            Some(UploadPart::Header(h)) => h,
+            _ => return Err(AppError::field("header", "the first message of an upload is its header")),
+        },
+        Ok(None) => return Err(AppError::field("header", "the first message of an upload is its header")),
+        Err(s) => return Err(upload_interrupted(&s)),
+    };
+    let chunks = stream.map(move |m| match m {
+        Ok(m) => match part(m) {
+            Some(UploadPart::Chunk(b)) => Ok(Bytes::from(b)),
+            _ => Err(AppError::field("chunk", "after the header, an upload sends only content chunks")),
+        },
+        Err(s) => Err(upload_interrupted(&s)),
+    });
+    Ok((header, chunks))
+}
+
+fn upload_interrupted(s: &tonic::Status) -> AppError {
+    // A client that sends bytes that are not protobuf gets INVALID_ARGUMENT, not the decoder's
+    // internals.
+    if s.code() == tonic::Code::Internal {
+        return AppError::field("chunk", "the upload stream is not a valid message sequence");
+    }
+    AppError::Unavailable(format!("upload interrupted: {}", crate::request::bounded(s.message())))
+}
+
+/// What [`DocumentStore::upload`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Uploaded<T> {
+    /// A retry: an earlier upload with the same request id made this document; nothing was stored.
+    Earlier(Uuid),
+    /// The content is stored and `save` committed its record.
+    New(T),
+}
+
+impl DocumentStore {
+    /// The upload sequence, the same in every service:
+    ///
+    /// 1. a request id seen before in `scope` answers with the document it made ([`Uploaded::Earlier`]);
+    /// 2. the chunks stream into the store at `path_of(document id)`, hashed (SHA-256, SM3) on the way;
+    /// 3. one transaction runs `save` (which stores the document's record and commits the change
+    ///    it makes, re-checking that the aggregate still takes it) and records the request id;
+    /// 4. if anything after step 2 fails, the stored content is deleted: nothing is half-done.
+    pub async fn upload<T, S, F>(
+        &self,
+        pool: &PgPool,
+        scope: &str,
+        request_id: &str,
+        path_of: impl FnOnce(Uuid) -> String,
+        chunks: S,
+        save: F,
+    ) -> Result<Uploaded<T>, AppError>
+    where
+        S: Stream<Item = Result<Bytes, AppError>> + Send,
+        F: for<'c> FnOnce(&'c mut PgConnection, Uuid, StoredObject) -> BoxFuture<'c, Result<T, AppError>>,
+    {
+        {
+            let mut conn = pool.acquire().await?;
+            if let Some(existing) = idempotency::lookup(&mut conn, scope, request_id).await? {
+                let id = Uuid::parse_str(&existing)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("idempotency record {scope}/{request_id}: {e}")))?;
+                return Ok(Uploaded::Earlier(id));
+            }
+        }
+        let document_id = Uuid::now_v7();
+        let path = path_of(document_id);
+        let stored = self.put_stream(&path, chunks).await?;
+        let saved: Result<T, AppError> = async {
+            let mut tx = pool.begin().await?;
+            let out = save(&mut tx, document_id, stored).await?;
+            idempotency::record(&mut tx, scope, request_id, &document_id.to_string()).await?;
+            tx.commit().await?;
+            Ok(out)
+        }
+        .await;
+        match saved {
+            Ok(out) => Ok(Uploaded::New(out)),
+            Err(e) => {
+                self.delete(&path).await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A download's content in chunks of at most 64 KiB (what every download RPC streams after the
+/// document's metadata).
+pub fn download_chunks(bytes: &Bytes) -> Vec<Bytes> {
+    const CHUNK: usize = 64 * 1024;
+    (0..bytes.len()).step_by(CHUNK).map(|start| bytes.slice(start..(start + CHUNK).min(bytes.len()))).collect()
+}
+
+/// A content type as sent, or `application/octet-stream` when none was.
+pub fn content_type(raw: &str) -> String {
+    let t = raw.trim();
+    if t.is_empty() { "application/octet-stream".to_string() } else { t.to_string() }
 }
 
 /// An uploaded document's file name: 1 to 255 bytes, trimmed, without path separators (it never

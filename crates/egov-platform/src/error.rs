@@ -46,6 +46,81 @@ impl FieldViolation {
     }
 }
 
+/// A domain's refusal of a command: pure data, no transport and no I/O. Every service's
+/// `domain/` returns it; [`AppError`] wraps it at the use-case boundary and the one mapping to
+/// `tonic::Status` turns it into `FAILED_PRECONDITION` (rules) or `INVALID_ARGUMENT` (fields).
+///
+/// A step taken out of order is a rule refusal too: it names the rule whose order it breaks
+/// (R-X5) and says in words what has to happen first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Rules of the Measures refuse the command: the violations say which and what is missing.
+    #[error("refused: {}", fmt_rules(.0))]
+    Rules(Vec<RuleViolation>),
+    /// Values of the command are missing or wrong: fix the named fields.
+    #[error("invalid argument: {}", fmt_fields(.0))]
+    Fields(Vec<FieldViolation>),
+}
+
+impl Refusal {
+    pub fn rule(rule_id: &str, subject: impl Into<String>, description: impl Into<String>) -> Refusal {
+        Refusal::Rules(vec![RuleViolation::new(rule_id, subject, description)])
+    }
+
+    pub fn field(field: impl Into<String>, description: impl Into<String>) -> Refusal {
+        Refusal::Fields(vec![FieldViolation::new(field, description)])
+    }
+
+    /// Rule ids of a rule refusal (empty for field errors).
+    pub fn rule_ids(&self) -> Vec<&str> {
+        match self {
+            Refusal::Rules(v) => v.iter().map(|r| r.rule_id.as_str()).collect(),
+            Refusal::Fields(_) => vec![],
+        }
+    }
+
+    /// Refused fields (empty for rule refusals).
+    pub fn fields(&self) -> Vec<&str> {
+        match self {
+            Refusal::Rules(_) => vec![],
+            Refusal::Fields(v) => v.iter().map(|f| f.field.as_str()).collect(),
+        }
+    }
+}
+
+impl From<RuleViolation> for Refusal {
+    fn from(v: RuleViolation) -> Refusal {
+        Refusal::Rules(vec![v])
+    }
+}
+
+impl From<Vec<RuleViolation>> for Refusal {
+    fn from(v: Vec<RuleViolation>) -> Refusal {
+        Refusal::Rules(v)
+    }
+}
+
+impl From<FieldViolation> for Refusal {
+    fn from(v: FieldViolation) -> Refusal {
+        Refusal::Fields(vec![v])
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> AppError {
+        match r {
+            Refusal::Rules(v) => AppError::Rule(v),
+            Refusal::Fields(v) => AppError::InvalidArgument(v),
+        }
+    }
+}
+
+impl From<Refusal> for Status {
+    fn from(r: Refusal) -> Status {
+        AppError::from(r).into()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// The request is malformed: fix the named fields and retry.

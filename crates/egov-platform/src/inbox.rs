@@ -56,6 +56,22 @@ pub enum HandleError {
     Permanent(String),
 }
 
+/// A use case's error, seen from a consumer: what retrying cannot change (a refusal, a bad
+/// reference, a missing resource) is permanent and goes to the dead-letter queue at once; the
+/// rest (a database or peer away, a concurrent update, a fault of ours) is retried up to the
+/// queue's delivery limit.
+impl From<crate::AppError> for HandleError {
+    fn from(e: crate::AppError) -> HandleError {
+        use crate::AppError as E;
+        match e {
+            E::InvalidArgument(_) | E::Rule(_) | E::NotFound(_) | E::PermissionDenied(_) | E::Unauthenticated(_) | E::DataLoss(_) => {
+                HandleError::Permanent(e.to_string())
+            }
+            other => HandleError::Transient(other.to_string()),
+        }
+    }
+}
+
 /// What a consumer listens to: its name (queue and inbox key) and topic patterns.
 #[derive(Debug, Clone)]
 pub struct Subscription {

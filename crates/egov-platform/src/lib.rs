@@ -16,7 +16,13 @@
 //! - [`error`]: the one mapping of errors to gRPC statuses with rich details.
 //! - [`policy`]: versioned policy parameters.
 //! - [`clock`]: injectable time; adjustable in local and test profiles only.
-//! - [`idempotency`], [`paging`], [`convert`]: API conventions.
+//! - [`transition`]: the one [`transition::Change`] and [`transition::commit`] of every state
+//!   change (version, aggregate, audit, outbox, timers in the caller's transaction).
+//! - [`period`]: every period of the Measures, counted the Civil Code's way.
+//! - [`values`]: money ([`values::Fen`]) and ids with checked constructors.
+//! - [`request`]: ids, etags and pages of requests; [`idempotency`], [`paging`], [`convert`]:
+//!   API conventions.
+//! - [`documents`]: the document store and the one upload sequence.
 
 pub mod audit;
 pub mod auth;
@@ -34,13 +40,17 @@ pub mod metrics;
 pub mod ops;
 pub mod outbox;
 pub mod paging;
+pub mod period;
 pub mod policy;
 pub mod relay;
+pub mod request;
 pub mod server;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod timer_runner;
 pub mod timers;
+pub mod transition;
+pub mod values;
 
-pub use error::AppError;
+pub use error::{AppError, Refusal};

@@ -188,6 +188,19 @@ impl PolicyBook {
     pub fn version(&self, version: &str) -> Option<Arc<Policy>> {
         self.versions.get(version).cloned()
     }
+
+    /// The version an aggregate is pinned to, for a decision under it. A version that is no
+    /// longer loaded is the operators' fault, not the caller's (the policy file lost a version
+    /// that cases still apply): the same `UNAVAILABLE` everywhere, nothing changed, and retrying
+    /// works once the version is restored.
+    pub fn pinned(&self, version: &str) -> Result<Arc<Policy>, crate::AppError> {
+        self.version(version).ok_or_else(|| {
+            crate::AppError::Unavailable(format!(
+                "policy version {version:?}, which this case applies (R-X4), is not loaded in this service; nothing was changed: \
+                 the operators restore it in the policy file"
+            ))
+        })
+    }
 }
 
 fn toml_de<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ConfigError> {

@@ -224,7 +224,7 @@ impl Platform {
             .layer(RpcMetricsLayer::new(metrics, roles.clone()))
             .layer(AuthLayer::new(verifier, roles))
             .add_routes(routes)
-            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), drain.cancelled_owned());
+            .serve_with_incoming_shutdown(no_delay(listener), drain.cancelled_owned());
         let served = server.await;
         let _ = on_stop.await;
         broker.close().await;
@@ -232,6 +232,17 @@ impl Platform {
         served?;
         Ok(())
     }
+}
+
+/// The accepted connections, each with `TCP_NODELAY` set: without it a response's frames, written
+/// in several small writes, wait for the client's delayed ACK (about 40 ms a call).
+pub fn no_delay(listener: tokio::net::TcpListener) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use futures::StreamExt;
+    tokio_stream::wrappers::TcpListenerStream::new(listener).map(|accepted| {
+        let stream = accepted?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    })
 }
 
 async fn set_status(reporter: &HealthReporter, names: &[String], status: ServingStatus) {
@@ -310,5 +321,20 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    #[tokio::test]
+    async fn accepted_connections_have_nagle_off() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut incoming = Box::pin(super::no_delay(listener));
+        let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let accepted = incoming.next().await.unwrap().unwrap();
+        assert!(accepted.nodelay().unwrap(), "TCP_NODELAY is set on the accepted socket");
     }
 }

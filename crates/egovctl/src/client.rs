@@ -226,7 +226,7 @@ pub fn endpoint(uri: &str, timeout: Duration) -> Result<Endpoint, CliError> {
         ));
     }
     Endpoint::from_shared(with_scheme)
-        .map(|e| e.connect_timeout(Duration::from_secs(5)).timeout(timeout))
+        .map(|e| e.tcp_nodelay(true).connect_timeout(Duration::from_secs(5)).timeout(timeout))
         .map_err(|e| CliError::usage(format!("--endpoint {uri:?} is not a valid URI: {e}")))
 }
 
