@@ -31,7 +31,8 @@ pub struct GrpcEvaluation {
 
 impl GrpcEvaluation {
     pub fn new(endpoint: &str, timeout: Duration) -> anyhow::Result<GrpcEvaluation> {
-        let channel = Channel::from_shared(endpoint.to_string())?.connect_timeout(timeout).timeout(timeout).connect_lazy();
+        let channel =
+            Channel::from_shared(endpoint.to_string())?.tcp_nodelay(true).connect_timeout(timeout).timeout(timeout).connect_lazy();
         let inject: fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> = telemetry::inject_trace_metadata;
         Ok(GrpcEvaluation { client: EvaluationQueriesClient::with_interceptor(channel, inject), endpoint: endpoint.to_string() })
     }

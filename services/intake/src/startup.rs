@@ -13,8 +13,9 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
 use crate::{
+    app::Intake,
     evaluation::{GrpcEvaluation, SharedEvaluation},
-    grpc::{IntakeApi, IntakeState, roles},
+    grpc::{IntakeApi, roles},
     jobs::IntakeTimers,
     messaging::{self, TimelineProjector},
 };
@@ -27,7 +28,7 @@ pub const SERVICE_NAME: &str = "egov.intake.v1.Intake";
 
 pub struct Application {
     platform: Platform,
-    state: Arc<IntakeState>,
+    app: Arc<Intake>,
 }
 
 impl Application {
@@ -52,19 +53,13 @@ impl Application {
                 as SharedEvaluation),
         };
         let mut platform = Platform::build(settings, &MIGRATIONS).await.map_err(|e: StartError| anyhow::anyhow!(e))?;
-        let state = Arc::new(IntakeState {
-            pool: platform.pool.clone(),
-            clock: platform.clock.clone(),
-            policy: platform.policy.clone(),
-            documents,
-            evaluation,
-        });
+        let app = Arc::new(Intake::new(platform.pool.clone(), platform.clock.clone(), platform.policy.clone(), documents, evaluation));
         platform
-            .spawn_consumer("intake", messaging::timeline::BINDINGS, Arc::new(TimelineProjector { clock: platform.clock.clone() }))
+            .spawn_consumer("intake", messaging::BINDINGS, Arc::new(TimelineProjector { app: app.clone() }))
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
-        platform.spawn_timers(Arc::new(IntakeTimers { clock: platform.clock.clone() }));
-        Ok(Application { platform, state })
+        platform.spawn_timers(Arc::new(IntakeTimers { app: app.clone() }));
+        Ok(Application { platform, app })
     }
 
     pub fn local_addr(&self) -> std::net::SocketAddr {
@@ -85,7 +80,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let routes = Routes::new(IntakeServer::new(IntakeApi::new(self.state)).max_decoding_message_size(8 * 1024 * 1024));
+        let routes = Routes::new(IntakeServer::new(IntakeApi::new(self.app)).max_decoding_message_size(8 * 1024 * 1024));
         self.platform.serve(routes, &[SERVICE_NAME], roles::table()).await
     }
 }

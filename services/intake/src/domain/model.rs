@@ -1,6 +1,6 @@
 //! The intake aggregates as values: units, rounds, applications (申报) and their dossiers.
 
-use egov_platform::named_enum;
+use egov_platform::{named_enum, transition::Aggregate};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -134,22 +134,7 @@ named_enum!(
     }
 );
 
-/// Money in fen (分): never negative, never floating point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
-#[serde(transparent)]
-pub struct Fen(i64);
-
-impl Fen {
-    pub fn new(fen: i64) -> Option<Fen> {
-        (fen >= 0).then_some(Fen(fen))
-    }
-    pub fn get(self) -> i64 {
-        self.0
-    }
-    pub fn checked_add(self, other: Fen) -> Option<Fen> {
-        self.0.checked_add(other.0).map(Fen)
-    }
-}
+pub use egov_platform::values::Fen;
 
 /// 项目建设单位.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,15 +264,12 @@ pub struct BudgetTotals {
 impl BudgetTotals {
     /// Security share in basis points, rounded down (for display; rules compare exactly).
     pub fn security_share_bp(&self) -> i32 {
-        if self.total.get() == 0 {
-            return 0;
-        }
-        ((i128::from(self.security.get()) * 10_000) / i128::from(self.total.get())) as i32
+        self.security.basis_points_of(self.total).and_then(|bp| i32::try_from(bp).ok()).unwrap_or(0)
     }
 
     /// Whether the security share is at least `ratio_bp` basis points, compared exactly.
     pub fn security_share_at_least(&self, ratio_bp: u32) -> bool {
-        i128::from(self.security.get()) * 10_000 >= i128::from(ratio_bp) * i128::from(self.total.get())
+        self.security.at_least_bp_of(ratio_bp, self.total)
     }
 }
 
@@ -418,11 +400,6 @@ impl Application {
             submitted_at: None,
         }
     }
-
-    /// Lead and participating units: who may read the application.
-    pub fn units(&self) -> impl Iterator<Item = &String> {
-        std::iter::once(&self.lead_unit_id).chain(self.draft.participating_unit_ids.iter())
-    }
 }
 
 /// A stored document's metadata, as the rules see it.
@@ -431,4 +408,90 @@ pub struct DocumentMeta {
     pub document_id: Uuid,
     pub kind: DocumentKind,
     pub street: String,
+}
+
+impl Aggregate for Application {
+    const NAME: &'static str = "the application";
+    fn resource(&self) -> String {
+        format!("applications/{}", self.application_id)
+    }
+    fn project_id(&self) -> String {
+        self.application_id.to_string()
+    }
+    fn policy_version(&self) -> &str {
+        &self.policy_version
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+    fn summary(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("state".into(), self.state.as_str().into());
+        m
+    }
+}
+
+impl Aggregate for Round {
+    const NAME: &'static str = "the round";
+    fn resource(&self) -> String {
+        format!("rounds/{}", self.round_id)
+    }
+    fn project_id(&self) -> String {
+        String::new()
+    }
+    fn policy_version(&self) -> &str {
+        &self.policy_version
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+    fn summary(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("state".into(), self.state.as_str().into());
+        m
+    }
+}
+
+impl Aggregate for Unit {
+    const NAME: &'static str = "the unit";
+    fn resource(&self) -> String {
+        format!("units/{}", self.unit_id)
+    }
+    fn project_id(&self) -> String {
+        String::new()
+    }
+    /// A unit is pinned to no policy version; its changes record the one in force.
+    fn policy_version(&self) -> &str {
+        ""
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+}
+
+/// An entry of a unit's record is written once and never changes.
+impl Aggregate for Penalty {
+    const NAME: &'static str = "the record entry";
+    fn resource(&self) -> String {
+        format!("units/{}", self.unit_id)
+    }
+    fn project_id(&self) -> String {
+        self.project_id.clone()
+    }
+    fn policy_version(&self) -> &str {
+        &self.policy_version
+    }
+    fn version(&self) -> i64 {
+        1
+    }
+    fn set_version(&mut self, _version: i64) {}
 }

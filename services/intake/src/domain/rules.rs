@@ -5,11 +5,12 @@
 use std::collections::BTreeSet;
 
 use egov_platform::{
-    clock::{civil_date, start_of_day},
-    error::{AppError, FieldViolation, RuleViolation},
+    clock::civil_date,
+    error::{FieldViolation, Refusal, RuleViolation},
+    period::{self, Period},
     policy::{ChecklistItem, Policy},
 };
-use time::{Date, Duration, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::model::*;
@@ -60,11 +61,12 @@ pub fn validate_draft(lead_unit_id: &str, d: &Draft) -> Vec<FieldViolation> {
 
 // ------------------------------------------------------------------ rounds (R-I3)
 
-/// Opens the round of the current year for projects of `target_year`.
-pub fn open_round(target_year: i32, existing_open: &[Round], now: OffsetDateTime, policy: &Policy) -> Result<Date, AppError> {
+/// Opens the round of the current year for projects of `target_year`: its deadline day. (One
+/// open round a year is a uniqueness the use case checks: a second is `ALREADY_EXISTS`.)
+pub fn open_round(target_year: i32, now: OffsetDateTime, policy: &Policy) -> Result<Date, Refusal> {
     let today = civil_date(now);
     if target_year != today.year() + 1 {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-I3",
             "target_year",
             format!(
@@ -74,18 +76,19 @@ pub fn open_round(target_year: i32, existing_open: &[Round], now: OffsetDateTime
             ),
         ));
     }
-    let deadline = policy
-        .round_deadline_in(today.year())
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("policy {} has no deadline in {}", policy.version, today.year())))?;
+    let deadline = policy.round_deadline_in(today.year()).ok_or_else(|| {
+        Refusal::rule(
+            "R-I3",
+            "target_year",
+            format!("policy {} sets no round deadline ({}) that exists in {}", policy.version, policy.round_deadline, today.year()),
+        )
+    })?;
     if today > deadline {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-I3",
             "target_year",
             format!("the {} round closed on {deadline}; outside a round only supplementary projects (增补项目) may apply", today.year()),
         ));
-    }
-    if existing_open.iter().any(|r| r.target_year == target_year) {
-        return Err(AppError::AlreadyExists(format!("a round for {target_year} is already open (one round a year, R-I3)")));
     }
     Ok(deadline)
 }
@@ -118,38 +121,28 @@ pub fn ineligible_year(
     stopped_on: Option<Date>,
     found_in_year: i32,
     policy: &Policy,
-) -> Result<Option<i32>, AppError> {
+) -> Result<Option<i32>, Refusal> {
     match kind {
         PenaltyKind::EarlyStop => {
             let (Some(live), Some(stop)) = (went_live_on, stopped_on) else {
-                return Err(AppError::InvalidArgument(vec![FieldViolation::new(
-                    "went_live_on",
-                    "EARLY_STOP needs went_live_on and stopped_on",
-                )]));
+                return Err(Refusal::field("went_live_on", "EARLY_STOP needs went_live_on and stopped_on"));
             };
             if stop < live {
-                return Err(AppError::field("stopped_on", "an application cannot stop before it went live"));
+                return Err(Refusal::field("stopped_on", "an application cannot stop before it went live"));
             }
-            // "建成使用不满两年而停用": stopped before the anniversary is early.
-            let anniversary = add_years(live, policy.early_stop_years as i32);
-            Ok((stop < anniversary).then_some(stop.year() + 1))
+            // "建成使用不满两年而停用": stopped within the period of two years from going live
+            // (counted as every period: through the anniversary itself) is early.
+            let early = period::within(live, Period::Years(policy.early_stop_years), stop);
+            Ok(early.then_some(stop.year() + 1))
         }
         PenaltyKind::BuiltOutsideMeasures => {
             if !(2000..=2100).contains(&found_in_year) {
-                return Err(AppError::field("found_in_year", "the year the violation was found is required"));
+                return Err(Refusal::field("found_in_year", "the year the violation was found is required"));
             }
             Ok(Some(found_in_year + 1))
         }
         PenaltyKind::ConstructionOverrun => Ok(None),
     }
-}
-
-/// `date` plus `years`, 02-29 falling back to 02-28.
-pub fn add_years(date: Date, years: i32) -> Date {
-    let y = date.year() + years;
-    Date::from_calendar_date(y, date.month(), date.day())
-        .or_else(|_| Date::from_calendar_date(y, date.month(), date.day() - 1))
-        .unwrap_or(date)
 }
 
 /// Penalties that stop a unit applying in `year`.
@@ -220,11 +213,6 @@ pub fn check_submission(app: &Application, f: &SubmissionFacts<'_>) -> Result<Su
     let mut v: Vec<RuleViolation> = Vec::new();
     let mut flags = Vec::new();
     let today = civil_date(f.now);
-
-    match app.state {
-        ApplicationState::Draft => {}
-        s => return Err(vec![RuleViolation::new("STATE", "state", format!("only a draft can be submitted; this application is {s}"))]),
-    }
 
     // R-I1 scope.
     if !f.lead_unit.district_budget_unit {
@@ -496,15 +484,23 @@ pub fn check_submission(app: &Application, f: &SubmissionFacts<'_>) -> Result<Su
 
 // ------------------------------------------------------------------ supplementary (R-I3)
 
-pub fn request_supplementary(app: &Application, justification: &str) -> Result<(), AppError> {
+pub fn request_supplementary(app: &Application, justification: &str) -> Result<(), Refusal> {
     if app.state != ApplicationState::Draft {
-        return Err(AppError::InvalidState(format!("a supplementary request is made for a draft; this application is {}", app.state)));
+        return Err(Refusal::rule(
+            "R-I3",
+            "state",
+            format!("a supplementary request (增补项目) is made for a draft before it is submitted; this application is {}", app.state),
+        ));
     }
     if app.supplementary == SupplementaryStatus::Accepted {
-        return Err(AppError::InvalidState("the supplementary request was already accepted".into()));
+        return Err(Refusal::rule(
+            "R-I3",
+            "state",
+            "DRB already accepted this supplementary request: submit the application without a round",
+        ));
     }
     if justification.trim().chars().count() < 10 {
-        return Err(AppError::field(
+        return Err(Refusal::field(
             "urgency_justification",
             "state why the project cannot wait for the next round (紧急任务需要), at least 10 characters",
         ));
@@ -512,9 +508,16 @@ pub fn request_supplementary(app: &Application, justification: &str) -> Result<(
     Ok(())
 }
 
-pub fn decide_supplementary(app: &Application) -> Result<(), AppError> {
+pub fn decide_supplementary(app: &Application) -> Result<(), Refusal> {
     if app.state != ApplicationState::AwaitingSupplementaryDecision {
-        return Err(AppError::InvalidState(format!("no supplementary request awaits a decision; the application is {}", app.state)));
+        return Err(Refusal::rule(
+            "R-I3",
+            "state",
+            format!(
+                "DRB decides a supplementary request (一事一议) once the unit has made one; none awaits a decision, the application is {}",
+                app.state
+            ),
+        ));
     }
     Ok(())
 }
@@ -545,14 +548,18 @@ pub fn decide_compliance(
     results: &[ChecklistResult],
     now: OffsetDateTime,
     policy: &Policy,
-) -> Result<(u8, ComplianceOutcome), AppError> {
+) -> Result<(u8, ComplianceOutcome), Refusal> {
     let round = match app.state {
         ApplicationState::Submitted => 1,
         ApplicationState::ReReviewRequested => 2,
         s => {
-            return Err(AppError::InvalidState(format!(
-                "compliance is decided on a submitted application or a requested re-review; this one is {s}"
-            )));
+            return Err(Refusal::rule(
+                "R-I11",
+                "state",
+                format!(
+                    "compliance (合规性审查) is decided on a submitted application, or on the one re-review (复审) the unit requested; this application is {s}"
+                ),
+            ));
         }
     };
     let mut fields = Vec::new();
@@ -577,14 +584,19 @@ pub fn decide_compliance(
         }
     }
     if !fields.is_empty() {
-        return Err(AppError::InvalidArgument(fields));
+        return Err(Refusal::Fields(fields));
     }
     let failed: Vec<String> = results.iter().filter(|r| !r.passed).map(|r| r.code.clone()).collect();
     let outcome = match (failed.is_empty(), round) {
         (true, _) => ComplianceOutcome::Passed,
         (false, 1) => {
-            let deadline = civil_date(now) + Duration::days(i64::from(policy.recheck_request_days));
-            ComplianceOutcome::Failed { failed_items: failed, deadline, timer_due: start_of_day(deadline + Duration::days(1)) }
+            let window = Period::Days(policy.recheck_request_days);
+            let decided_on = civil_date(now);
+            ComplianceOutcome::Failed {
+                failed_items: failed,
+                deadline: period::last_day(decided_on, window),
+                timer_due: period::lapses_at(decided_on, window),
+            }
         }
         (false, _) => ComplianceOutcome::Ended { failed_items: failed },
     };
@@ -592,16 +604,22 @@ pub fn decide_compliance(
 }
 
 /// The unit asks for its one re-review (复审) in time.
-pub fn request_re_review(app: &Application, now: OffsetDateTime) -> Result<(), AppError> {
-    if app.state != ApplicationState::ComplianceFailed {
-        return Err(AppError::InvalidState(format!(
-            "a re-review is requested after a failed compliance review; this application is {}",
-            app.state
-        )));
-    }
-    let deadline = app.re_review_deadline.ok_or_else(|| AppError::Internal(anyhow::anyhow!("failed application without a deadline")))?;
+pub fn request_re_review(app: &Application, now: OffsetDateTime) -> Result<(), Refusal> {
+    let deadline = match (app.state, app.re_review_deadline) {
+        (ApplicationState::ComplianceFailed, Some(deadline)) => deadline,
+        (ApplicationState::ReReviewRequested, _) => {
+            return Err(Refusal::rule("R-I11", "state", "the one re-review (复审) is already requested; DRB decides it"));
+        }
+        (s, _) => {
+            return Err(Refusal::rule(
+                "R-I11",
+                "state",
+                format!("a re-review (复审) is requested once, after a failed first compliance review; this application is {s}"),
+            ));
+        }
+    };
     if civil_date(now) > deadline {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-I11",
             "application_id",
             format!("the re-review had to be requested by {deadline} (Asia/Shanghai); this application ends (本次申报结束)"),

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use egov_platform::{
     clock::shanghai,
-    error::{AppError, RuleViolation},
+    error::{Refusal, RuleViolation},
+    period::{self, Period},
     policy::{Policy, PolicyBook},
 };
 use time::{
@@ -99,6 +100,7 @@ struct Case {
     eval: Option<LatestEvaluation>,
     now: OffsetDateTime,
     screening: Vec<ScreenedModule>,
+    policy: Arc<Policy>,
 }
 
 impl Case {
@@ -112,24 +114,24 @@ impl Case {
             eval: None,
             now: shanghai(date!(2026 - 09 - 01), time!(10:00)),
             screening: vec![],
+            policy: policy(),
+        }
+    }
+    fn facts(&self) -> SubmissionFacts<'_> {
+        SubmissionFacts {
+            now: self.now,
+            policy: &self.policy,
+            lead_unit: &self.unit,
+            unknown_participants: vec![],
+            documents: &self.docs,
+            round: self.round.as_ref(),
+            penalties: &self.penalties,
+            latest_evaluation: self.eval.clone(),
+            screening: self.screening.clone(),
         }
     }
     fn check(&self) -> Result<Submission, Vec<RuleViolation>> {
-        let p = policy();
-        check_submission(
-            &self.app,
-            &SubmissionFacts {
-                now: self.now,
-                policy: &p,
-                lead_unit: &self.unit,
-                unknown_participants: vec![],
-                documents: &self.docs,
-                round: self.round.as_ref(),
-                penalties: &self.penalties,
-                latest_evaluation: self.eval.clone(),
-                screening: self.screening.clone(),
-            },
-        )
+        check_submission(&self.app, &self.facts())
     }
 }
 
@@ -231,18 +233,17 @@ fn r_i3_closed_round_and_supplementary() {
 fn r_i3_opening_rounds() {
     let p = policy();
     let now = shanghai(date!(2026 - 03 - 01), time!(9:00));
-    assert_eq!(open_round(2027, &[], now, &p).unwrap(), date!(2026 - 09 - 30));
-    assert!(open_round(2026, &[], now, &p).unwrap_err().rule_ids() == vec!["R-I3"]);
-    assert!(matches!(open_round(2027, &[round()], now, &p), Err(AppError::AlreadyExists(_))));
+    assert_eq!(open_round(2027, now, &p).unwrap(), date!(2026 - 09 - 30));
+    assert!(open_round(2026, now, &p).unwrap_err().rule_ids() == vec!["R-I3"]);
     // On the deadline day a round may still open; the day after, not.
-    open_round(2027, &[], shanghai(date!(2026 - 09 - 30), time!(23:00)), &p).unwrap();
-    assert_eq!(open_round(2027, &[], shanghai(date!(2026 - 10 - 01), time!(0:00)), &p).unwrap_err().rule_ids(), vec!["R-I3"]);
+    open_round(2027, shanghai(date!(2026 - 09 - 30), time!(23:00)), &p).unwrap();
+    assert_eq!(open_round(2027, shanghai(date!(2026 - 10 - 01), time!(0:00)), &p).unwrap_err().rule_ids(), vec!["R-I3"]);
 }
 
 #[test]
 fn r_i3_supplementary_request_needs_justification() {
     let a = app(draft());
-    assert!(matches!(request_supplementary(&a, "急"), Err(AppError::InvalidArgument(_))));
+    assert!(matches!(request_supplementary(&a, "急"), Err(Refusal::Fields(_))));
     request_supplementary(&a, "省里部署的紧急任务，须年内上线").unwrap();
     assert!(decide_supplementary(&a).is_err());
     let mut b = a.clone();
@@ -432,12 +433,15 @@ fn r_i9_screening_verdicts_and_flags() {
 fn r_i10_early_stop_boundary_and_suspension() {
     let p = policy();
     let live = date!(2024 - 03 - 15);
+    // Two years from going live end with the anniversary itself (the Civil Code's counting):
+    // stopping on it is still within them; the day after is not.
     assert_eq!(ineligible_year(PenaltyKind::EarlyStop, Some(live), Some(date!(2026 - 03 - 14)), 0, &p).unwrap(), Some(2027));
-    assert_eq!(ineligible_year(PenaltyKind::EarlyStop, Some(live), Some(date!(2026 - 03 - 15)), 0, &p).unwrap(), None);
+    assert_eq!(ineligible_year(PenaltyKind::EarlyStop, Some(live), Some(date!(2026 - 03 - 15)), 0, &p).unwrap(), Some(2027));
+    assert_eq!(ineligible_year(PenaltyKind::EarlyStop, Some(live), Some(date!(2026 - 03 - 16)), 0, &p).unwrap(), None);
     assert!(ineligible_year(PenaltyKind::EarlyStop, Some(live), Some(date!(2024 - 03 - 14)), 0, &p).is_err());
     assert_eq!(ineligible_year(PenaltyKind::BuiltOutsideMeasures, None, None, 2026, &p).unwrap(), Some(2027));
     assert_eq!(ineligible_year(PenaltyKind::ConstructionOverrun, None, None, 0, &p).unwrap(), None);
-    assert_eq!(add_years(date!(2024 - 02 - 29), 2), date!(2026 - 02 - 28));
+    assert_eq!(period::last_day(date!(2024 - 02 - 29), Period::Years(2)), date!(2026 - 02 - 28));
 
     let pen = |year: i32| Penalty {
         penalty_id: Uuid::now_v7(),
@@ -499,8 +503,8 @@ fn r_i11_compliance_pass_fail_and_one_re_review() {
     assert_eq!(decide_compliance(&a, &p.compliance_checklist, &results(&[]), now, &p).unwrap(), (2, ComplianceOutcome::Passed));
     // No second re-review: a failed re-review ends, and an ended application takes no request.
     a.state = ApplicationState::Ended;
-    assert!(matches!(request_re_review(&a, now), Err(AppError::InvalidState(_))));
-    assert!(matches!(decide_compliance(&a, &p.compliance_checklist, &results(&[]), now, &p), Err(AppError::InvalidState(_))));
+    assert_eq!(request_re_review(&a, now).unwrap_err().rule_ids(), vec!["R-I11"]);
+    assert_eq!(decide_compliance(&a, &p.compliance_checklist, &results(&[]), now, &p).unwrap_err().rule_ids(), vec!["R-I11"]);
 }
 
 #[test]
@@ -511,13 +515,13 @@ fn r_i11_checklist_must_be_answered_whole() {
     let now = shanghai(date!(2026 - 10 - 10), time!(15:00));
     let mut r = results(&[]);
     r.pop();
-    assert!(matches!(decide_compliance(&a, &p.compliance_checklist, &r, now, &p), Err(AppError::InvalidArgument(_))));
+    assert!(matches!(decide_compliance(&a, &p.compliance_checklist, &r, now, &p), Err(Refusal::Fields(_))));
     let mut r = results(&[]);
     r.push(ChecklistResult { code: "NOPE".into(), passed: true, note: String::new() });
-    assert!(matches!(decide_compliance(&a, &p.compliance_checklist, &r, now, &p), Err(AppError::InvalidArgument(_))));
+    assert!(matches!(decide_compliance(&a, &p.compliance_checklist, &r, now, &p), Err(Refusal::Fields(_))));
     let mut r = results(&["SCOPE"]);
     r[0].note.clear();
-    assert!(matches!(decide_compliance(&a, &p.compliance_checklist, &r, now, &p), Err(AppError::InvalidArgument(_))));
+    assert!(matches!(decide_compliance(&a, &p.compliance_checklist, &r, now, &p), Err(Refusal::Fields(_))));
 }
 
 // R-I12 ----------------------------------------------------------------
@@ -593,7 +597,137 @@ fn every_refusal_is_listed_at_once() {
 fn only_drafts_are_submitted() {
     let mut c = Case::new(draft());
     c.app.state = ApplicationState::Submitted;
-    let v = c.check().unwrap_err();
-    assert_eq!(v[0].rule_id, "STATE");
+    let facts = c.facts();
+    let r = super::application::submit(&c.app, &facts, None).unwrap_err();
+    assert_eq!(r.rule_ids(), vec!["R-I11"], "{r}");
+    c.app.state = ApplicationState::AwaitingSupplementaryDecision;
+    let facts = c.facts();
+    assert_eq!(super::application::submit(&c.app, &facts, None).unwrap_err().rule_ids(), vec!["R-I3"]);
     let _: Date = date!(2026 - 01 - 01);
+}
+
+// The state machine, tested on the changes it returns ---------------------
+
+mod transitions {
+    use egov_platform::transition::{Context, TimerOp};
+
+    use super::*;
+    use crate::domain::{application as t, events::types};
+
+    fn ctx(p: &Policy, at: OffsetDateTime) -> Context<'_> {
+        Context::new(at, p)
+    }
+
+    #[test]
+    fn a_failed_review_opens_the_re_review_window_and_its_timer() {
+        let p = policy();
+        let mut a = app(draft());
+        a.state = ApplicationState::Submitted;
+        let now = shanghai(date!(2026 - 10 - 10), time!(15:00));
+        let c =
+            t::decide_compliance(&a, &results(&["BUDGET"]), "预算需细化", "drb-1", t::ComplianceFacts::default(), ctx(&p, now)).unwrap();
+        assert_eq!(c.state.state, ApplicationState::ComplianceFailed);
+        assert_eq!(c.state.re_review_deadline, Some(date!(2026 - 10 - 20)));
+        assert_eq!(c.event_types(), vec![types::COMPLIANCE_FAILED]);
+        assert_eq!(c.effects.rule_ids, vec!["R-I11"]);
+        let [TimerOp::Set { kind, key, due_at, .. }] = c.effects.timers.as_slice() else { panic!("one timer: {:?}", c.effects.timers) };
+        assert_eq!(
+            (*kind, key.as_str(), *due_at),
+            (t::RE_REVIEW_DEADLINE, a.application_id.to_string().as_str(), shanghai(date!(2026 - 10 - 21), time!(0:00)))
+        );
+        assert_eq!(c.state.decisions.len(), 1);
+        assert!(!c.state.decisions[0].passed);
+        // The input is untouched: the change is a new value.
+        assert_eq!(a.state, ApplicationState::Submitted);
+    }
+
+    #[test]
+    fn a_pass_publishes_the_dossier_for_review() {
+        let p = policy();
+        let mut a = app(draft());
+        a.state = ApplicationState::Submitted;
+        let c = t::decide_compliance(&a, &results(&[]), "", "drb-1", t::ComplianceFacts::default(), ctx(&p, a.created_at)).unwrap();
+        assert_eq!(c.state.state, ApplicationState::CompliancePassed);
+        assert_eq!(c.event_types(), vec![types::COMPLIANCE_PASSED]);
+        assert!(c.effects.timers.is_empty());
+    }
+
+    #[test]
+    fn the_re_review_request_stops_the_timer_and_the_window_ends_an_unused_one() {
+        let p = policy();
+        let mut a = app(draft());
+        a.state = ApplicationState::ComplianceFailed;
+        a.re_review_deadline = Some(date!(2026 - 10 - 20));
+        let last = shanghai(date!(2026 - 10 - 20), time!(23:59:59));
+        let c = t::request_re_review(&a, "已修改", ctx(&p, last)).unwrap();
+        assert_eq!(c.state.state, ApplicationState::ReReviewRequested);
+        assert_eq!(c.effects.timers, vec![TimerOp::Cancel { kind: t::RE_REVIEW_DEADLINE, key: a.application_id.to_string() }]);
+        assert!(t::end_after_re_review_window(&a, ctx(&p, last)).is_none(), "the window is open through its last day");
+        let ended = t::end_after_re_review_window(&a, ctx(&p, shanghai(date!(2026 - 10 - 21), time!(0:00)))).unwrap();
+        assert_eq!(ended.state.state, ApplicationState::Ended);
+        assert_eq!(ended.event_types(), vec![types::ENDED]);
+        assert!(ended.state.end_reason.contains("2026-10-20"));
+        assert!(t::end_after_re_review_window(&c.state, ctx(&p, shanghai(date!(2026 - 12 - 01), time!(0:00)))).is_none());
+    }
+
+    #[test]
+    fn steps_out_of_order_name_the_rule_they_break() {
+        let p = policy();
+        let now = shanghai(date!(2026 - 10 - 10), time!(15:00));
+        let mut a = app(draft());
+        a.state = ApplicationState::Submitted;
+        assert_eq!(t::update_draft(&a, draft(), ctx(&p, now)).unwrap_err().rule_ids(), vec!["R-I11"]);
+        assert_eq!(t::request_re_review(&a, "", ctx(&p, now)).unwrap_err().rule_ids(), vec!["R-I11"]);
+        assert_eq!(t::request_supplementary(&a, "紧急任务须年内上线，等不到下一批次", ctx(&p, now)).unwrap_err().rule_ids(), vec!["R-I3"]);
+        assert_eq!(t::decide_supplementary(&a, true, "同意", ctx(&p, now)).unwrap_err().rule_ids(), vec!["R-I3"]);
+        assert_eq!(t::accept_document(&a, DocumentKind::Other, "", ctx(&p, now)).unwrap_err().rule_ids(), vec!["R-I4"]);
+        let mut business = draft();
+        business.category = Some(Category::BusinessApplication);
+        let mut b = app(business);
+        b.state = ApplicationState::Submitted;
+        assert_eq!(t::record_leader_consent(&b, "leader", "同意", ctx(&p, now)).unwrap_err().rule_ids(), vec!["R-I6"]);
+        let d = app(draft());
+        assert_eq!(
+            t::record_leader_consent(&d, "leader", "同意", ctx(&p, now)).unwrap_err().rule_ids(),
+            vec!["R-I6"],
+            "not a business app"
+        );
+        for r in [
+            t::update_draft(&a, draft(), ctx(&p, now)).unwrap_err(),
+            t::accept_document(&a, DocumentKind::Other, "", ctx(&p, now)).unwrap_err(),
+        ] {
+            let Refusal::Rules(v) = &r else { panic!("{r}") };
+            assert!(v.iter().all(|v| v.rule_id != "STATE" && !v.description.contains("::")), "{r}");
+        }
+    }
+
+    #[test]
+    fn documents_name_streets_only_for_street_reports() {
+        let p = policy();
+        let a = app(draft());
+        let now = a.created_at;
+        t::accept_document(&a, DocumentKind::StreetResearchReport, "湖滨", ctx(&p, now)).unwrap();
+        assert_eq!(
+            t::accept_document(&a, DocumentKind::StreetResearchReport, "火星", ctx(&p, now)).unwrap_err().fields(),
+            vec!["header.street"]
+        );
+        assert_eq!(t::accept_document(&a, DocumentKind::Other, "湖滨", ctx(&p, now)).unwrap_err().fields(), vec!["header.street"]);
+    }
+
+    #[test]
+    fn consent_and_supplementary_record_what_they_decide() {
+        let p = policy();
+        let mut business = draft();
+        business.category = Some(Category::BusinessApplication);
+        let a = app(business);
+        let now = shanghai(date!(2026 - 11 - 10), time!(9:00));
+        let c = t::record_leader_consent(&a, "leader-1", " 同意 ", ctx(&p, now)).unwrap();
+        assert_eq!(c.state.leader_consent.as_ref().map(|l| (l.by.as_str(), l.comment.as_str())), Some(("leader-1", "同意")));
+        assert_eq!(c.event_types(), vec![types::LEADER_CONSENT_RECORDED]);
+        let s = t::request_supplementary(&a, "省里部署的紧急任务，须年内上线", ctx(&p, now)).unwrap();
+        assert_eq!(s.state.state, ApplicationState::AwaitingSupplementaryDecision);
+        let d = t::decide_supplementary(&s.state, false, "可纳入下一批次", ctx(&p, now)).unwrap();
+        assert_eq!((d.state.state, d.state.supplementary), (ApplicationState::Draft, SupplementaryStatus::Refused));
+        assert_eq!(t::decide_supplementary(&s.state, true, "  ", ctx(&p, now)).unwrap_err().fields(), vec!["comment"]);
+    }
 }

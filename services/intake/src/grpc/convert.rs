@@ -2,12 +2,23 @@
 //! the field as the client sent it (`draft.budget[2].amount_fen`).
 
 use egov_platform::{
+    AppError,
     convert::{self as c, Fields, enum_from_proto, enum_to_proto},
+    documents,
     error::FieldViolation,
+    idempotency, request,
+    values::UnitId,
 };
 use egov_proto::{common, evaluation as pe, intake as pb};
 
-use crate::{domain::*, storage::StoredDocument};
+use crate::{
+    app::{DocumentHeader, Download, Eligibility},
+    domain::{
+        registry::{NewPenalty, NewUnit},
+        *,
+    },
+    storage::{ProjectRow, StoredDocument, TimelineRow},
+};
 
 macro_rules! proto_enum {
     ($dom:ty, $pb:ty, $prefix:literal) => {
@@ -341,4 +352,124 @@ pub fn penalty(p: &Penalty) -> pb::UnitPenalty {
 
 pub fn optional_date(field: &str, d: Option<&common::CivilDate>) -> Result<Option<time::Date>, FieldViolation> {
     d.map(|d| c::date(field, Some(d))).transpose()
+}
+
+// ------------------------------------------------------------------ requests
+
+/// `request_id` of a create: required, printable, bounded.
+pub fn request_id(f: &mut Fields, field: &str, raw: &str) -> String {
+    f.take(idempotency::request_id(field, raw)).unwrap_or_default()
+}
+
+pub fn new_unit(r: pb::CreateUnitRequest) -> Result<(String, NewUnit), AppError> {
+    let mut f = Fields::new();
+    let request_id = request_id(&mut f, "request_id", &r.request_id);
+    let unit_id = f.take(UnitId::parse("unit_id", &r.unit_id));
+    f.required("name", &r.name);
+    let name = text(&mut f, "name", &r.name, 200);
+    f.finish()?;
+    let unit_id = unit_id.ok_or_else(|| AppError::field("unit_id", "required"))?;
+    let u = NewUnit {
+        unit_id,
+        name,
+        district_budget_unit: r.district_budget_unit,
+        state_owned_enterprise: r.state_owned_enterprise,
+        runs_platform: r.runs_platform,
+        has_street_app: r.has_street_app,
+    };
+    Ok((request_id, u))
+}
+
+pub fn new_penalty(r: pb::RecordUnitPenaltyRequest) -> Result<(String, NewPenalty), AppError> {
+    let mut f = Fields::new();
+    let request_id = request_id(&mut f, "request_id", &r.request_id);
+    let kind = required::<PenaltyKind>(&mut f, "kind", r.kind);
+    f.required("unit_id", &r.unit_id);
+    f.required("reason", &r.reason);
+    let reason = text(&mut f, "reason", &r.reason, 4000);
+    let went_live_on = f.take(optional_date("went_live_on", r.went_live_on.as_ref())).flatten();
+    let stopped_on = f.take(optional_date("stopped_on", r.stopped_on.as_ref())).flatten();
+    f.finish()?;
+    let kind = kind.ok_or_else(|| AppError::field("kind", "required"))?;
+    let p = NewPenalty {
+        unit_id: r.unit_id.trim().to_string(),
+        kind,
+        reason,
+        project_id: r.project_id.trim().to_string(),
+        went_live_on,
+        stopped_on,
+        found_in_year: r.found_in_year,
+    };
+    Ok((request_id, p))
+}
+
+pub fn document_header(h: pb::DocumentUploadHeader) -> Result<DocumentHeader, AppError> {
+    let mut f = Fields::new();
+    let request_id = request_id(&mut f, "header.request_id", &h.request_id);
+    let application_id = f.take(request::id("header.application_id", &h.application_id));
+    let kind = required::<DocumentKind>(&mut f, "header.kind", h.kind);
+    let file_name = f.take(documents::file_name("header.file_name", &h.file_name)).unwrap_or_default();
+    let content_type = text(&mut f, "header.content_type", &h.content_type, 200);
+    let street = text(&mut f, "header.street", &h.street, 50);
+    f.finish()?;
+    Ok(DocumentHeader {
+        request_id,
+        application_id: application_id.unwrap_or_default(),
+        kind: kind.unwrap_or(DocumentKind::Other),
+        file_name,
+        content_type,
+        street,
+    })
+}
+
+pub fn checklist_results(results: &[pb::ChecklistResult]) -> Vec<ChecklistResult> {
+    results.iter().map(|x| ChecklistResult { code: x.code.trim().to_string(), passed: x.passed, note: x.note.trim().to_string() }).collect()
+}
+
+pub fn eligibility(unit_id: String, year: i32, e: &Eligibility) -> pb::UnitEligibility {
+    pb::UnitEligibility { unit_id, year, eligible: e.eligible, penalties: e.shown.iter().map(penalty).collect() }
+}
+
+pub fn checklist(policy: &egov_platform::policy::Policy) -> pb::ComplianceChecklist {
+    pb::ComplianceChecklist {
+        policy_version: policy.version.clone(),
+        items: policy.compliance_checklist.iter().map(|i| pb::ChecklistItem { code: i.code.clone(), title: i.title.clone() }).collect(),
+    }
+}
+
+pub fn project(p: &ProjectRow, t: &[TimelineRow]) -> pb::ProjectStatus {
+    pb::ProjectStatus {
+        project_id: p.project_id.to_string(),
+        name: p.name.clone(),
+        lead_unit_id: p.lead_unit_id.clone(),
+        status: p.status.clone(),
+        timeline: t
+            .iter()
+            .map(|e| pb::TimelineEntry {
+                event_id: e.event_id.to_string(),
+                event_type: e.event_type.clone(),
+                producer: e.producer.clone(),
+                occurred_at: Some(c::timestamp(e.occurred_at)),
+                status: e.status.clone(),
+                summary: e.summary.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The download stream: the document's metadata, then its content in chunks.
+pub fn download(d: &Download) -> Vec<Result<pb::DownloadDocumentResponse, tonic::Status>> {
+    use pb::download_document_response::Part;
+    std::iter::once(Part::Document(document(&d.document)))
+        .chain(documents::download_chunks(&d.content).into_iter().map(|b| Part::Chunk(b.to_vec())))
+        .map(|part| Ok(pb::DownloadDocumentResponse { part: Some(part) }))
+        .collect()
+}
+
+/// The parts of an upload message, for the platform's upload sequence.
+pub fn upload_part(m: pb::UploadDocumentRequest) -> Option<documents::UploadPart<pb::DocumentUploadHeader>> {
+    match m.part? {
+        pb::upload_document_request::Part::Header(h) => Some(documents::UploadPart::Header(h)),
+        pb::upload_document_request::Part::Chunk(b) => Some(documents::UploadPart::Chunk(b)),
+    }
 }

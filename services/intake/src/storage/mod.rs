@@ -2,19 +2,18 @@
 //! state change, its audit record and its outbox rows commit together. Updates are guarded by
 //! the aggregate's version: a stale etag is refused with ABORTED.
 
-use egov_platform::error::AppError;
+use egov_platform::{
+    error::AppError,
+    transition::{self, Load, Stored},
+};
 use sqlx::{PgConnection, Row, postgres::PgRow};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::*;
+use crate::domain::{application::DRAFT_STATUS, *};
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("stored {what} is unreadable: {e}"))
-}
-
-fn stale(what: &str) -> AppError {
-    AppError::Aborted(format!("{what} was changed by someone else (stale etag); read it again and retry"))
 }
 
 // ------------------------------------------------------------------ units
@@ -167,8 +166,7 @@ pub async fn insert_round(c: &mut PgConnection, r: &Round) -> Result<(), AppErro
 }
 
 pub async fn get_round(c: &mut PgConnection, id: Uuid) -> Result<Round, AppError> {
-    let r = sqlx::query("SELECT * FROM rounds WHERE round_id = $1").bind(id).fetch_optional(c).await?;
-    r.as_ref().map(round_row).transpose()?.ok_or_else(|| AppError::NotFound(format!("round {id}")))
+    transition::load(c, &id, false).await
 }
 
 pub async fn open_rounds(c: &mut PgConnection) -> Result<Vec<Round>, AppError> {
@@ -185,7 +183,7 @@ pub async fn list_rounds(c: &mut PgConnection, after: Option<Uuid>, limit: i64) 
     rows.iter().map(round_row).collect()
 }
 
-pub async fn close_round(c: &mut PgConnection, r: &Round, expected_version: i64) -> Result<(), AppError> {
+async fn update_round(c: &mut PgConnection, r: &Round, expected_version: i64) -> Result<bool, AppError> {
     let n = sqlx::query("UPDATE rounds SET state = $2, closed_at = $3, version = $4 WHERE round_id = $1 AND version = $5")
         .bind(r.round_id)
         .bind(r.state.as_str())
@@ -195,7 +193,7 @@ pub async fn close_round(c: &mut PgConnection, r: &Round, expected_version: i64)
         .execute(c)
         .await?
         .rows_affected();
-    if n == 0 { Err(stale("the round")) } else { Ok(()) }
+    Ok(n == 1)
 }
 
 // ------------------------------------------------------------------ applications
@@ -205,7 +203,7 @@ fn application_row(r: &PgRow) -> Result<Application, AppError> {
     serde_json::from_value(body).map_err(|e| corrupt("application", e))
 }
 
-pub async fn insert_application(c: &mut PgConnection, a: &Application) -> Result<(), AppError> {
+async fn insert_application(c: &mut PgConnection, a: &Application) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO applications (application_id, lead_unit_id, round_id, state, name, policy_version, version, created_at, body)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
@@ -226,18 +224,11 @@ pub async fn insert_application(c: &mut PgConnection, a: &Application) -> Result
 
 /// Loads an application; `lock` takes a row lock for the rest of the transaction.
 pub async fn get_application(c: &mut PgConnection, id: Uuid, lock: bool) -> Result<Application, AppError> {
-    let sql = if lock {
-        "SELECT body FROM applications WHERE application_id = $1 FOR UPDATE"
-    } else {
-        "SELECT body FROM applications WHERE application_id = $1"
-    };
-    let r = sqlx::query(sql).bind(id).fetch_optional(c).await?;
-    r.as_ref().map(application_row).transpose()?.ok_or_else(|| AppError::NotFound(format!("application {id}")))
+    transition::load(c, &id, lock).await
 }
 
-/// Stores `a` (whose version the caller has already incremented) if the stored version is still
-/// `a.version - 1`.
-pub async fn update_application(c: &mut PgConnection, a: &Application) -> Result<(), AppError> {
+/// Stores `a` if the stored version is still `expected`; false otherwise.
+async fn update_application(c: &mut PgConnection, a: &Application, expected: i64) -> Result<bool, AppError> {
     let n = sqlx::query(
         "UPDATE applications SET round_id = $2, state = $3, name = $4, version = $5, body = $6 WHERE application_id = $1 AND version = $7",
     )
@@ -247,11 +238,11 @@ pub async fn update_application(c: &mut PgConnection, a: &Application) -> Result
     .bind(&a.draft.name)
     .bind(a.version)
     .bind(serde_json::to_value(a).map_err(|e| AppError::Internal(e.into()))?)
-    .bind(a.version - 1)
+    .bind(expected)
     .execute(c)
     .await?
     .rows_affected();
-    if n == 0 { Err(stale("the application")) } else { Ok(()) }
+    Ok(n == 1)
 }
 
 #[derive(Debug, Default)]
@@ -495,4 +486,92 @@ pub async fn list_projects(
     .fetch_all(c)
     .await?;
     rows.iter().map(project_row).collect::<Result<_, _>>().map_err(Into::into)
+}
+
+// ------------------------------------------------------------------ the pipeline's view
+
+impl Stored for Application {
+    /// The registry entry of the project (same id) follows the application's name and units in
+    /// the same transaction; its status follows the timeline.
+    async fn insert(&self, c: &mut PgConnection) -> Result<bool, AppError> {
+        insert_application(c, self).await?;
+        upsert_project(
+            c,
+            self.application_id,
+            &self.draft.name,
+            &self.lead_unit_id,
+            &self.draft.participating_unit_ids,
+            DRAFT_STATUS,
+            self.created_at,
+        )
+        .await?;
+        Ok(true)
+    }
+    async fn update(&self, c: &mut PgConnection, expected: i64) -> Result<bool, AppError> {
+        if !update_application(c, self, expected).await? {
+            return Ok(false);
+        }
+        upsert_project(
+            c,
+            self.application_id,
+            &self.draft.name,
+            &self.lead_unit_id,
+            &self.draft.participating_unit_ids,
+            DRAFT_STATUS,
+            self.created_at,
+        )
+        .await?;
+        Ok(true)
+    }
+}
+
+impl Load for Application {
+    type Id = Uuid;
+    async fn load(c: &mut PgConnection, id: &Uuid, lock: bool) -> Result<Option<Application>, AppError> {
+        let sql = if lock {
+            "SELECT body FROM applications WHERE application_id = $1 FOR UPDATE"
+        } else {
+            "SELECT body FROM applications WHERE application_id = $1"
+        };
+        let r = sqlx::query(sql).bind(id).fetch_optional(c).await?;
+        r.as_ref().map(application_row).transpose()
+    }
+}
+
+impl Stored for Round {
+    async fn insert(&self, c: &mut PgConnection) -> Result<bool, AppError> {
+        insert_round(c, self).await.map(|()| true)
+    }
+    async fn update(&self, c: &mut PgConnection, expected: i64) -> Result<bool, AppError> {
+        update_round(c, self, expected).await
+    }
+}
+
+impl Load for Round {
+    type Id = Uuid;
+    async fn load(c: &mut PgConnection, id: &Uuid, lock: bool) -> Result<Option<Round>, AppError> {
+        let sql = if lock { "SELECT * FROM rounds WHERE round_id = $1 FOR UPDATE" } else { "SELECT * FROM rounds WHERE round_id = $1" };
+        let r = sqlx::query(sql).bind(id).fetch_optional(c).await?;
+        r.as_ref().map(round_row).transpose()
+    }
+}
+
+impl Stored for Unit {
+    async fn insert(&self, c: &mut PgConnection) -> Result<bool, AppError> {
+        insert_unit(c, self).await.map(|()| true)
+    }
+    /// Units are not changed after registration.
+    async fn update(&self, _c: &mut PgConnection, _expected: i64) -> Result<bool, AppError> {
+        Err(AppError::Internal(anyhow::anyhow!("units are not updated")))
+    }
+}
+
+impl Stored for Penalty {
+    async fn insert(&self, c: &mut PgConnection) -> Result<bool, AppError> {
+        insert_penalty(c, self).await.map(|()| true)
+    }
+    /// Record entries are written once.
+    async fn update(&self, _c: &mut PgConnection, _expected: i64) -> Result<bool, AppError> {
+        Err(AppError::Internal(anyhow::anyhow!("record entries are not updated")))
+    }
 }
