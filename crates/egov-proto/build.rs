@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "egov/review/v1/review.proto",
         "egov/review/v1/expert.proto",
         "egov/procurement/v1/procurement.proto",
+        "egov/acceptance/v1/acceptance.proto",
         "egov/events/v1/events.proto",
     ];
     for f in &files {

@@ -252,6 +252,27 @@ impl Calendar {
         Ok(self.add_working_days(start, n)?.map(|deadline| done_on <= deadline))
     }
 
+    /// The official years compiled in, with the year files of `dir` (the `policy.calendar_dir`
+    /// setting) loaded over them when it is not empty: how every service builds its calendar.
+    pub fn configured(dir: &str) -> Result<Calendar, CalendarError> {
+        let calendar = Calendar::official()?;
+        if dir.trim().is_empty() { Ok(calendar) } else { calendar.load_dir(dir.trim()) }
+    }
+
+    /// R-P5's filing assessment (备案时限) of a document produced on `produced_on` and filed on
+    /// `filed_on`: the deadline is the `n`-th working day after the production day (that day not
+    /// counted), filing on or before it is on time, after it late (accepted, and marked). Every
+    /// service that files documents assesses them here, the one way.
+    pub fn assess_filing(&self, produced_on: Date, n: u32, filed_on: Date) -> Result<FilingAssessment, CalendarError> {
+        let deadline = self.add_working_days(produced_on, n)?;
+        let taken = self.working_days_between(produced_on, filed_on)?;
+        let mut provisional_years = deadline.provisional_years;
+        provisional_years.extend(taken.provisional_years);
+        provisional_years.sort_unstable();
+        provisional_years.dedup();
+        Ok(FilingAssessment { deadline: deadline.value, late: filed_on > deadline.value, working_days_taken: taken.value, provisional_years })
+    }
+
     fn insert(&mut self, file: YearFile) -> Result<(), CalendarError> {
         // A date can be set by its own year's file and by the next year's file (late December).
         for (date, entry) in &file.entries {
@@ -295,6 +316,20 @@ impl Calendar {
             None => DayKind::Workday,
         }
     }
+}
+
+/// How a filing stands against its R-P5 deadline ([`Calendar::assess_filing`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FilingAssessment {
+    /// The last on-time day.
+    pub deadline: Date,
+    /// Filed after `deadline`: accepted and recorded as late.
+    pub late: bool,
+    /// Working days in `(produced_on, filed_on]`.
+    pub working_days_taken: u32,
+    /// Years counted on weekends only (no official schedule loaded): the assessment is
+    /// provisional and is redone once they are loaded.
+    pub provisional_years: Vec<i32>,
 }
 
 /// Collects the provisional years met while answering.

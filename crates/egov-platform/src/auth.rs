@@ -67,10 +67,16 @@ pub enum Role {
     Audit,
     /// Operations team of the district cloud: dead events, clock of local runs.
     Operator,
+    /// A service of the suite calling another (queries such as R-I9's screening, R-A3's approved
+    /// scope): the service account each service presents to its peers.
+    Service,
+    /// 一体化数字资源系统: the provincial integrated digital resource system, which deposits
+    /// trial-operation reports (R-A2) through its own service account.
+    Province,
 }
 
 impl Role {
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 13] = [
         Role::Unit,
         Role::Drb,
         Role::Finance,
@@ -82,6 +88,8 @@ impl Role {
         Role::Leader,
         Role::Audit,
         Role::Operator,
+        Role::Service,
+        Role::Province,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +105,8 @@ impl Role {
             Role::Leader => "LEADER",
             Role::Audit => "AUDIT",
             Role::Operator => "OPERATOR",
+            Role::Service => "SERVICE",
+            Role::Province => "PROVINCE",
         }
     }
 

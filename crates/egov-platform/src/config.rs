@@ -313,6 +313,12 @@ pub struct PeerSettings {
     pub evaluation: String,
     /// Seconds a call to another service may take.
     pub timeout_secs: u64,
+    /// A file holding the bearer token this service presents to its peers (the identity
+    /// provider's token of its service account, e.g. mounted from a Kubernetes Secret and kept
+    /// current by the platform team); re-read when it changes. Empty: the service mints its own
+    /// short-lived `SERVICE` token with the HS256 secret (local and test profiles).
+    #[serde(default)]
+    pub token_file: String,
 }
 
 /// Default ports of the five services.
@@ -379,6 +385,7 @@ impl Settings {
                 acceptance: peer("acceptance"),
                 evaluation: peer("evaluation"),
                 timeout_secs: 5,
+                token_file: String::new(),
             },
             housekeeping: HousekeepingSettings::default(),
         }

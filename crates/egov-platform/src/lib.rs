@@ -11,7 +11,8 @@
 //! - `broker` / `inbox`: RabbitMQ topology and idempotent consumers with dead-lettering.
 //! - [`timers`] / `timer_runner`: durable timers fired once through the outbox.
 //! - [`housekeeping`]: retention of sent outbox rows and finished timers.
-//! - [`auth`]: bearer JWT, per-method role table, unit isolation.
+//! - [`auth`]: bearer JWT, per-method role table, unit isolation; [`peers`]: channels to the
+//!   other services with this service's own credentials.
 //! - [`audit`]: append-only SM3-chained audit trail and its verification.
 //! - [`error`]: the one mapping of errors to gRPC statuses with rich details.
 //! - [`policy`]: versioned policy parameters.
@@ -40,6 +41,7 @@ pub mod metrics;
 pub mod ops;
 pub mod outbox;
 pub mod paging;
+pub mod peers;
 pub mod period;
 pub mod policy;
 pub mod relay;

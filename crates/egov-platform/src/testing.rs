@@ -425,6 +425,12 @@ impl RunningService {
     pub async fn start<A: crate::server::ServiceApp>(settings: Settings) -> anyhow::Result<RunningService> {
         crate::telemetry::init_for_tests();
         let app = A::build(settings.clone()).await?;
+        RunningService::start_built(app, settings).await
+    }
+
+    /// Runs a service the test built itself (e.g. with a port to another service supplied).
+    pub async fn start_built<A: crate::server::ServiceApp>(app: A, settings: Settings) -> anyhow::Result<RunningService> {
+        crate::telemetry::init_for_tests();
         let p = app.platform();
         let (addr, pool, clock, stop) = (p.local_addr(), p.pool.clone(), p.clock.clone(), p.shutdown.clone());
         let handle = tokio::spawn(app.run_until_stopped());

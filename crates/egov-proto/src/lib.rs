@@ -31,6 +31,11 @@ pub mod egov {
             tonic::include_proto!("egov.procurement.v1");
         }
     }
+    pub mod acceptance {
+        pub mod v1 {
+            tonic::include_proto!("egov.acceptance.v1");
+        }
+    }
     pub mod events {
         pub mod v1 {
             tonic::include_proto!("egov.events.v1");
@@ -54,6 +59,6 @@ pub fn method_paths(packages: &[&str]) -> Vec<String> {
 }
 
 pub use egov::{
-    common::v1 as common, evaluation::v1 as evaluation, events::v1 as events, intake::v1 as intake, procurement::v1 as procurement,
+    acceptance::v1 as acceptance, common::v1 as common, evaluation::v1 as evaluation, events::v1 as events, intake::v1 as intake, procurement::v1 as procurement,
     review::v1 as review,
 };

@@ -4,10 +4,13 @@
 
 use std::{sync::Arc, time::Duration};
 
-use egov_platform::{convert, error::AppError, telemetry};
+use egov_platform::{
+    convert,
+    error::AppError,
+    peers::{self, PeerAuth, PeerChannel},
+};
 use egov_proto::evaluation::{GetLatestEvaluationRequest, SearchCatalogueRequest, evaluation_queries_client::EvaluationQueriesClient};
 use futures::future::BoxFuture;
-use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 use crate::domain::{CatalogueMatch, LatestEvaluation};
 
@@ -20,7 +23,7 @@ pub trait EvaluationPort: Send + Sync + 'static {
 
 pub type SharedEvaluation = Arc<dyn EvaluationPort>;
 
-type Client = EvaluationQueriesClient<InterceptedService<Channel, fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>>>;
+type Client = EvaluationQueriesClient<PeerChannel>;
 
 /// The real adapter: a lazily connected channel to `egov-evaluation`.
 #[derive(Clone)]
@@ -30,11 +33,10 @@ pub struct GrpcEvaluation {
 }
 
 impl GrpcEvaluation {
-    pub fn new(endpoint: &str, timeout: Duration) -> anyhow::Result<GrpcEvaluation> {
-        let channel =
-            Channel::from_shared(endpoint.to_string())?.tcp_nodelay(true).connect_timeout(timeout).timeout(timeout).connect_lazy();
-        let inject: fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> = telemetry::inject_trace_metadata;
-        Ok(GrpcEvaluation { client: EvaluationQueriesClient::with_interceptor(channel, inject), endpoint: endpoint.to_string() })
+    /// A channel to `endpoint` presenting this service's credentials (`auth`).
+    pub fn new(endpoint: &str, auth: &PeerAuth, timeout: Duration) -> anyhow::Result<GrpcEvaluation> {
+        let channel = peers::channel(endpoint, auth, timeout)?;
+        Ok(GrpcEvaluation { client: EvaluationQueriesClient::new(channel), endpoint: endpoint.to_string() })
     }
 
     fn unavailable(&self, what: &str, s: tonic::Status) -> AppError {

@@ -5,6 +5,7 @@ use std::{sync::Arc, time::Duration};
 use egov_platform::{
     config::Settings,
     documents::DocumentStore,
+    peers::PeerAuth,
     server::ServiceApp,
     server::{Platform, StartError},
 };
@@ -49,8 +50,11 @@ impl Application {
                 );
                 None
             }
-            None => Some(Arc::new(GrpcEvaluation::new(&settings.peers.evaluation, Duration::from_secs(settings.peers.timeout_secs))?)
-                as SharedEvaluation),
+            None => {
+                let auth = PeerAuth::from_settings(&settings).map_err(|e| anyhow::anyhow!(e))?;
+                let timeout = Duration::from_secs(settings.peers.timeout_secs);
+                Some(Arc::new(GrpcEvaluation::new(&settings.peers.evaluation, &auth, timeout)?) as SharedEvaluation)
+            }
         };
         let mut platform = Platform::build(settings, &MIGRATIONS).await.map_err(|e: StartError| anyhow::anyhow!(e))?;
         let app = Arc::new(Intake::new(platform.pool.clone(), platform.clock.clone(), platform.policy.clone(), documents, evaluation));
