@@ -82,7 +82,75 @@ pub fn status_of(e: &EventEnvelope) -> (String, String) {
             if p.kind == "REVOKED" { "撤销 REVOKED" } else { "终止 TERMINATED" },
             format!("{} ({}), {} fen paid (R-P10): the project ends", p.reason, p.ground, p.paid_fen),
         ),
+        // Acceptance (R-A1 … R-A5).
+        (Some(Payload::AcceptanceCaseOpened(p)), _) => {
+            ("初验 INITIAL_ACCEPTANCE", format!("acceptance opened ({}): the unit organises the initial acceptance (R-A1)", p.channel))
+        }
+        (Some(Payload::InitialAcceptanceConcluded(p)), _) if p.passed => (
+            "试运行 TRIAL_OPERATION",
+            format!(
+                "initial acceptance passed on {}; the acceptance may be applied for from {} (R-A2)",
+                date(&p.held_on),
+                date(&p.trial_completes_on)
+            ),
+        ),
+        (Some(Payload::InitialAcceptanceConcluded(p)), _) => {
+            ("", format!("initial acceptance of {} did not pass: {}", date(&p.held_on), p.conclusion))
+        }
+        (Some(Payload::TrialReportDeposited(p)), _) => ("", format!("trial-operation report in ({})", p.source)),
+        (Some(Payload::AcceptanceApplied(p)), _) => {
+            ("验收申请 ACCEPTANCE_APPLIED", format!("acceptance applied for (attempt {}): DRB reviews it (R-A3)", p.attempt))
+        }
+        (Some(Payload::AcceptanceApplicationReviewed(p)), _) if p.approved => {
+            ("验收 ACCEPTANCE", format!("DRB approved the application; the acceptance is organised by {} (R-A4)", p.organiser))
+        }
+        (Some(Payload::AcceptanceApplicationReviewed(p)), _) => ("", format!("DRB returned the acceptance application: {}", p.reasons)),
+        (Some(Payload::ProjectAccepted(p)), _) => {
+            ("运行 IN_OPERATION", format!("accepted on {}: the system is in use (R-A5)", date(&p.go_live_on)))
+        }
+        (Some(Payload::AcceptanceFailed(p)), _) => (
+            "验收未通过 RECTIFICATION",
+            format!("acceptance failed: {}; rectify and re-apply by {} (R-A5)", p.conclusion, date(&p.rectify_by)),
+        ),
+        (Some(Payload::RectificationOverdue(p)), _) => {
+            ("整改逾期 RECTIFICATION_LAPSED", format!("not rectified by {}: not accepted, not put into use (R-A5)", date(&p.rectify_by)))
+        }
+        (Some(Payload::AcceptanceCaseClosed(p)), _) => ("", format!("acceptance closed: {}", p.reason)),
         (_, t) => return (t.to_string(), format!("{} from {}", t, e.producer)),
     };
     (status.to_string(), summary)
+}
+
+fn date(d: &Option<egov_proto::common::CivilDate>) -> String {
+    d.as_ref().map(|d| format!("{}-{:02}-{:02}", d.year, d.month, d.day)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use egov_proto::events::{self as ev, EventEnvelope, event_envelope::Payload};
+
+    use super::status_of;
+
+    fn of(t: &str, p: Payload) -> (String, String) {
+        status_of(&EventEnvelope { r#type: t.into(), producer: "acceptance".into(), payload: Some(p), ..Default::default() })
+    }
+
+    #[test]
+    fn acceptance_moves_the_status_and_informs() {
+        let d = Some(egov_proto::common::CivilDate { year: 2026, month: 4, day: 9 });
+        let accepted =
+            of("acceptance.project.accepted", Payload::ProjectAccepted(ev::ProjectAccepted { go_live_on: d, ..Default::default() }));
+        assert_eq!(accepted.0, "运行 IN_OPERATION");
+        assert!(accepted.1.contains("2026-04-09"));
+        let failed =
+            of("acceptance.project.failed", Payload::AcceptanceFailed(ev::AcceptanceFailed { rectify_by: d, ..Default::default() }));
+        assert_eq!(failed.0, "验收未通过 RECTIFICATION");
+        let initial_failed = of(
+            "acceptance.initial.concluded",
+            Payload::InitialAcceptanceConcluded(ev::InitialAcceptanceConcluded { passed: false, ..Default::default() }),
+        );
+        assert_eq!(initial_failed.0, "", "informational: the status stays");
+        let lapsed = of("acceptance.rectification.overdue", Payload::RectificationOverdue(ev::RectificationOverdue::default()));
+        assert_eq!(lapsed.0, "整改逾期 RECTIFICATION_LAPSED");
+    }
 }
