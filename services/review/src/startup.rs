@@ -12,11 +12,8 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
 use crate::{
-    grpc::{
-        ReviewApi, ReviewState,
-        expert::{ExpertApi, ExpertState},
-        roles,
-    },
+    app::Review,
+    grpc::{ReviewApi, expert::ExpertApi, roles},
     jobs::ReviewTimers,
     messaging::{self, ReviewConsumer},
 };
@@ -29,31 +26,21 @@ pub const EXPERT_SERVICE_NAME: &str = "egov.review.v1.ExpertReview";
 
 pub struct Application {
     platform: Platform,
-    state: Arc<ReviewState>,
-    experts: Arc<ExpertState>,
+    /// The use cases, shared by both gRPC services, the consumer and the timers.
+    app: Arc<Review>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, anyhow::Error> {
         let documents = DocumentStore::local(&settings.documents.dir, settings.documents.max_bytes)?;
         let mut platform = Platform::build(settings, &MIGRATIONS).await.map_err(|e| anyhow::anyhow!(e))?;
-        let state = Arc::new(ReviewState { pool: platform.pool.clone(), clock: platform.clock.clone(), policy: platform.policy.clone() });
+        let app = Arc::new(Review::new(platform.pool.clone(), platform.clock.clone(), platform.policy.clone(), documents));
         platform
-            .spawn_consumer(
-                "review",
-                messaging::BINDINGS,
-                Arc::new(ReviewConsumer { clock: platform.clock.clone(), policy: platform.policy.clone() }),
-            )
+            .spawn_consumer("review", messaging::BINDINGS, Arc::new(ReviewConsumer { app: app.clone() }))
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
-        platform.spawn_timers(Arc::new(ReviewTimers { clock: platform.clock.clone() }));
-        let experts = Arc::new(ExpertState {
-            pool: platform.pool.clone(),
-            clock: platform.clock.clone(),
-            policy: platform.policy.clone(),
-            documents,
-        });
-        Ok(Application { platform, state, experts })
+        platform.spawn_timers(Arc::new(ReviewTimers { app: app.clone() }));
+        Ok(Application { platform, app })
     }
 
     pub fn local_addr(&self) -> std::net::SocketAddr {
@@ -73,8 +60,8 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let routes = Routes::new(ReviewServer::new(ReviewApi::new(self.state)))
-            .add_service(ExpertReviewServer::new(ExpertApi::new(self.experts)).max_decoding_message_size(8 * 1024 * 1024));
+        let routes = Routes::new(ReviewServer::new(ReviewApi::new(self.app.clone())))
+            .add_service(ExpertReviewServer::new(ExpertApi::new(self.app)).max_decoding_message_size(8 * 1024 * 1024));
         self.platform.serve(routes, &[SERVICE_NAME, EXPERT_SERVICE_NAME], roles::table()).await
     }
 }

@@ -8,10 +8,11 @@
 //! change request (变更申请 → 部门初审 → 专家论证 → 变更调整). A new investment above the approved budget
 //! requires a new application (重新申报和立项).
 //!
-//! Money is integer fen and the share is in basis points; the comparison is exact (i128), so a
-//! share that is not a whole number of fen is never rounded in the unit's favour or against it.
+//! Money is [`Fen`] and the share is in basis points; the comparison is exact in integers
+//! ([`Fen::at_least_bp_of`]: the new budget keeps at least 100 % − 15 % of the approved one), so
+//! a share that is not a whole number of fen is never rounded in the unit's favour or against it.
 
-use egov_platform::{error::AppError, named_enum, policy::Policy};
+use egov_platform::{error::Refusal, named_enum, policy::Policy, values::Fen};
 use serde::{Deserialize, Serialize};
 
 named_enum!(
@@ -35,49 +36,46 @@ impl ChangeRoute {
     }
 }
 
-/// Chooses the route of a change of budget from `approved_budget_fen` to `new_budget_fen`.
+/// Chooses the route of a change of budget from `approved` to `new`.
 ///
 /// Refused under R-R7 once procurement has completed, and for any increase (even 1 fen), which
-/// needs a new application. An unchanged or non-positive new budget is a field error. Otherwise
-/// a reduction with `reduction × 10000 ≤ share_bp × approved` is filed internally, and a strictly
-/// larger one is a change request.
-pub fn classify(
-    approved_budget_fen: i64,
-    new_budget_fen: i64,
-    procurement_completed: bool,
-    policy: &Policy,
-) -> Result<ChangeRoute, AppError> {
+/// needs a new application. An unchanged or zero new budget is a field error. Otherwise a
+/// reduction of at most `share_bp` of the approved budget (`reduction × 10000 ≤ share_bp ×
+/// approved`, i.e. the new budget is at least `10000 − share_bp` basis points of it) is filed
+/// internally, and a strictly larger one is a change request.
+pub fn classify(approved: Fen, new: Fen, procurement_completed: bool, policy: &Policy) -> Result<ChangeRoute, Refusal> {
     if procurement_completed {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-R7",
             "procurement",
             "变更 / change: the main content can only be changed after approval and before procurement completes (立项后、采购前); \
              procurement has completed",
         ));
     }
-    if approved_budget_fen <= 0 {
-        return Err(AppError::field("approved_budget_fen", "the approved budget must be positive"));
+    if approved == Fen::ZERO {
+        return Err(Refusal::field("approved_budget_fen", "the approved budget must be positive"));
     }
-    if new_budget_fen <= 0 {
-        return Err(AppError::field("new_budget_fen", "the new budget must be positive; to drop the project, withdraw it instead"));
+    if new == Fen::ZERO {
+        return Err(Refusal::field("new_budget_fen", "the new budget must be positive; to drop the project, withdraw it instead"));
     }
-    if new_budget_fen > approved_budget_fen {
-        return Err(AppError::rule(
+    if let Some(excess) = new.checked_sub(approved).filter(|d| *d > Fen::ZERO) {
+        return Err(Refusal::rule(
             "R-R7",
             "new_budget_fen",
             format!(
-                "变更 / change: the new investment ({new_budget_fen} fen) exceeds the approved budget ({approved_budget_fen} fen) by {} fen; \
+                "变更 / change: the new investment ({} fen) exceeds the approved budget ({} fen) by {} fen; \
                  新增投资超出立项预算的须重新申报 / an investment above the approved budget requires a new application",
-                new_budget_fen - approved_budget_fen
+                new.get(),
+                approved.get(),
+                excess.get()
             ),
         ));
     }
-    if new_budget_fen == approved_budget_fen {
-        return Err(AppError::field("new_budget_fen", "equals the approved budget: there is no budget change to make"));
+    if new == approved {
+        return Err(Refusal::field("new_budget_fen", "equals the approved budget: there is no budget change to make"));
     }
-    let reduction = i128::from(approved_budget_fen - new_budget_fen);
-    let share = i128::from(policy.change_filing_max_reduction_bp) * i128::from(approved_budget_fen);
-    if reduction * 10_000 <= share { Ok(ChangeRoute::InternalControlFiling) } else { Ok(ChangeRoute::ChangeRequest) }
+    let kept_bp = 10_000u32.saturating_sub(policy.change_filing_max_reduction_bp);
+    if new.at_least_bp_of(kept_bp, approved) { Ok(ChangeRoute::InternalControlFiling) } else { Ok(ChangeRoute::ChangeRequest) }
 }
 
 named_enum!(
@@ -109,8 +107,31 @@ pub enum ChangeEvent {
     ExpertReview { passed: bool },
 }
 
-/// The state after `event`; an event that does not apply to `state` is `InvalidState`.
-pub fn next(state: ChangeState, event: ChangeEvent) -> Result<ChangeState, AppError> {
+impl ChangeEvent {
+    /// The review in words, for messages and the audit trail.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeEvent::DepartmentalReview { passed: true } => "departmental review passed (部门初审通过)",
+            ChangeEvent::DepartmentalReview { passed: false } => "departmental review failed (部门初审未通过)",
+            ChangeEvent::ExpertReview { passed: true } => "expert review passed (专家论证通过)",
+            ChangeEvent::ExpertReview { passed: false } => "expert review failed (专家论证未通过)",
+        }
+    }
+}
+
+/// What a change in `state` waits for, in words.
+fn awaits(state: ChangeState) -> &'static str {
+    match state {
+        ChangeState::AwaitingDepartmentalReview => "it awaits DRB's departmental review (部门初审) first",
+        ChangeState::AwaitingExpertReview => "its departmental review is done; it awaits the expert review (专家论证)",
+        ChangeState::Filed => "it was filed after the unit's internal control (内控备案) and takes no review",
+        ChangeState::Approved | ChangeState::Rejected => "its review is over; a further change is a new change request",
+    }
+}
+
+/// The state after `event`; an event that does not apply to `state` is refused under R-R7 (the
+/// change procedure: departmental review, then expert review).
+pub fn next(state: ChangeState, event: ChangeEvent) -> Result<ChangeState, Refusal> {
     use ChangeEvent::*;
     use ChangeState::*;
     match (state, event) {
@@ -118,7 +139,11 @@ pub fn next(state: ChangeState, event: ChangeEvent) -> Result<ChangeState, AppEr
         (AwaitingDepartmentalReview, DepartmentalReview { passed: false }) => Ok(Rejected),
         (AwaitingExpertReview, ExpertReview { passed: true }) => Ok(Approved),
         (AwaitingExpertReview, ExpertReview { passed: false }) => Ok(Rejected),
-        (state, event) => Err(AppError::InvalidState(format!("a change in state {state} cannot take {event:?}"))),
+        (state, event) => Err(Refusal::rule(
+            "R-R7",
+            "stage",
+            format!("变更 / change procedure: a change that is {state} cannot take the {}: {}", event.label(), awaits(state)),
+        )),
     }
 }
 
@@ -135,18 +160,24 @@ mod tests {
         PolicyBook::load("").unwrap().in_force(date!(2026 - 06 - 01))
     }
 
-    fn field(e: &AppError) -> &str {
-        match e {
-            AppError::InvalidArgument(v) => &v[0].field,
-            other => panic!("expected a field error, got {other:?}"),
-        }
+    fn field(e: &Refusal) -> &str {
+        e.fields()[0]
+    }
+
+    fn fen(v: i64) -> Fen {
+        Fen::new(v).unwrap()
+    }
+
+    fn classify(approved: i64, new: i64, done: bool, p: &Policy) -> Result<ChangeRoute, Refusal> {
+        super::classify(fen(approved), fen(new), done, p)
     }
 
     #[test]
     fn fifteen_percent_boundary() {
         let p = policy();
         assert_eq!(p.change_filing_max_reduction_bp, 1500);
-        // 15.00 % exactly files internally; 15.01 % needs a change request.
+        // 14.99 % and 15.00 % exactly file internally; 15.01 % needs a change request.
+        assert_eq!(classify(1_000_000, 850_100, false, &p).unwrap(), ChangeRoute::InternalControlFiling);
         assert_eq!(classify(1_000_000, 850_000, false, &p).unwrap(), ChangeRoute::InternalControlFiling);
         assert_eq!(classify(1_000_000, 849_900, false, &p).unwrap(), ChangeRoute::ChangeRequest);
         assert_eq!(classify(1_000_000, 849_999, false, &p).unwrap(), ChangeRoute::ChangeRequest);
@@ -191,7 +222,8 @@ mod tests {
         let p = policy();
         assert_eq!(field(&classify(1_000_000, 1_000_000, false, &p).unwrap_err()), "new_budget_fen");
         assert_eq!(field(&classify(1_000_000, 0, false, &p).unwrap_err()), "new_budget_fen");
-        assert_eq!(field(&classify(1_000_000, -5, false, &p).unwrap_err()), "new_budget_fen");
+        // A negative amount never becomes a Fen: the request's field is refused when parsed.
+        assert_eq!(Fen::field("new_budget_fen", -5).unwrap_err().field, "new_budget_fen");
         assert_eq!(field(&classify(0, 5, false, &p).unwrap_err()), "approved_budget_fen");
     }
 
@@ -222,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn every_other_transition_is_invalid_state() {
+    fn every_other_transition_is_refused_under_r_r7() {
         use ChangeEvent::*;
         use ChangeState::*;
         let events = [
@@ -243,8 +275,11 @@ mod tests {
                         assert!(allowed, "{state} + {event:?}");
                         valid += 1;
                     }
-                    Err(AppError::InvalidState(_)) => assert!(!allowed, "{state} + {event:?}"),
-                    Err(other) => panic!("{state} + {event:?}: {other:?}"),
+                    Err(e) => {
+                        assert!(!allowed, "{state} + {event:?}");
+                        assert_eq!(e.rule_ids(), vec!["R-R7"]);
+                        assert!(!e.to_string().contains("passed:"), "no debug values in words: {e}");
+                    }
                 }
             }
         }

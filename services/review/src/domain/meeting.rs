@@ -1,7 +1,11 @@
 //! Expert review meetings (专家评审会, R-R2), held in batches: cases are scheduled once their
-//! materials are in, the panel is drawn once for the meeting, each panel expert scores each case.
+//! materials are in, the panel is drawn once for the meeting, each panel expert scores each case;
+//! and the expert pool the panels are drawn from. Each transition returns its change as data.
 
-use egov_platform::error::AppError;
+use egov_platform::{
+    error::Refusal,
+    transition::{Aggregate, Change, Context},
+};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -9,6 +13,7 @@ use uuid::Uuid;
 use super::{
     ReviewCase, Stage,
     panel::{self, Expert, ExpertScore, MaterialKind, PanelRequest},
+    rules::stage_words,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,52 +32,166 @@ pub struct Meeting {
     pub created_at: OffsetDateTime,
 }
 
+/// A meeting spans projects and is pinned to no policy version: its changes record the version
+/// in force (or the scheduled case's) and, where one project is concerned, that project.
+impl Aggregate for Meeting {
+    const NAME: &'static str = "the meeting";
+    fn resource(&self) -> String {
+        format!("meetings/{}", self.meeting_id)
+    }
+    fn project_id(&self) -> String {
+        String::new()
+    }
+    fn policy_version(&self) -> &str {
+        ""
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+}
+
+/// An expert of the pool with the version of its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolExpert {
+    pub expert: Expert,
+    pub version: i64,
+}
+
+impl Aggregate for PoolExpert {
+    const NAME: &'static str = "the expert";
+    fn resource(&self) -> String {
+        format!("experts/{}", self.expert.expert_id)
+    }
+    fn project_id(&self) -> String {
+        String::new()
+    }
+    fn policy_version(&self) -> &str {
+        ""
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+}
+
+/// A new expert of the pool (available).
+pub fn add_expert(expert: Expert, ctx: Context<'_>) -> Change<PoolExpert> {
+    Change::new(PoolExpert { expert, version: 1 }, "CreateExpert").rules(&["R-R2"]).under_policy(ctx.policy.version.clone())
+}
+
+/// An expert becomes available for draws, or stops being.
+pub fn set_availability(e: &PoolExpert, available: bool, ctx: Context<'_>) -> Change<PoolExpert> {
+    let mut next = e.clone();
+    next.expert.available = available;
+    Change::new(next, "SetExpertAvailability").rules(&["R-R2"]).under_policy(ctx.policy.version.clone())
+}
+
+/// A meeting planned for `held_on`, needing `specialties` (specialty, how many experts).
+pub fn create(meeting_id: Uuid, held_on: Date, specialties: Vec<(String, u32)>, ctx: Context<'_>) -> Change<Meeting> {
+    let m = Meeting {
+        meeting_id,
+        held_on,
+        specialties,
+        case_ids: vec![],
+        seed: None,
+        panel: vec![],
+        scores: vec![],
+        version: 1,
+        created_at: ctx.now,
+    };
+    Change::new(m, "CreateMeeting").rules(&["R-R2"]).under_policy(ctx.policy.version.clone())
+}
+
 /// The materials a case has uploaded (R-R2).
 pub fn materials(case: &ReviewCase) -> Vec<MaterialKind> {
     case.expert.documents.iter().filter_map(|d| MaterialKind::parse(&d.kind)).collect()
 }
 
-/// A case goes on a meeting before its panel is drawn, in expert review, with all materials in.
-pub fn schedule(meeting: &Meeting, case: &ReviewCase) -> Result<(), AppError> {
+/// A case goes on a meeting before its panel is drawn, in expert review, with all materials in:
+/// the meeting lists it and the case names its meeting (two changes, one transaction).
+pub fn schedule(meeting: &Meeting, case: &ReviewCase) -> Result<(Change<Meeting>, Change<ReviewCase>), Refusal> {
     if !meeting.panel.is_empty() {
-        return Err(AppError::InvalidState("the panel of this meeting is already drawn; schedule the case on another meeting".into()));
+        return Err(Refusal::rule(
+            "R-R2",
+            "meeting",
+            "专家评审 / expert review: the panel of this meeting is already drawn; schedule the case on another meeting",
+        ));
     }
     if case.stage != Stage::ExpertReview || case.expert.conclusion.is_some() {
-        return Err(AppError::InvalidState(format!("only a case awaiting expert review is scheduled; this one is {}", case.stage)));
+        return Err(Refusal::rule(
+            "R-R2",
+            "stage",
+            format!(
+                "专家评审 / expert review: a case awaiting its expert review is scheduled on a meeting (after the preliminary \
+                 review passed); this case is {}",
+                stage_words(case.stage)
+            ),
+        ));
     }
     if let Some(m) = case.expert.meeting_id {
-        return Err(AppError::InvalidState(format!("the case is already on meeting {m}")));
+        return Err(Refusal::rule("R-R2", "meeting", format!("专家评审 / expert review: the case is already on meeting {m}")));
     }
-    panel::check_materials(&materials(case))
+    panel::check_materials(&materials(case))?;
+    let mut m = meeting.clone();
+    m.case_ids.push(case.case_id);
+    let mut k = case.clone();
+    k.expert.meeting_id = Some(meeting.meeting_id);
+    let on_meeting =
+        Change::new(m, "ScheduleCase").rules(&["R-R2"]).about_project(case.case_id.to_string()).under_policy(case.policy_version.clone());
+    let on_case = Change::new(k, "ScheduleCase").rules(&["R-R2"]).detail("meeting_id", meeting.meeting_id.to_string());
+    Ok((on_meeting, on_case))
 }
 
-/// Draws the meeting's panel, excluding experts of every unit whose project is on it.
-pub fn draw(meeting: &Meeting, pool: &[Expert], cases: &[ReviewCase], seed: u64) -> Result<Vec<Expert>, AppError> {
+/// Draws the meeting's panel, excluding experts of every unit whose project is on it; the seed,
+/// panel and cases go in the audit record so that the draw can be replayed.
+pub fn draw(meeting: &Meeting, pool: &[Expert], cases: &[ReviewCase], seed: u64, ctx: Context<'_>) -> Result<Change<Meeting>, Refusal> {
     if !meeting.panel.is_empty() {
-        return Err(AppError::InvalidState("the panel is already drawn".into()));
+        return Err(Refusal::rule("R-R2", "panel", "专家评审 / expert review: the panel of this meeting is already drawn, once"));
     }
     if meeting.case_ids.is_empty() {
-        return Err(AppError::rule("R-R2", "case_ids", "no project is scheduled on this meeting yet"));
+        return Err(Refusal::rule("R-R2", "case_ids", "no project is scheduled on this meeting yet"));
     }
     let mut conflicted: Vec<String> = cases.iter().flat_map(|c| c.units().cloned()).collect();
     conflicted.sort();
     conflicted.dedup();
-    panel::draw_panel(pool, &PanelRequest { specialties: meeting.specialties.clone(), conflicted_units: conflicted }, seed)
+    let panel = panel::draw_panel(pool, &PanelRequest { specialties: meeting.specialties.clone(), conflicted_units: conflicted }, seed)?;
+    let ids: Vec<&str> = panel.iter().map(|e| e.expert_id.as_str()).collect();
+    let details = serde_json::json!({ "seed": seed.to_string(), "panel": ids, "cases": meeting.case_ids });
+    let mut m = meeting.clone();
+    m.panel = panel;
+    m.seed = Some(seed);
+    let mut change = Change::new(m, "DrawPanel").rules(&["R-R2"]).under_policy(ctx.policy.version.clone());
+    if let serde_json::Value::Object(d) = details {
+        change.effects.details.extend(d);
+    }
+    Ok(change)
+}
+
+/// Whether `expert_id` has scored `case_id` on this meeting already.
+pub fn has_scored(meeting: &Meeting, case_id: Uuid, expert_id: &str) -> bool {
+    meeting.scores.iter().any(|(c, x)| *c == case_id && x.expert_id == expert_id)
 }
 
 /// A panel expert scores a case of the meeting, once.
-pub fn score(meeting: &Meeting, case_id: Uuid, s: &ExpertScore) -> Result<(), AppError> {
+pub fn score(meeting: &Meeting, case_id: Uuid, s: ExpertScore, ctx: Context<'_>) -> Result<Change<Meeting>, Refusal> {
     if !meeting.case_ids.contains(&case_id) {
-        return Err(AppError::field("case_id", "the case is not on this meeting"));
+        return Err(Refusal::field("case_id", "the case is not on this meeting"));
     }
     if meeting.panel.is_empty() {
-        return Err(AppError::rule("R-R2", "panel", "the panel is not drawn yet"));
+        return Err(Refusal::rule("R-R2", "panel", "the panel is not drawn yet"));
     }
-    panel::validate_score(s, &meeting.panel)?;
-    if meeting.scores.iter().any(|(c, x)| *c == case_id && x.expert_id == s.expert_id) {
-        return Err(AppError::AlreadyExists(format!("expert {} has already scored this case", s.expert_id)));
+    panel::validate_score(&s, &meeting.panel)?;
+    if has_scored(meeting, case_id, &s.expert_id) {
+        return Err(Refusal::rule("R-R2", "scores", format!("expert {} has already scored this case: once each", s.expert_id)));
     }
-    Ok(())
+    let mut m = meeting.clone();
+    m.scores.push((case_id, s));
+    Ok(Change::new(m, "SubmitExpertScore").rules(&["R-R2"]).about_project(case_id.to_string()).under_policy(ctx.policy.version.clone()))
 }
 
 /// The scores of one case.
@@ -137,6 +256,12 @@ mod tests {
         }
     }
 
+    fn ctx() -> Context<'static> {
+        static POLICY: std::sync::LazyLock<std::sync::Arc<egov_platform::policy::Policy>> =
+            std::sync::LazyLock::new(|| egov_platform::policy::PolicyBook::load("").unwrap().in_force(date!(2026 - 06 - 01)));
+        Context::new(datetime!(2026-03-05 02:00 UTC), &POLICY)
+    }
+
     fn expert(id: &str, affiliation: &str) -> Expert {
         Expert { expert_id: id.into(), name: id.into(), specialties: vec!["IT".into()], affiliation: affiliation.into(), available: true }
     }
@@ -147,11 +272,14 @@ mod tests {
         let m = meeting();
         let t = datetime!(2026-03-05 02:00 UTC);
         c.expert.documents = vec![doc(MaterialKind::RevisedFeasibilityReport, t), doc(MaterialKind::RevisionList, t)];
-        let e = schedule(&m, &c).unwrap_err();
+        let e = schedule(&m, &c).map(|_| ()).unwrap_err();
         assert_eq!(e.rule_ids(), vec!["R-R2"]);
         assert!(e.to_string().contains("汇报PPT"));
         c.expert.documents.push(doc(MaterialKind::Presentation, t));
-        schedule(&m, &c).unwrap();
+        let (on_meeting, on_case) = schedule(&m, &c).unwrap();
+        assert_eq!(on_meeting.state.case_ids, vec![c.case_id]);
+        assert_eq!(on_case.state.expert.meeting_id, Some(m.meeting_id));
+        assert_eq!(on_meeting.effects.project_id, Some(c.case_id.to_string()));
     }
 
     #[test]
@@ -169,13 +297,13 @@ mod tests {
             expert("e6", "之江实验室"),
         ];
         for seed in 0..50 {
-            let panel = draw(&m, &pool, &[a.clone(), b.clone()], seed).unwrap();
+            let panel = draw(&m, &pool, &[a.clone(), b.clone()], seed, ctx()).unwrap().state.panel;
             assert_eq!(panel.len(), 3);
             assert!(panel.iter().all(|e| ["e4", "e5", "e6"].contains(&e.expert_id.as_str())));
         }
         // One more conflicted expert short: refused with R-R2.
         let short = vec![expert("e1", "U-CIVIL"), expert("e4", "浙大"), expert("e5", "市信息中心")];
-        assert_eq!(draw(&m, &short, &[a, b], 7).unwrap_err().rule_ids(), vec!["R-R2"]);
+        assert_eq!(draw(&m, &short, &[a, b], 7, ctx()).unwrap_err().rule_ids(), vec!["R-R2"]);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The review case (评审案卷) as a value: one per project that passed compliance.
 
-use egov_platform::named_enum;
+use egov_platform::{named_enum, transition::Aggregate, values::Fen};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
+
+use super::workflow::Task;
 
 named_enum!(
     /// Where a case stands.
@@ -87,7 +89,7 @@ pub struct Approval {
     pub issued_on: Date,
     pub issuers: Vec<String>,
     pub project_name: String,
-    pub budget_fen: i64,
+    pub budget_fen: Fen,
     pub funding_source: String,
     pub scope: String,
     pub planned_construction_months: i32,
@@ -96,6 +98,9 @@ pub struct Approval {
     pub funds_secured: bool,
     pub cancelled: bool,
     pub cancel_reason: String,
+    /// The rule the approval was cancelled under (R-R6 or R-P1); empty while in force.
+    #[serde(default)]
+    pub cancelled_under: String,
     pub policy_version: String,
 }
 
@@ -136,9 +141,46 @@ pub struct ReviewCase {
     pub version: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub opened_at: OffsetDateTime,
+    /// The workflow tasks the case owns (rows of their own, not part of the JSON body): loaded
+    /// with the case, and written with it by its `Stored::update` (new ones inserted, changed
+    /// ones updated under their own version).
+    #[serde(skip)]
+    pub tasks: Vec<Task>,
+    /// The tasks as loaded, so that storage writes only what a change touched.
+    #[serde(skip)]
+    pub(crate) tasks_as_loaded: Vec<Task>,
+}
+
+impl Aggregate for ReviewCase {
+    const NAME: &'static str = "the case";
+    fn resource(&self) -> String {
+        format!("cases/{}", self.case_id)
+    }
+    fn project_id(&self) -> String {
+        self.case_id.to_string()
+    }
+    fn policy_version(&self) -> &str {
+        &self.policy_version
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+    fn summary(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("stage".into(), self.stage.as_str().into());
+        m
+    }
 }
 
 impl ReviewCase {
+    /// The tasks of a group (`preliminary`, `recheck`).
+    pub fn tasks_of<'a>(&'a self, group: &'a str) -> impl Iterator<Item = &'a Task> + 'a {
+        self.tasks.iter().filter(move |t| t.group_id == group)
+    }
+
     /// Lead and participating units: who, as UNIT, may read the case.
     pub fn units(&self) -> impl Iterator<Item = &String> {
         std::iter::once(&self.dossier.lead_unit_id).chain(self.dossier.participating_unit_ids.iter())
@@ -212,8 +254,8 @@ pub struct JointMeetingOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeRecord {
     pub change_id: Uuid,
-    pub old_budget_fen: i64,
-    pub new_budget_fen: i64,
+    pub old_budget_fen: Fen,
+    pub new_budget_fen: Fen,
     /// INTERNAL_CONTROL_FILING or CHANGE_REQUEST.
     pub route: String,
     /// `ChangeState` name.

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use egov_platform::{
-    error::{AppError, FieldViolation, RuleViolation},
+    error::{FieldViolation, Refusal, RuleViolation},
     named_enum,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -61,13 +61,17 @@ pub struct PanelRequest {
 /// Refusals: a malformed request is a field error; a specialty with fewer eligible experts than
 /// asked is refused under R-R2, naming the specialty, the number needed and the number eligible
 /// (one violation per short specialty).
-pub fn draw_panel(pool: &[Expert], req: &PanelRequest, seed: u64) -> Result<Vec<Expert>, AppError> {
+pub fn draw_panel(pool: &[Expert], req: &PanelRequest, seed: u64) -> Result<Vec<Expert>, Refusal> {
     validate_request(req)?;
 
     let mut ids = BTreeSet::new();
     for e in pool {
         if !ids.insert(e.expert_id.as_str()) {
-            return Err(AppError::Internal(anyhow::anyhow!("the expert pool holds expert {} twice", e.expert_id)));
+            return Err(Refusal::rule(
+                "R-R2",
+                "pool",
+                format!("the expert pool holds expert {} twice: the pool is corrected first", e.expert_id),
+            ));
         }
     }
 
@@ -93,7 +97,7 @@ pub fn draw_panel(pool: &[Expert], req: &PanelRequest, seed: u64) -> Result<Vec<
         })
         .collect();
     if !short.is_empty() {
-        return Err(AppError::Rule(short));
+        return Err(Refusal::Rules(short));
     }
 
     // Places still to fill, per specialty of the request.
@@ -102,7 +106,7 @@ pub fn draw_panel(pool: &[Expert], req: &PanelRequest, seed: u64) -> Result<Vec<
     let total: u32 = remaining.iter().sum();
     let fillable = max_assignment(&req.specialties, &remaining, &eligible, &drawn);
     if fillable < total as usize {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-R2",
             "panel",
             format!(
@@ -122,7 +126,7 @@ pub fn draw_panel(pool: &[Expert], req: &PanelRequest, seed: u64) -> Result<Vec<
             loop {
                 if candidates.is_empty() {
                     // The feasibility check above makes this unreachable.
-                    return Err(AppError::Internal(anyhow::anyhow!("panel draw ran out of candidates for {specialty:?}")));
+                    return Err(Refusal::rule("R-R2", "panel", format!("no eligible expert of specialty {specialty} is left to draw")));
                 }
                 let pick = candidates.remove(rng.random_range(0..candidates.len()));
                 drawn.push(pick);
@@ -136,7 +140,7 @@ pub fn draw_panel(pool: &[Expert], req: &PanelRequest, seed: u64) -> Result<Vec<
     Ok(drawn.into_iter().cloned().collect())
 }
 
-fn validate_request(req: &PanelRequest) -> Result<(), AppError> {
+fn validate_request(req: &PanelRequest) -> Result<(), Refusal> {
     let mut v = Vec::new();
     if req.specialties.is_empty() {
         v.push(FieldViolation::new("specialties", "name at least one specialty and how many experts of it"));
@@ -152,7 +156,7 @@ fn validate_request(req: &PanelRequest) -> Result<(), AppError> {
             v.push(FieldViolation::new(format!("specialties[{i}].count"), "at least 1"));
         }
     }
-    if v.is_empty() { Ok(()) } else { Err(AppError::InvalidArgument(v)) }
+    if v.is_empty() { Ok(()) } else { Err(Refusal::Fields(v)) }
 }
 
 /// How many of the `remaining` places can be filled at once by distinct eligible experts not
@@ -220,7 +224,7 @@ impl MaterialKind {
 
 /// A project goes on a meeting only when all three materials are uploaded; the refusal (R-R2)
 /// has one violation per missing kind.
-pub fn check_materials(uploaded: &[MaterialKind]) -> Result<(), AppError> {
+pub fn check_materials(uploaded: &[MaterialKind]) -> Result<(), Refusal> {
     let missing: Vec<RuleViolation> = MaterialKind::ALL
         .iter()
         .filter(|k| !uploaded.contains(k))
@@ -232,7 +236,7 @@ pub fn check_materials(uploaded: &[MaterialKind]) -> Result<(), AppError> {
             )
         })
         .collect();
-    if missing.is_empty() { Ok(()) } else { Err(AppError::Rule(missing)) }
+    if missing.is_empty() { Ok(()) } else { Err(Refusal::Rules(missing)) }
 }
 
 // ------------------------------------------------------------------ scores and conclusion
@@ -275,9 +279,9 @@ pub struct ExpertScore {
 
 /// Checks one expert's score sheet: the expert sits on the panel, each dimension is scored once
 /// within `0..=100`, and the opinion is written. Every problem is reported, by field.
-pub fn validate_score(s: &ExpertScore, panel: &[Expert]) -> Result<(), AppError> {
+pub fn validate_score(s: &ExpertScore, panel: &[Expert]) -> Result<(), Refusal> {
     let v = score_violations(s, panel, "");
-    if v.is_empty() { Ok(()) } else { Err(AppError::InvalidArgument(v)) }
+    if v.is_empty() { Ok(()) } else { Err(Refusal::Fields(v)) }
 }
 
 fn score_violations(s: &ExpertScore, panel: &[Expert], prefix: &str) -> Vec<FieldViolation> {
@@ -327,15 +331,15 @@ pub fn conclude(
     passed: bool,
     recommended_budget_fen: i64,
     applied_budget_fen: i64,
-) -> Result<PanelConclusion, AppError> {
+) -> Result<PanelConclusion, Refusal> {
     if panel.is_empty() {
-        return Err(AppError::rule("R-R2", "panel", "专家评审 / expert review: no panel has been drawn for this meeting"));
+        return Err(Refusal::rule("R-R2", "panel", "专家评审 / expert review: no panel has been drawn for this meeting"));
     }
     let scored: BTreeSet<&str> = scores.iter().map(|s| s.expert_id.as_str()).collect();
     let waiting: Vec<String> =
         panel.iter().filter(|e| !scored.contains(e.expert_id.as_str())).map(|e| format!("{} ({})", e.name, e.expert_id)).collect();
     if !waiting.is_empty() {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-R2",
             "scores",
             format!(
@@ -364,7 +368,7 @@ pub fn conclude(
         ));
     }
     if !v.is_empty() {
-        return Err(AppError::InvalidArgument(v));
+        return Err(Refusal::Fields(v));
     }
 
     let n = scores.len() as u64;
@@ -418,9 +422,9 @@ mod tests {
         ExpertScore { expert_id: id.into(), scores: Dimension::ALL.iter().map(|d| (*d, value)).collect(), opinion: "同意".into() }
     }
 
-    fn fields(e: &AppError) -> Vec<String> {
+    fn fields(e: &Refusal) -> Vec<String> {
         match e {
-            AppError::InvalidArgument(v) => v.iter().map(|f| f.field.clone()).collect(),
+            Refusal::Fields(v) => v.iter().map(|f| f.field.clone()).collect(),
             other => panic!("expected field errors, got {other:?}"),
         }
     }

@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 
 use egov_platform::{
     auth::Role,
-    error::{AppError, FieldViolation},
+    error::{FieldViolation, Refusal},
     policy::{Policy, ScoringCriterion},
+    values::Fen,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -17,6 +18,73 @@ use super::{
     change::{ChangeEvent, ChangeRoute, ChangeState, classify},
     model::*,
 };
+
+/// Where a case stands, in words, for refusals.
+pub fn stage_words(stage: Stage) -> &'static str {
+    match stage {
+        Stage::PreliminaryReview => "in preliminary review (初审)",
+        Stage::ExpertReview => "in expert review (专家评审)",
+        Stage::ReCheck => "in re-check (复核审查)",
+        Stage::JointMeeting => "awaiting the joint meeting (联席会议)",
+        Stage::Approval => "awaiting its approval document (立项审批)",
+        Stage::Approved => "approved (已立项)",
+        Stage::Returned => "returned to the unit for revision (退回修改)",
+        Stage::Ended => "ended (申报结束)",
+        Stage::Cancelled => "cancelled (取消立项)",
+        Stage::Terminated => "revoked or terminated (撤销/终止)",
+    }
+}
+
+/// The rule that governs where the case stands: what a step taken out of order names (R-X5).
+pub fn stage_rule(case: &ReviewCase) -> &'static str {
+    let of = |stage: Stage| match stage {
+        Stage::PreliminaryReview => "R-R1",
+        Stage::ExpertReview => "R-R2",
+        Stage::ReCheck => "R-R3",
+        Stage::Approval if case.fast_track => "R-R5",
+        Stage::JointMeeting | Stage::Approval | Stage::Approved => "R-R4",
+        Stage::Terminated => "R-P10",
+        Stage::Cancelled => {
+            if case.approval.as_ref().is_some_and(|a| a.cancelled_under == "R-R6") {
+                "R-R6"
+            } else {
+                "R-P1"
+            }
+        }
+        // Ended where its review stopped; returned to the stage it left (below).
+        Stage::Ended | Stage::Returned => {
+            if case.joint_meeting.is_some() {
+                "R-R4"
+            } else if case.recheck.is_some() {
+                "R-R3"
+            } else if case.expert.conclusion.is_some() {
+                "R-R2"
+            } else {
+                "R-R1"
+            }
+        }
+    };
+    match (case.stage, case.returned_from) {
+        (Stage::Returned, Some(from)) => of(from),
+        (stage, _) => of(stage),
+    }
+}
+
+/// Refuses a step out of order under `rule`, saying what has to happen first.
+pub fn out_of_order(rule: &str, what: impl Into<String>) -> Refusal {
+    Refusal::rule(rule, "stage", what)
+}
+
+/// Refused under `rule` unless the case is in `stage`: `what` happens there.
+fn in_stage(case: &ReviewCase, stage: Stage, rule: &str, what: &str) -> Result<(), Refusal> {
+    if case.stage != stage {
+        return Err(out_of_order(
+            rule,
+            format!("{what} is given while the case is {}; this case is {}", stage_words(stage), stage_words(case.stage)),
+        ));
+    }
+    Ok(())
+}
 
 /// Grounds that put a case on the fast track (R-R5): principal-leader agreement (minutes were
 /// checked by intake) or funding wholly outside district fiscal money.
@@ -62,18 +130,13 @@ pub fn open_case(
         version: 1,
         opened_at: now,
         dossier,
+        tasks: vec![],
+        tasks_as_loaded: vec![],
     }
-}
-
-fn in_stage(case: &ReviewCase, stage: Stage, what: &str) -> Result<(), AppError> {
-    if case.stage != stage {
-        return Err(AppError::InvalidState(format!("{what} happens in stage {stage}; this case is in {}", case.stage)));
-    }
-    Ok(())
 }
 
 /// The weighted score (hundredths) of a complete scoring sheet; field errors name `scores[i]`.
-pub fn weighted_score(sheet: &[ScoringCriterion], scores: &[(String, u32)]) -> Result<u32, AppError> {
+pub fn weighted_score(sheet: &[ScoringCriterion], scores: &[(String, u32)]) -> Result<u32, Refusal> {
     let mut fields = Vec::new();
     let mut seen = BTreeSet::new();
     let mut total = 0u32;
@@ -96,32 +159,33 @@ pub fn weighted_score(sheet: &[ScoringCriterion], scores: &[(String, u32)]) -> R
             fields.push(FieldViolation::new("scores", format!("criterion {} ({}) is not scored", c.code, c.title)));
         }
     }
-    if fields.is_empty() { Ok(total) } else { Err(AppError::InvalidArgument(fields)) }
+    if fields.is_empty() { Ok(total) } else { Err(Refusal::Fields(fields)) }
 }
 
-/// A participant's opinion on the preliminary review.
-pub fn check_opinion(case: &ReviewCase, role: Role, opinion: &str) -> Result<(), AppError> {
-    in_stage(case, Stage::PreliminaryReview, "a preliminary opinion")?;
+/// A participant's opinion on the preliminary review. (Who may act on a task is checked before:
+/// only a required participant has one.)
+pub fn check_opinion(case: &ReviewCase, role: Role, opinion: &str) -> Result<(), Refusal> {
+    in_stage(case, Stage::PreliminaryReview, "R-R1", "a preliminary opinion")?;
     if !case.required_participants.iter().any(|r| r == role.as_str()) {
-        return Err(AppError::PermissionDenied(format!("{role} does not take part in this preliminary review (R-R1)")));
+        return Err(Refusal::rule("R-R1", "role", format!("{role} does not take part in this preliminary review")));
     }
     if case.opinions.iter().any(|o| o.role == role.as_str()) {
-        return Err(AppError::InvalidState(format!("{role} has already given its opinion")));
+        return Err(Refusal::rule("R-R1", "opinions", format!("{role} has already given its opinion: each participant gives one")));
     }
     if opinion.trim().chars().count() < 2 {
-        return Err(AppError::field("opinion", "each participant states its opinion (意见)"));
+        return Err(Refusal::field("opinion", "each participant states its opinion (意见)"));
     }
     Ok(())
 }
 
 /// DRB decides only when every required participant has scored (R-R1); the aggregate is the
 /// mean of their weighted scores.
-pub fn decide_preliminary(case: &ReviewCase) -> Result<u32, AppError> {
-    in_stage(case, Stage::PreliminaryReview, "the preliminary decision")?;
+pub fn decide_preliminary(case: &ReviewCase) -> Result<u32, Refusal> {
+    in_stage(case, Stage::PreliminaryReview, "R-R1", "the preliminary decision")?;
     let missing: Vec<&str> =
         case.required_participants.iter().filter(|r| !case.opinions.iter().any(|o| &o.role == *r)).map(String::as_str).collect();
     if !missing.is_empty() {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-R1",
             "opinions",
             format!("DRB decides when every participant has scored (初审单位均已评分); waiting for {}", missing.join(", ")),
@@ -132,23 +196,38 @@ pub fn decide_preliminary(case: &ReviewCase) -> Result<u32, AppError> {
 }
 
 /// 退回: back to the unit for revision from a reviewing stage.
-pub fn return_for_revision(case: &ReviewCase) -> Result<(), AppError> {
+pub fn return_for_revision(case: &ReviewCase) -> Result<(), Refusal> {
     match case.stage {
         Stage::PreliminaryReview | Stage::ExpertReview | Stage::ReCheck => Ok(()),
-        s => Err(AppError::InvalidState(format!("a case is returned for revision while it is being reviewed; this one is {s}"))),
+        s => Err(out_of_order(
+            stage_rule(case),
+            format!(
+                "a case is returned for revision while it is being reviewed (preliminary review, expert review or re-check); \
+                 this case is {}",
+                stage_words(s)
+            ),
+        )),
     }
 }
 
 /// The unit resubmits a returned case: it goes back to the stage it left, reviewed afresh.
-pub fn resubmit(case: &ReviewCase) -> Result<Stage, AppError> {
-    in_stage(case, Stage::Returned, "resubmission")?;
-    case.returned_from.ok_or_else(|| AppError::Internal(anyhow::anyhow!("returned case without its stage")))
+pub fn resubmit(case: &ReviewCase) -> Result<Stage, Refusal> {
+    if case.stage != Stage::Returned {
+        return Err(out_of_order(
+            stage_rule(case),
+            format!("a case is resubmitted after DRB returned it for revision (退回修改); this case is {}", stage_words(case.stage)),
+        ));
+    }
+    Ok(case.returned_from.unwrap_or(Stage::PreliminaryReview))
 }
 
 /// The unit withdraws its application.
-pub fn withdraw(case: &ReviewCase) -> Result<(), AppError> {
+pub fn withdraw(case: &ReviewCase) -> Result<(), Refusal> {
     if case.stage.is_terminal() || case.stage == Stage::Approved {
-        return Err(AppError::InvalidState(format!("a case in stage {} cannot be withdrawn", case.stage)));
+        return Err(out_of_order(
+            stage_rule(case),
+            format!("an application is withdrawn before its approval document is issued; this case is {}", stage_words(case.stage)),
+        ));
     }
     Ok(())
 }
@@ -157,24 +236,24 @@ pub fn withdraw(case: &ReviewCase) -> Result<(), AppError> {
 pub struct ApprovalInput {
     pub document_number: String,
     pub issued_on: Date,
-    pub budget_fen: i64,
+    pub budget_fen: Fen,
     pub scope: String,
     pub planned_construction_months: i32,
 }
 
 pub const ISSUERS: [&str; 3] = ["DRB", "DRC", "FINANCE"];
 
-pub fn issue_approval(case: &ReviewCase, input: &ApprovalInput, today: Date, policy: &Policy) -> Result<Approval, AppError> {
+pub fn issue_approval(case: &ReviewCase, input: &ApprovalInput, today: Date, policy: &Policy) -> Result<Approval, Refusal> {
     if case.stage != Stage::Approval {
-        return Err(AppError::rule(
+        return Err(out_of_order(
             "R-R4",
-            "stage",
             format!(
-                "the approval document is issued after the joint meeting, or directly on the fast track (R-R5); this case is in {}",
-                case.stage
+                "the approval document is issued after the joint meeting, or directly on the fast track (R-R5); this case is {}",
+                stage_words(case.stage)
             ),
         ));
     }
+    let budget = input.budget_fen.get();
     let mut f = Vec::new();
     if input.document_number.trim().is_empty() || input.document_number.chars().count() > 64 {
         f.push(FieldViolation::new("document_number", "the document number (文号), e.g. 上数〔2027〕12号"));
@@ -186,7 +265,7 @@ pub fn issue_approval(case: &ReviewCase, input: &ApprovalInput, today: Date, pol
         // R-R3: after a re-check, the approval stays within the funding arrangement.
         Some(r) => {
             let limit = r.amount_fen.min(case.dossier.total_budget_fen);
-            if input.budget_fen <= 0 || input.budget_fen > limit {
+            if budget <= 0 || budget > limit {
                 f.push(FieldViolation::new(
                     "budget_fen",
                     format!("the approved budget is 1 to {limit} fen (the re-check's funding arrangement, R-R3)"),
@@ -194,7 +273,7 @@ pub fn issue_approval(case: &ReviewCase, input: &ApprovalInput, today: Date, pol
             }
         }
         None => {
-            if input.budget_fen <= 0 || input.budget_fen > case.dossier.total_budget_fen {
+            if budget <= 0 || budget > case.dossier.total_budget_fen {
                 f.push(FieldViolation::new(
                     "budget_fen",
                     format!("the approved budget is 1 to {} fen (the budget applied for)", case.dossier.total_budget_fen),
@@ -209,7 +288,7 @@ pub fn issue_approval(case: &ReviewCase, input: &ApprovalInput, today: Date, pol
         f.push(FieldViolation::new("planned_construction_months", "1 to 120 months"));
     }
     if !f.is_empty() {
-        return Err(AppError::InvalidArgument(f));
+        return Err(Refusal::Fields(f));
     }
     Ok(Approval {
         document_number: input.document_number.trim().to_string(),
@@ -225,16 +304,9 @@ pub fn issue_approval(case: &ReviewCase, input: &ApprovalInput, today: Date, pol
         funds_secured: false,
         cancelled: false,
         cancel_reason: String::new(),
+        cancelled_under: String::new(),
         policy_version: policy.version.clone(),
     })
-}
-
-/// R-P1 (procurement's deadline missed) or R-R6: the approval is cancelled (取消立项指标).
-pub fn cancel_approval(case: &ReviewCase) -> Result<(), AppError> {
-    match (&case.approval, case.stage) {
-        (Some(a), Stage::Approved) if !a.cancelled => Ok(()),
-        _ => Err(AppError::InvalidState(format!("no approval in force to cancel; the case is {}", case.stage))),
-    }
 }
 
 // ---------------------------------------------------------------- re-check (R-R3)
@@ -243,16 +315,16 @@ pub fn cancel_approval(case: &ReviewCase) -> Result<(), AppError> {
 pub const RECHECK_PARTICIPANTS: [Role; 3] = [Role::Drb, Role::Drc, Role::Finance];
 
 /// A participant's re-check opinion (复核意见).
-pub fn check_recheck_opinion(case: &ReviewCase, role: Role, opinion: &str) -> Result<(), AppError> {
-    in_stage(case, Stage::ReCheck, "a re-check opinion")?;
+pub fn check_recheck_opinion(case: &ReviewCase, role: Role, opinion: &str) -> Result<(), Refusal> {
+    in_stage(case, Stage::ReCheck, "R-R3", "a re-check opinion")?;
     if !RECHECK_PARTICIPANTS.contains(&role) {
-        return Err(AppError::PermissionDenied(format!("{role} does not take part in the re-check (R-R3: DRB, DRC, FINANCE)")));
+        return Err(Refusal::rule("R-R3", "role", format!("{role} does not take part in the re-check (DRB, DRC, FINANCE)")));
     }
     if case.recheck_opinions.iter().any(|o| o.role == role.as_str()) {
-        return Err(AppError::InvalidState(format!("{role} has already given its re-check opinion")));
+        return Err(Refusal::rule("R-R3", "opinions", format!("{role} has already given its re-check opinion: each gives one")));
     }
     if opinion.trim().chars().count() < 2 {
-        return Err(AppError::field("opinion", "each participant states its re-check opinion against the expert opinion (复核意见)"));
+        return Err(Refusal::field("opinion", "each participant states its re-check opinion against the expert opinion (复核意见)"));
     }
     Ok(())
 }
@@ -288,12 +360,12 @@ pub fn conclude_recheck(
     (done, total): (usize, usize),
     decided_by: &str,
     now: OffsetDateTime,
-) -> Result<RecheckConclusion, AppError> {
-    in_stage(case, Stage::ReCheck, "the re-check conclusion")?;
+) -> Result<RecheckConclusion, Refusal> {
+    in_stage(case, Stage::ReCheck, "R-R3", "the re-check conclusion")?;
     let missing: Vec<&str> =
         RECHECK_PARTICIPANTS.iter().map(|r| r.as_str()).filter(|r| !case.recheck_opinions.iter().any(|o| o.role == *r)).collect();
     if !missing.is_empty() {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-R3",
             "opinions",
             format!(
@@ -304,7 +376,7 @@ pub fn conclude_recheck(
         ));
     }
     if !super::workflow::Completion::All.satisfied(done, total) {
-        return Err(AppError::rule("R-R3", "tasks", format!("复核审查 / re-check: {done} of {total} re-check tasks are done")));
+        return Err(Refusal::rule("R-R3", "tasks", format!("复核审查 / re-check: {done} of {total} re-check tasks are done")));
     }
     let mut f = Vec::new();
     if input.comment.trim().is_empty() {
@@ -330,7 +402,7 @@ pub fn conclude_recheck(
         }
     }
     if !f.is_empty() {
-        return Err(AppError::InvalidArgument(f));
+        return Err(Refusal::Fields(f));
     }
     let arrangement = if input.passed { (input.priority_rank as u32, input.fiscal_year, input.amount_fen) } else { (0, 0, 0) };
     Ok(RecheckConclusion {
@@ -361,15 +433,14 @@ pub fn record_joint_meeting(
     input: &JointMeetingInput,
     today: Date,
     recorded_by: &str,
-) -> Result<JointMeetingOutcome, AppError> {
+) -> Result<JointMeetingOutcome, Refusal> {
     let rechecked = case.recheck.as_ref().filter(|r| r.passed);
     let Some(recheck) = rechecked.filter(|_| case.stage == Stage::JointMeeting) else {
-        return Err(AppError::rule(
+        return Err(out_of_order(
             "R-R4",
-            "stage",
             format!(
-                "联席会议 / joint meeting: only a re-checked project (复核通过) goes to the joint meeting; this case is in {}",
-                case.stage
+                "联席会议 / joint meeting: only a re-checked project (复核通过) goes to the joint meeting; this case is {}",
+                stage_words(case.stage)
             ),
         ));
     };
@@ -390,7 +461,7 @@ pub fn record_joint_meeting(
         f.push(FieldViolation::new("comment", "a meeting that does not pass the project states why"));
     }
     if !f.is_empty() {
-        return Err(AppError::InvalidArgument(f));
+        return Err(Refusal::Fields(f));
     }
     Ok(JointMeetingOutcome {
         passed: input.passed,
@@ -406,16 +477,25 @@ pub fn record_joint_meeting(
 /// R-R6: recording that an outside-funded approval's funds were secured. The validity comes
 /// first (so a late record is refused under R-R6 whether or not the cancellation timer has
 /// already fired), then the approval must still be in force and not yet recorded.
-pub fn check_funds_secured(case: &ReviewCase, today: Date, evidence_document_ids: &[String]) -> Result<(), AppError> {
+pub fn check_funds_secured(case: &ReviewCase, today: Date, evidence_document_ids: &[String]) -> Result<(), Refusal> {
     let Some(a) = &case.approval else {
-        return Err(AppError::InvalidState(format!("no approval document for this case (stage {})", case.stage)));
+        return Err(out_of_order(
+            "R-R6",
+            format!(
+                "立项文件有效期 / approval validity: funds are recorded against an approval document; this case has none yet, it is {}",
+                stage_words(case.stage)
+            ),
+        ));
     };
     super::validity::record_funds_secured(a.valid_until, today, evidence_document_ids)?;
     if a.cancelled || case.stage != Stage::Approved {
-        return Err(AppError::InvalidState(format!("no approval in force: the case is {}", case.stage)));
+        return Err(out_of_order(
+            stage_rule(case),
+            format!("funds are recorded while the approval is in force; this case is {}", stage_words(case.stage)),
+        ));
     }
     if a.funds_secured {
-        return Err(AppError::InvalidState("the funds of this approval are already recorded as secured".into()));
+        return Err(Refusal::rule("R-R6", "funding", "the funds of this approval are already recorded as secured: once is enough"));
     }
     Ok(())
 }
@@ -424,50 +504,59 @@ pub fn check_funds_secured(case: &ReviewCase, today: Date, evidence_document_ids
 
 /// R-R7: the route of a budget change the lead unit asks for, on an approval in force, one
 /// change at a time, with its argument (变更论证).
-pub fn request_change(case: &ReviewCase, new_budget_fen: i64, reason: &str, policy: &Policy) -> Result<ChangeRoute, AppError> {
+pub fn request_change(case: &ReviewCase, new_budget: Fen, reason: &str, policy: &Policy) -> Result<ChangeRoute, Refusal> {
     let Some(a) = case.approval.as_ref().filter(|a| !a.cancelled && case.stage == Stage::Approved) else {
-        return Err(AppError::rule(
+        return Err(out_of_order(
             "R-R7",
-            "stage",
-            format!("变更 / change: a change is made to an approved project (立项后); this case is {}", case.stage),
+            format!("变更 / change: a change is made to an approved project (立项后); this case is {}", stage_words(case.stage)),
         ));
     };
     if let Some(open) = case.changes.iter().find(|c| ChangeState::parse(&c.state).is_some_and(|s| !s.is_terminal())) {
-        return Err(AppError::InvalidState(format!("change {} is still {}: one change at a time", open.change_id, open.state)));
+        return Err(out_of_order(
+            "R-R7",
+            format!("变更 / change: change {} is still {}; one change at a time, so it is decided first", open.change_id, open.state),
+        ));
     }
-    let route = classify(a.budget_fen, new_budget_fen, case.procurement_completed, policy)?;
+    let route = classify(a.budget_fen, new_budget, case.procurement_completed, policy)?;
     if reason.trim().chars().count() < 2 {
-        return Err(AppError::field("reason", "the unit argues the change (变更论证)"));
+        return Err(Refusal::field("reason", "the unit argues the change (变更论证)"));
     }
     Ok(route)
 }
 
 /// DRB's review of a change request: which change, and the state it moves to. On
 /// `ChangeState::Approved` the caller adjusts the approved budget.
-pub fn decide_change(case: &ReviewCase, change_id: Uuid, event: ChangeEvent) -> Result<(usize, ChangeState), AppError> {
+pub fn decide_change(case: &ReviewCase, change_id: Uuid, event: ChangeEvent) -> Result<(usize, ChangeState), Refusal> {
     if case.procurement_completed {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-R7",
             "procurement",
             "变更 / change: the main content can only be changed before procurement completes (采购前); procurement has completed",
         ));
     }
     if case.stage != Stage::Approved || case.approval.as_ref().is_none_or(|a| a.cancelled) {
-        return Err(AppError::InvalidState(format!("no approval in force to change: the case is {}", case.stage)));
+        return Err(out_of_order(
+            "R-R7",
+            format!("变更 / change: changes are decided while the approval is in force; this case is {}", stage_words(case.stage)),
+        ));
     }
-    let i = case
-        .changes
-        .iter()
-        .position(|c| c.change_id == change_id)
-        .ok_or_else(|| AppError::NotFound(format!("change {change_id} of case {}", case.case_id)))?;
+    let Some(i) = case.changes.iter().position(|c| c.change_id == change_id) else {
+        return Err(Refusal::field("change_id", format!("no change {change_id} on this case")));
+    };
     let c = &case.changes[i];
-    let state = ChangeState::parse(&c.state).ok_or_else(|| AppError::Internal(anyhow::anyhow!("change state {:?}", c.state)))?;
+    let Some(state) = ChangeState::parse(&c.state) else {
+        return Err(out_of_order("R-R7", format!("change {change_id} is in a state this service does not know ({})", c.state)));
+    };
     let next = super::change::next(state, event)?;
     if next == ChangeState::Approved && case.approval.as_ref().is_some_and(|a| a.budget_fen != c.old_budget_fen) {
-        return Err(AppError::InvalidState(format!(
-            "the approved budget is no longer the {} fen this change was requested against",
-            c.old_budget_fen
-        )));
+        return Err(out_of_order(
+            "R-R7",
+            format!(
+                "变更 / change: the approved budget is no longer the {} fen this change was requested against (another change \
+                 adjusted it first); request the change again",
+                c.old_budget_fen.get()
+            ),
+        ));
     }
     Ok((i, next))
 }
@@ -477,6 +566,15 @@ mod tests {
     use super::*;
     use egov_platform::policy::PolicyBook;
     use time::macros::{date, datetime};
+
+    fn fen(v: i64) -> Fen {
+        Fen::new(v).unwrap()
+    }
+
+    /// The rule ids of a refusal (out-of-order steps name the rule whose order they break).
+    fn rules_of<T: std::fmt::Debug>(r: Result<T, Refusal>) -> Vec<String> {
+        r.unwrap_err().rule_ids().into_iter().map(String::from).collect()
+    }
 
     fn policy() -> std::sync::Arc<Policy> {
         PolicyBook::load("").unwrap().in_force(date!(2026 - 06 - 01))
@@ -516,7 +614,8 @@ mod tests {
         let mut d = dossier();
         d.reaches_streets = true;
         assert_eq!(case(d).required_participants, vec!["DRC", "FINANCE", "CAC", "XINCHUANG", "GRASSROOTS"]);
-        assert!(matches!(check_opinion(&c, Role::Grassroots, "同意"), Err(AppError::PermissionDenied(_))));
+        // Only a required participant has a task; were another to reach the rule, R-R1 refuses it.
+        assert_eq!(rules_of(check_opinion(&c, Role::Grassroots, "同意")), vec!["R-R1"]);
     }
 
     #[test]
@@ -532,7 +631,7 @@ mod tests {
         assert!(e.to_string().contains("XINCHUANG"));
         c.opinions.push(opinion(Role::Xinchuang, 6001));
         assert_eq!(decide_preliminary(&c).unwrap(), (3 * 8000 + 6001) / 4);
-        assert!(matches!(check_opinion(&c, Role::Cac, "再次"), Err(AppError::InvalidState(_))));
+        assert_eq!(rules_of(check_opinion(&c, Role::Cac, "再次")), vec!["R-R1"]);
     }
 
     #[test]
@@ -546,14 +645,14 @@ mod tests {
         assert_eq!(weighted_score(sheet, &mixed).unwrap(), 8000 + 20 * 25);
         let mut missing = all.clone();
         missing.pop();
-        assert!(matches!(weighted_score(sheet, &missing), Err(AppError::InvalidArgument(_))));
+        assert!(matches!(weighted_score(sheet, &missing), Err(Refusal::Fields(_))));
         let mut over = all.clone();
         over[1].1 = 101;
-        let Err(AppError::InvalidArgument(f)) = weighted_score(sheet, &over) else { panic!() };
+        let Err(Refusal::Fields(f)) = weighted_score(sheet, &over) else { panic!() };
         assert_eq!(f[0].field, "scores[1].score");
         let mut twice = all;
         twice.push(twice[0].clone());
-        assert!(matches!(weighted_score(sheet, &twice), Err(AppError::InvalidArgument(_))));
+        assert!(matches!(weighted_score(sheet, &twice), Err(Refusal::Fields(_))));
     }
 
     #[test]
@@ -570,7 +669,7 @@ mod tests {
             &ApprovalInput {
                 document_number: "上数〔2027〕1号".into(),
                 issued_on: date!(2026 - 03 - 05),
-                budget_fen: 10_000_000,
+                budget_fen: fen(10_000_000),
                 scope: "全部功能".into(),
                 planned_construction_months: 12,
             },
@@ -589,21 +688,18 @@ mod tests {
         let input = |budget| ApprovalInput {
             document_number: "上数〔2027〕2号".into(),
             issued_on: date!(2026 - 03 - 05),
-            budget_fen: budget,
+            budget_fen: fen(budget),
             scope: "全部".into(),
             planned_construction_months: 12,
         };
         assert_eq!(issue_approval(&c, &input(1), date!(2026 - 03 - 05), &policy()).unwrap_err().rule_ids(), vec!["R-R4"]);
         let mut c = c;
         c.stage = Stage::Approval;
-        assert!(matches!(issue_approval(&c, &input(10_000_001), date!(2026 - 03 - 05), &policy()), Err(AppError::InvalidArgument(_))));
+        assert!(matches!(issue_approval(&c, &input(10_000_001), date!(2026 - 03 - 05), &policy()), Err(Refusal::Fields(_))));
         let a = issue_approval(&c, &input(10_000_000), date!(2026 - 03 - 05), &policy()).unwrap();
         assert_eq!(a.valid_until, None, "district fiscal money: no validity limit");
-        assert!(matches!(issue_approval(&c, &input(0), date!(2026 - 03 - 05), &policy()), Err(AppError::InvalidArgument(_))));
-        assert!(
-            matches!(issue_approval(&c, &input(5), date!(2026 - 03 - 04), &policy()), Err(AppError::InvalidArgument(_))),
-            "dated in the future"
-        );
+        assert!(matches!(issue_approval(&c, &input(0), date!(2026 - 03 - 05), &policy()), Err(Refusal::Fields(_))));
+        assert!(matches!(issue_approval(&c, &input(5), date!(2026 - 03 - 04), &policy()), Err(Refusal::Fields(_))), "dated in the future");
     }
 
     #[test]
@@ -617,7 +713,10 @@ mod tests {
         withdraw(&c).unwrap();
         c.stage = Stage::Ended;
         assert!(withdraw(&c).is_err());
-        assert!(cancel_approval(&c).is_err());
+        let book = PolicyBook::load("").unwrap();
+        let pinned = book.version(&c.policy_version).unwrap();
+        let ctx = egov_platform::transition::Context::new(NOW, &pinned);
+        assert!(super::super::case::cancel_approval(&c, super::super::case::Cancellation::ProcurementDeadlineMissed, ctx).is_none());
     }
 
     // ------------------------------------------------------------ R-R3, R-R4, R-R6, R-R7
@@ -651,9 +750,9 @@ mod tests {
         c
     }
 
-    fn field_names(e: AppError) -> Vec<String> {
+    fn field_names(e: Refusal) -> Vec<String> {
         match e {
-            AppError::InvalidArgument(v) => v.into_iter().map(|f| f.field).collect(),
+            Refusal::Fields(v) => v.into_iter().map(|f| f.field).collect(),
             other => panic!("expected field errors, got {other:?}"),
         }
     }
@@ -664,12 +763,12 @@ mod tests {
         for r in RECHECK_PARTICIPANTS {
             check_recheck_opinion(&c, r, "同意").unwrap();
         }
-        assert!(matches!(check_recheck_opinion(&c, Role::Cac, "同意"), Err(AppError::PermissionDenied(_))));
+        assert_eq!(rules_of(check_recheck_opinion(&c, Role::Cac, "同意")), vec!["R-R3"]);
         assert_eq!(field_names(check_recheck_opinion(&c, Role::Drc, " ").unwrap_err()), vec!["opinion"]);
         c.recheck_opinions.push(opinion(Role::Drc, 0));
-        assert!(matches!(check_recheck_opinion(&c, Role::Drc, "再次"), Err(AppError::InvalidState(_))));
+        assert_eq!(rules_of(check_recheck_opinion(&c, Role::Drc, "再次")), vec!["R-R3"]);
         c.stage = Stage::ExpertReview;
-        assert!(matches!(check_recheck_opinion(&c, Role::Drb, "同意"), Err(AppError::InvalidState(_))));
+        assert_eq!(rules_of(check_recheck_opinion(&c, Role::Drb, "同意")), vec!["R-R3"]);
     }
 
     #[test]
@@ -688,7 +787,7 @@ mod tests {
         assert!(done.passed);
         assert_eq!((done.priority_rank, done.fiscal_year, done.amount_fen), (1, 2027, 8_000_000));
         c.stage = Stage::JointMeeting;
-        assert!(matches!(conclude_recheck(&c, &recheck_input(true, 1), (3, 3), "drb", NOW), Err(AppError::InvalidState(_))));
+        assert_eq!(rules_of(conclude_recheck(&c, &recheck_input(true, 1), (3, 3), "drb", NOW)), vec!["R-R3"]);
     }
 
     #[test]
@@ -783,12 +882,12 @@ mod tests {
         let input = |budget| ApprovalInput {
             document_number: "上数〔2026〕30号".into(),
             issued_on: date!(2026 - 11 - 25),
-            budget_fen: budget,
+            budget_fen: fen(budget),
             scope: "全部".into(),
             planned_construction_months: 12,
         };
         let today = date!(2026 - 11 - 25);
-        assert_eq!(issue_approval(&c, &input(6_000_000), today, &policy()).unwrap().budget_fen, 6_000_000);
+        assert_eq!(issue_approval(&c, &input(6_000_000), today, &policy()).unwrap().budget_fen.get(), 6_000_000);
         let e = issue_approval(&c, &input(6_000_001), today, &policy()).unwrap_err();
         assert!(e.to_string().contains("6000000"), "{e}");
         assert_eq!(field_names(e), vec!["budget_fen"]);
@@ -802,7 +901,7 @@ mod tests {
         let input = ApprovalInput {
             document_number: "上数〔2026〕31号".into(),
             issued_on: date!(2026 - 03 - 15),
-            budget_fen: 1_000_000,
+            budget_fen: fen(1_000_000),
             scope: "全部".into(),
             planned_construction_months: 12,
         };
@@ -816,25 +915,29 @@ mod tests {
         let ids = vec!["DOC-1".to_string()];
         let mut c = approved("SUPERIOR_TRANSFER");
         check_funds_secured(&c, date!(2028 - 03 - 14), &ids).unwrap();
-        assert_eq!(check_funds_secured(&c, date!(2028 - 03 - 15), &ids).unwrap_err().rule_ids(), vec!["R-R6"]);
+        // Rule fix (R-R6 counted the Civil Code's way): issued 2026-03-15, the approval is valid
+        // through the anniversary 2028-03-15 (it used to lapse on it); refused from 2028-03-16.
+        check_funds_secured(&c, date!(2028 - 03 - 15), &ids).unwrap();
+        assert_eq!(check_funds_secured(&c, date!(2028 - 03 - 16), &ids).unwrap_err().rule_ids(), vec!["R-R6"]);
         assert_eq!(field_names(check_funds_secured(&c, date!(2027 - 03 - 15), &[]).unwrap_err()), vec!["evidence_document_ids"]);
         c.approval.as_mut().unwrap().funds_secured = true;
-        assert!(matches!(check_funds_secured(&c, date!(2027 - 03 - 15), &ids), Err(AppError::InvalidState(_))));
+        assert_eq!(rules_of(check_funds_secured(&c, date!(2027 - 03 - 15), &ids)), vec!["R-R6"], "recorded once");
         // Cancelled by the timer: still refused under R-R6 once expired.
         let mut cancelled = approved("SOCIAL_CAPITAL");
         cancelled.stage = Stage::Cancelled;
         cancelled.approval.as_mut().unwrap().cancelled = true;
-        assert_eq!(check_funds_secured(&cancelled, date!(2028 - 03 - 15), &ids).unwrap_err().rule_ids(), vec!["R-R6"]);
-        assert!(matches!(check_funds_secured(&cancelled, date!(2027 - 03 - 15), &ids), Err(AppError::InvalidState(_))));
+        cancelled.approval.as_mut().unwrap().cancelled_under = "R-R6".into();
+        assert_eq!(check_funds_secured(&cancelled, date!(2028 - 03 - 16), &ids).unwrap_err().rule_ids(), vec!["R-R6"]);
+        assert_eq!(rules_of(check_funds_secured(&cancelled, date!(2027 - 03 - 15), &ids)), vec!["R-R6"], "cancelled under R-R6");
         assert_eq!(check_funds_secured(&approved("DISTRICT_FISCAL"), date!(2027 - 03 - 15), &ids).unwrap_err().rule_ids(), vec!["R-R6"]);
-        assert!(matches!(check_funds_secured(&case(dossier()), date!(2027 - 03 - 15), &ids), Err(AppError::InvalidState(_))));
+        assert_eq!(rules_of(check_funds_secured(&case(dossier()), date!(2027 - 03 - 15), &ids)), vec!["R-R6"], "no approval yet");
     }
 
     fn change(c: &ReviewCase, new: i64, route: ChangeRoute) -> ChangeRecord {
         ChangeRecord {
             change_id: Uuid::now_v7(),
             old_budget_fen: c.approval.as_ref().unwrap().budget_fen,
-            new_budget_fen: new,
+            new_budget_fen: fen(new),
             route: route.as_str().into(),
             state: route.initial_state().as_str().into(),
             reason: "需求调整".into(),
@@ -847,25 +950,25 @@ mod tests {
     fn r_r7_change_requests_route_by_reduction_and_refuse_increases() {
         let p = policy();
         let mut c = approved("DISTRICT_FISCAL");
-        assert_eq!(request_change(&c, 850_000, "需求调整", &p).unwrap(), ChangeRoute::InternalControlFiling);
-        assert_eq!(request_change(&c, 849_900, "需求调整", &p).unwrap(), ChangeRoute::ChangeRequest);
-        assert_eq!(request_change(&c, 1_000_001, "需求调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
-        assert_eq!(field_names(request_change(&c, 900_000, "", &p).unwrap_err()), vec!["reason"]);
+        assert_eq!(request_change(&c, fen(850_000), "需求调整", &p).unwrap(), ChangeRoute::InternalControlFiling);
+        assert_eq!(request_change(&c, fen(849_900), "需求调整", &p).unwrap(), ChangeRoute::ChangeRequest);
+        assert_eq!(request_change(&c, fen(1_000_001), "需求调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
+        assert_eq!(field_names(request_change(&c, fen(900_000), "", &p).unwrap_err()), vec!["reason"]);
         // One change at a time.
         let pending = change(&c, 700_000, ChangeRoute::ChangeRequest);
         c.changes.push(pending);
-        assert!(matches!(request_change(&c, 900_000, "再调整", &p), Err(AppError::InvalidState(_))));
+        assert_eq!(rules_of(request_change(&c, fen(900_000), "再调整", &p)), vec!["R-R7"], "one change at a time");
         c.changes[0].state = ChangeState::Rejected.as_str().into();
-        request_change(&c, 900_000, "再调整", &p).unwrap();
+        request_change(&c, fen(900_000), "再调整", &p).unwrap();
         c.procurement_completed = true;
-        assert_eq!(request_change(&c, 900_000, "再调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
+        assert_eq!(request_change(&c, fen(900_000), "再调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
         // Only after approval, while it is in force.
         let mut before = case(dossier());
         before.stage = Stage::Approval;
-        assert_eq!(request_change(&before, 900_000, "调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
+        assert_eq!(request_change(&before, fen(900_000), "调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
         let mut cancelled = approved("DISTRICT_FISCAL");
         cancelled.stage = Stage::Cancelled;
-        assert_eq!(request_change(&cancelled, 900_000, "调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
+        assert_eq!(request_change(&cancelled, fen(900_000), "调整", &p).unwrap_err().rule_ids(), vec!["R-R7"]);
     }
 
     #[test]
@@ -875,19 +978,19 @@ mod tests {
         let x = change(&c, 700_000, ChangeRoute::ChangeRequest);
         let id = x.change_id;
         c.changes.push(x);
-        assert!(matches!(decide_change(&c, Uuid::now_v7(), DepartmentalReview { passed: true }), Err(AppError::NotFound(_))));
-        assert!(matches!(decide_change(&c, id, ExpertReview { passed: true }), Err(AppError::InvalidState(_))));
+        assert_eq!(field_names(decide_change(&c, Uuid::now_v7(), DepartmentalReview { passed: true }).unwrap_err()), vec!["change_id"]);
+        assert_eq!(rules_of(decide_change(&c, id, ExpertReview { passed: true })), vec!["R-R7"]);
         assert_eq!(decide_change(&c, id, DepartmentalReview { passed: true }).unwrap(), (0, ChangeState::AwaitingExpertReview));
         c.changes[0].state = ChangeState::AwaitingExpertReview.as_str().into();
         assert_eq!(decide_change(&c, id, ExpertReview { passed: true }).unwrap(), (0, ChangeState::Approved));
         assert_eq!(decide_change(&c, id, ExpertReview { passed: false }).unwrap(), (0, ChangeState::Rejected));
         let mut moved = c.clone();
-        moved.approval.as_mut().unwrap().budget_fen = 950_000;
-        assert!(matches!(decide_change(&moved, id, ExpertReview { passed: true }), Err(AppError::InvalidState(_))));
+        moved.approval.as_mut().unwrap().budget_fen = fen(950_000);
+        assert_eq!(rules_of(decide_change(&moved, id, ExpertReview { passed: true })), vec!["R-R7"]);
         c.procurement_completed = true;
         assert_eq!(decide_change(&c, id, ExpertReview { passed: true }).unwrap_err().rule_ids(), vec!["R-R7"]);
         c.procurement_completed = false;
         c.stage = Stage::Cancelled;
-        assert!(matches!(decide_change(&c, id, ExpertReview { passed: true }), Err(AppError::InvalidState(_))));
+        assert_eq!(rules_of(decide_change(&c, id, ExpertReview { passed: true })), vec!["R-R7"]);
     }
 }

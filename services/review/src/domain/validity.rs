@@ -12,50 +12,48 @@
 //!   names). `DISTRICT_FISCAL` has none, and neither has `MIXED`: a project funded partly by
 //!   district money is district-fiscally funded in part, so it is not "wholly" outside funding
 //!   (the same reading intake applies to the R-R5 fast-track ground).
-//! - **The last valid day.** The approval takes effect on its issue day, which counts as the
-//!   first day (the convention of administrative documents: "自印发之日起…有效期两年"). Two years
-//!   thus run through the day before the second anniversary: issued 2026-03-15 → valid through
-//!   2028-03-14 → expired (and cancelled) from 2028-03-15, 00:00 Asia/Shanghai. An anniversary
-//!   that falls on a missing 02-29 is taken as 03-01, so an approval issued 2024-02-29 is valid
-//!   through 2026-02-28, and one issued 2022-03-01 through 2024-02-29. (The Civil Code's rule for
-//!   civil periods, which does not count the first day, would give one day more; if the final
-//!   Measures or DRB say so, only [`valid_until`] changes.)
+//! - **The last valid day.** Counted the Civil Code's way, like every period of the Measures
+//!   ([`egov_platform::period`], arts. 200-204): the issue day is not counted, and two years end
+//!   at the end of the corresponding day, the second anniversary; where that month has no such
+//!   day (02-29), on the month's last day. Issued 2026-03-15 → valid through 2028-03-15 →
+//!   cancelled from 2028-03-16, 00:00 Asia/Shanghai; issued 2024-02-29 → valid through
+//!   2026-02-28. Funds secured on the anniversary itself are in time; the day after they are not.
 
 use egov_platform::{
-    clock::start_of_day,
-    error::{AppError, FieldViolation},
+    error::{FieldViolation, Refusal},
+    period::{self, Period},
     policy::Policy,
 };
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, OffsetDateTime};
+
+/// Timer: the approval's validity has lapsed (key: the case id).
+pub const APPROVAL_VALIDITY: &str = "review.approval.validity";
 
 /// The funding sources (intake's names) whose approval is valid for a limited time: money wholly
 /// from outside district fiscal funds.
 pub const LIMITED_FUNDING_SOURCES: [&str; 2] = ["SUPERIOR_TRANSFER", "SOCIAL_CAPITAL"];
+
+/// The validity period of the policy (`external_funding_validity_years`).
+fn validity(policy: &Policy) -> Period {
+    Period::Years(policy.external_funding_validity_years)
+}
+
+fn limited(funding_source: &str) -> bool {
+    LIMITED_FUNDING_SOURCES.contains(&funding_source)
+}
 
 /// The last day on which an approval issued on `issued_on` is valid, or `None` when it has no
 /// limit (district fiscal money, in whole or in part; see the module documentation). Funding
 /// source names other than intake's four are for the boundary to reject; here they carry no
 /// limit, like district funding.
 pub fn valid_until(issued_on: Date, funding_source: &str, policy: &Policy) -> Option<Date> {
-    if !LIMITED_FUNDING_SOURCES.contains(&funding_source) {
-        return None;
-    }
-    let anniversary = anniversary(issued_on, policy.external_funding_validity_years);
-    Some(anniversary.previous_day().unwrap_or(anniversary))
+    limited(funding_source).then(|| period::last_day(issued_on, validity(policy)))
 }
 
-/// `date` plus `years`; a 02-29 without counterpart becomes 03-01 (the first day after the
-/// period), and a year beyond the calendar's range saturates at its last day.
-fn anniversary(date: Date, years: u32) -> Date {
-    let Some(year) = i32::try_from(years).ok().and_then(|y| date.year().checked_add(y)) else {
-        return Date::MAX;
-    };
-    if year > Date::MAX.year() {
-        return Date::MAX;
-    }
-    Date::from_calendar_date(year, date.month(), date.day())
-        .or_else(|_| Date::from_calendar_date(year, Month::March, 1))
-        .unwrap_or(Date::MAX)
+/// When the cancellation timer fires: 00:00 Asia/Shanghai of the day after the last valid day,
+/// or `None` when the approval has no limit.
+pub fn lapses_at(issued_on: Date, funding_source: &str, policy: &Policy) -> Option<OffsetDateTime> {
+    limited(funding_source).then(|| period::lapses_at(issued_on, validity(policy)))
 }
 
 /// Whether the approval has expired on `today` (Asia/Shanghai civil date): from the day after
@@ -64,18 +62,12 @@ pub fn expired(valid_until: Date, today: Date) -> bool {
     today > valid_until
 }
 
-/// When the cancellation timer fires: 00:00 Asia/Shanghai of the first day after the last
-/// valid day.
-pub fn timer_due(valid_until: Date) -> OffsetDateTime {
-    start_of_day(valid_until.next_day().unwrap_or(valid_until))
-}
-
 /// Records that a time-limited approval's funds were secured (争取到相关资金), which stops the
 /// cancellation. Refused under R-R6 when the approval has no limit or has already expired (on
 /// `today`, the last valid day itself is still in time); the evidence is a field error.
-pub fn record_funds_secured(valid_until: Option<Date>, today: Date, evidence_document_ids: &[String]) -> Result<(), AppError> {
+pub fn record_funds_secured(valid_until: Option<Date>, today: Date, evidence_document_ids: &[String]) -> Result<(), Refusal> {
     let Some(until) = valid_until else {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-R6",
             "funding",
             "立项文件有效期 / approval validity: this approval is funded (in whole or in part) by district fiscal money and has \
@@ -83,7 +75,7 @@ pub fn record_funds_secured(valid_until: Option<Date>, today: Date, evidence_doc
         ));
     };
     if expired(until, today) {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-R6",
             "funding",
             format!(
@@ -93,7 +85,7 @@ pub fn record_funds_secured(valid_until: Option<Date>, today: Date, evidence_doc
         ));
     }
     if evidence_document_ids.is_empty() {
-        return Err(AppError::field("evidence_document_ids", "upload the documents that show the funds were secured (资金落实证明)"));
+        return Err(Refusal::field("evidence_document_ids", "upload the documents that show the funds were secured (资金落实证明)"));
     }
     let blank: Vec<_> = evidence_document_ids
         .iter()
@@ -102,7 +94,7 @@ pub fn record_funds_secured(valid_until: Option<Date>, today: Date, evidence_doc
         .map(|(i, _)| FieldViolation::new(format!("evidence_document_ids[{i}]"), "must not be empty"))
         .collect();
     if !blank.is_empty() {
-        return Err(AppError::InvalidArgument(blank));
+        return Err(Refusal::Fields(blank));
     }
     Ok(())
 }
@@ -124,12 +116,16 @@ mod tests {
         vec!["DOC-1".to_string()]
     }
 
+    fn fields(e: Refusal) -> Vec<String> {
+        e.fields().into_iter().map(String::from).collect()
+    }
+
     #[test]
-    fn outside_funding_valid_two_years_including_the_issue_day() {
+    fn outside_funding_valid_through_the_second_anniversary() {
         let p = policy();
         assert_eq!(p.external_funding_validity_years, 2);
         for source in LIMITED_FUNDING_SOURCES {
-            assert_eq!(valid_until(date!(2026 - 03 - 15), source, &p), Some(date!(2028 - 03 - 14)), "{source}");
+            assert_eq!(valid_until(date!(2026 - 03 - 15), source, &p), Some(date!(2028 - 03 - 15)), "{source}");
         }
     }
 
@@ -138,51 +134,56 @@ mod tests {
         let p = policy();
         for source in ["DISTRICT_FISCAL", "MIXED", "", "superior_transfer"] {
             assert_eq!(valid_until(date!(2026 - 03 - 15), source, &p), None, "{source}");
+            assert_eq!(lapses_at(date!(2026 - 03 - 15), source, &p), None, "{source}");
         }
     }
 
     #[test]
-    fn expiring_on_the_day_vs_the_day_after() {
-        let until = valid_until(date!(2026 - 03 - 15), "SOCIAL_CAPITAL", &policy()).unwrap();
+    fn valid_on_the_anniversary_expired_the_day_after() {
+        let p = policy();
+        let until = valid_until(date!(2026 - 03 - 15), "SOCIAL_CAPITAL", &p).unwrap();
         assert!(!expired(until, date!(2026 - 03 - 15)));
-        assert!(!expired(until, date!(2028 - 03 - 13)));
-        assert!(!expired(until, date!(2028 - 03 - 14)), "the last valid day is still valid");
-        assert!(expired(until, date!(2028 - 03 - 15)), "expired on the second anniversary");
-        assert_eq!(timer_due(until), datetime!(2028-03-15 00:00 +8));
-        assert_eq!(timer_due(until), datetime!(2028-03-14 16:00 UTC));
+        assert!(!expired(until, date!(2028 - 03 - 14)));
+        assert!(!expired(until, date!(2028 - 03 - 15)), "the anniversary itself is still valid");
+        assert!(expired(until, date!(2028 - 03 - 16)), "expired the day after the anniversary");
+        let due = lapses_at(date!(2026 - 03 - 15), "SOCIAL_CAPITAL", &p).unwrap();
+        assert_eq!(due, datetime!(2028-03-16 00:00 +8));
+        assert_eq!(due, datetime!(2028-03-15 16:00 UTC));
     }
 
     #[test]
-    fn leap_days() {
+    fn leap_days_end_on_the_month_end() {
         let p = policy();
         for (issued, last) in [
             (date!(2024 - 02 - 29), date!(2026 - 02 - 28)),
-            (date!(2024 - 02 - 28), date!(2026 - 02 - 27)),
-            (date!(2024 - 03 - 01), date!(2026 - 02 - 28)),
-            (date!(2022 - 03 - 01), date!(2024 - 02 - 29)),
-            (date!(2026 - 01 - 01), date!(2027 - 12 - 31)),
+            (date!(2024 - 02 - 28), date!(2026 - 02 - 28)),
+            (date!(2024 - 03 - 01), date!(2026 - 03 - 01)),
+            (date!(2022 - 03 - 01), date!(2024 - 03 - 01)),
+            (date!(2026 - 02 - 28), date!(2028 - 02 - 28)),
+            (date!(2026 - 01 - 01), date!(2028 - 01 - 01)),
         ] {
             assert_eq!(valid_until(issued, "SUPERIOR_TRANSFER", &p), Some(last), "issued {issued}");
         }
         assert!(expired(date!(2026 - 02 - 28), date!(2026 - 03 - 01)));
-        assert_eq!(timer_due(date!(2024 - 02 - 29)), datetime!(2024-03-01 00:00 +8));
+        assert_eq!(lapses_at(date!(2024 - 02 - 29), "SUPERIOR_TRANSFER", &p), Some(datetime!(2026-03-01 00:00 +8)));
     }
 
     #[test]
     fn huge_validity_saturates() {
         let mut p = (*policy()).clone();
         p.external_funding_validity_years = u32::MAX;
-        assert_eq!(valid_until(date!(2026 - 03 - 15), "SOCIAL_CAPITAL", &p), Some(Date::MAX.previous_day().unwrap()));
+        assert_eq!(valid_until(date!(2026 - 03 - 15), "SOCIAL_CAPITAL", &p), Some(Date::MAX));
     }
 
     #[test]
-    fn funds_secured_on_the_last_valid_day_accepted_the_day_after_refused() {
+    fn funds_secured_on_the_anniversary_accepted_the_day_after_refused() {
         let until = valid_until(date!(2026 - 03 - 15), "SUPERIOR_TRANSFER", &policy());
         assert!(record_funds_secured(until, date!(2026 - 03 - 15), &evidence()).is_ok());
         assert!(record_funds_secured(until, date!(2028 - 03 - 14), &evidence()).is_ok());
-        let e = record_funds_secured(until, date!(2028 - 03 - 15), &evidence()).unwrap_err();
+        assert!(record_funds_secured(until, date!(2028 - 03 - 15), &evidence()).is_ok(), "the anniversary is in time");
+        let e = record_funds_secured(until, date!(2028 - 03 - 16), &evidence()).unwrap_err();
         assert_eq!(e.rule_ids(), vec!["R-R6"]);
-        assert!(e.to_string().contains("2028-03-14"), "{e}");
+        assert!(e.to_string().contains("2028-03-15"), "{e}");
     }
 
     #[test]
@@ -193,14 +194,11 @@ mod tests {
 
     #[test]
     fn funds_secured_needs_evidence() {
-        let until = Some(date!(2028 - 03 - 14));
-        match record_funds_secured(until, date!(2027 - 01 - 01), &[]).unwrap_err() {
-            AppError::InvalidArgument(v) => assert_eq!(v[0].field, "evidence_document_ids"),
-            other => panic!("{other:?}"),
-        }
-        match record_funds_secured(until, date!(2027 - 01 - 01), &["DOC-1".into(), " ".into()]).unwrap_err() {
-            AppError::InvalidArgument(v) => assert_eq!(v[0].field, "evidence_document_ids[1]"),
-            other => panic!("{other:?}"),
-        }
+        let until = Some(date!(2028 - 03 - 15));
+        assert_eq!(fields(record_funds_secured(until, date!(2027 - 01 - 01), &[]).unwrap_err()), vec!["evidence_document_ids"]);
+        assert_eq!(
+            fields(record_funds_secured(until, date!(2027 - 01 - 01), &["DOC-1".into(), " ".into()]).unwrap_err()),
+            vec!["evidence_document_ids[1]"]
+        );
     }
 }

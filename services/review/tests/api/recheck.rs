@@ -3,16 +3,16 @@
 //!
 //! Short-cut: the expert review (R-R2) belongs to the `ExpertReview` service and is tested in
 //! `expert.rs`. Here a case passes its preliminary review through the API and then has the
-//! expert review's outcome written directly, as `ExpertReview` writes it once the revised
-//! materials are in: an expert conclusion (pass, recommended budget 80 000.00 yuan), stage
-//! `RE_CHECK`, and the re-check tasks opened by `messaging::open_recheck_tasks` itself.
+//! expert review's outcome written through the service's test hook
+//! (`egov_review::testing::conclude_expert_review_and_revise`), as `ExpertReview` leaves it once
+//! the revised materials are in: an expert conclusion (pass, recommended budget 80 000.00 yuan),
+//! stage `RE_CHECK`, and the re-check tasks opened by the same transition an upload runs.
 
-use egov_platform::{auth::Role, policy::PolicyBook, testing::eventually};
+use egov_platform::{auth::Role, testing::eventually};
 use egov_proto::{
     events::{self as ev, event_envelope::Payload},
     review as pb,
 };
-use egov_review::domain::{ExpertConclusion, Stage};
 use tonic::Code;
 
 use crate::helpers::*;
@@ -53,25 +53,8 @@ async fn at_recheck(app: &ReviewApp) -> pb::ReviewCase {
     assert_eq!(decided.stage, pb::CaseStage::ExpertReview as i32);
 
     let id = uuid::Uuid::parse_str(&case.case_id).unwrap();
-    let at = app.svc.clock.now();
-    let mut tx = app.svc.pool.begin().await.unwrap();
-    let mut k = egov_review::storage::get_case(&mut tx, id, true).await.unwrap();
-    k.expert.conclusion = Some(ExpertConclusion {
-        passed: true,
-        recommended_budget_fen: RECOMMENDED_FEN,
-        opinion: "方案可行，建议核减预算".into(),
-        mean_scores: vec![],
-        experts: vec!["EXP-1".into(), "EXP-2".into(), "EXP-3".into()],
-        concluded_by: "drb-1".into(),
-        concluded_at: at,
-    });
-    k.expert.revised_after_conclusion = true;
-    k.stage = Stage::ReCheck;
-    k.version += 1;
-    egov_review::storage::update_case(&mut tx, &k).await.unwrap();
-    let policy = PolicyBook::load("").unwrap().version(&k.policy_version).unwrap();
-    egov_review::messaging::open_recheck_tasks(&mut tx, &k, at, &policy).await.unwrap();
-    tx.commit().await.unwrap();
+    let experts = vec!["EXP-1".into(), "EXP-2".into(), "EXP-3".into()];
+    egov_review::testing::conclude_expert_review_and_revise(&app.svc.pool, &app.svc.clock, id, RECOMMENDED_FEN, experts).await.unwrap();
 
     let k = app.case(&case.case_id).await;
     assert_eq!(k.stage, pb::CaseStage::ReCheck as i32);
