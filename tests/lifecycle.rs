@@ -397,7 +397,7 @@ async fn r_p1_an_unprocured_approval_is_cancelled_in_review_when_the_deadline_pa
     let case = s.procurement_case(&id).await.unwrap();
     let deadline = egov_platform::convert::date("procurement_deadline", case.procurement_deadline.as_ref()).unwrap();
     let approved = egov_platform::convert::date("approved_on", case.approved_on.as_ref()).unwrap();
-    assert_eq!(deadline, egov_procurement::domain::contract::add_months(approved, 6));
+    assert_eq!(deadline, egov_platform::period::last_day(approved, egov_platform::period::Period::Months(6)));
 
     // On the deadline day nothing happens; the day after, review cancels the approval.
     let mut ops = egov_proto::common::operations_client::OperationsClient::with_interceptor(

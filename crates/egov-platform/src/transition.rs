@@ -146,11 +146,6 @@ impl Effects {
         self.policy_version = Some(version.into());
         self
     }
-    /// Records the change as about `project_id` (for aggregates that span projects).
-    pub fn about_project(mut self, project_id: impl Into<String>) -> Effects {
-        self.project_id = Some(project_id.into());
-        self
-    }
     /// The event types, in order (for tests and logs).
     pub fn event_types(&self) -> Vec<&'static str> {
         self.events.iter().map(|e| e.event_type).collect()
@@ -205,11 +200,6 @@ impl<A> Change<A> {
     /// Records the policy version the decision applied (for aggregates pinned to none).
     pub fn under_policy(mut self, version: impl Into<String>) -> Change<A> {
         self.effects = self.effects.under_policy(version);
-        self
-    }
-    /// Records the change as about `project_id` (for aggregates that span projects).
-    pub fn about_project(mut self, project_id: impl Into<String>) -> Change<A> {
-        self.effects = self.effects.about_project(project_id);
         self
     }
     /// The same effects over another state (e.g. a part of the aggregate for a test).
@@ -375,10 +365,9 @@ async fn apply(
     mut details: serde_json::Map<String, serde_json::Value>,
     effects: Effects,
 ) -> Result<(), AppError> {
-    let Effects { action, rule_ids, reason, details: extra, events, timers: ops, policy_version: applied, project_id: about } = effects;
+    let Effects { action, rule_ids, reason, details: extra, events, timers: ops, policy_version: applied } = effects;
     details.extend(extra);
     let policy_version = applied.as_deref().unwrap_or(policy_version);
-    let project_id = about.as_deref().unwrap_or(project_id);
     let entry = AuditEntry {
         actor: origin.actor.subject.clone(),
         role: origin.actor.role.clone(),
@@ -397,6 +386,13 @@ async fn apply(
         let envelope = outbox::envelope(origin.service, e.event_type, project_id, policy_version, origin.at, e.payload);
         outbox::enqueue(conn, &envelope).await?;
     }
+    set_timers(conn, ops).await
+}
+
+/// Sets and cancels `ops` in the caller's transaction and nothing else: for a recurring check
+/// whose domain decided no change to store, audit or publish, only its next run (a monthly check
+/// that found the month's report in).
+pub async fn set_timers(conn: &mut PgConnection, ops: Vec<TimerOp>) -> Result<(), AppError> {
     for op in ops {
         match op {
             TimerOp::Set { kind, key, due_at, payload } => {
@@ -433,8 +429,6 @@ mod tests {
         assert_eq!(c.effects.rule_ids, vec!["R-I11"]);
         assert_eq!(c.event_types(), vec!["a.b"]);
         assert_eq!(c.effects.timers.len(), 2);
-        let about = c.clone().about_project("p-1");
-        assert_eq!(about.effects.project_id.as_deref(), Some("p-1"));
         let mapped = c.map(|s| s * 2);
         assert_eq!(mapped.state, 14);
         assert_eq!(mapped.effects.action, "Act");

@@ -10,7 +10,8 @@ use egov_proto::procurement::procurement_server::ProcurementServer;
 use tonic::service::Routes;
 
 use crate::{
-    grpc::{ProcurementApi, ProcurementState, roles},
+    app::{Procurement, SERVICE},
+    grpc::{ProcurementApi, roles},
     jobs::ProcurementTimers,
     messaging::{self, ProcurementConsumer},
 };
@@ -21,33 +22,21 @@ pub const SERVICE_NAME: &str = "egov.procurement.v1.Procurement";
 
 pub struct Application {
     platform: Platform,
-    state: Arc<ProcurementState>,
+    app: Arc<Procurement>,
 }
 
 impl ServiceApp for Application {
     async fn build(settings: Settings) -> anyhow::Result<Application> {
         let mut platform = Platform::build(settings, &MIGRATIONS).await.map_err(|e| anyhow::anyhow!(e))?;
-        let mut calendar = egov_calendar::Calendar::official().map_err(|e| anyhow::anyhow!("the official working-day calendar: {e}"))?;
         let dir = platform.settings.policy.calendar_dir.trim();
-        if !dir.is_empty() {
-            calendar = calendar.load_dir(dir).map_err(|e| anyhow::anyhow!("policy.calendar_dir {dir:?}: {e}"))?;
-        }
-        let state = Arc::new(ProcurementState {
-            pool: platform.pool.clone(),
-            clock: platform.clock.clone(),
-            policy: platform.policy.clone(),
-            calendar,
-        });
+        let calendar = egov_calendar::Calendar::configured(dir).map_err(|e| anyhow::anyhow!("policy.calendar_dir {dir}: {e}"))?;
+        let app = Arc::new(Procurement::new(platform.pool.clone(), platform.clock.clone(), platform.policy.clone(), calendar));
         platform
-            .spawn_consumer(
-                "procurement",
-                messaging::BINDINGS,
-                Arc::new(ProcurementConsumer { clock: platform.clock.clone(), policy: platform.policy.clone() }),
-            )
+            .spawn_consumer(SERVICE, messaging::BINDINGS, Arc::new(ProcurementConsumer { app: app.clone() }))
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
-        platform.spawn_timers(Arc::new(ProcurementTimers { clock: platform.clock.clone(), policy: platform.policy.clone() }));
-        Ok(Application { platform, state })
+        platform.spawn_timers(Arc::new(ProcurementTimers { app: app.clone() }));
+        Ok(Application { platform, app })
     }
 
     fn platform(&self) -> &Platform {
@@ -55,7 +44,7 @@ impl ServiceApp for Application {
     }
 
     async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let routes = Routes::new(ProcurementServer::new(ProcurementApi::new(self.state)));
+        let routes = Routes::new(ProcurementServer::new(ProcurementApi::new(self.app)));
         self.platform.serve(routes, &[SERVICE_NAME], roles::table()).await
     }
 }

@@ -1,6 +1,6 @@
 //! R-P2 contract filing (合同备案): what a contract must state before DRB accepts its filing, the
 //! construction period measured against the approved plan, R-P5's project-name rule for the
-//! contract, and the calendar-month arithmetic ([`add_months`]) other rules reuse.
+//! contract.
 //!
 //! The Measures (第八章): "合同中项目建设周期与可研计划保持一致并明确超期相关惩罚条款", and the contract
 //! "应当明确项目知识产权归属、数据安全、网络安全、保密要求、维保年限等相关条款": IP of systems, components
@@ -11,33 +11,34 @@
 //! [`RuleViolation`] each, its subject the [`ContractTerms`] field concerned.
 //!
 //! Decisions, so that every caller reads the text the same way:
-//! - **Periods count their first day.** A period of N months starting on `start` runs through the
-//!   day before `add_months(start, N)`; a period of N years through the day before the N-th
-//!   anniversary.
+//! - **Periods count their first day**, and are counted the Civil Code's way through
+//!   [`egov_platform::period`]: a span of N months (or years) whose first day is `start` runs
+//!   through [`period::span_end`]`(start, N)`, the day before the period from `start` ends (its
+//!   corresponding day, the month's last day where there is none).
 //! - **Construction period (a maximum).** The contract matches the plan when
-//!   `construction_end <= add_months(construction_start, planned_construction_months) - 1 day`
-//!   ([`latest_construction_end`]), with end-of-month clamping: 6 months from 2026-01-01 run
-//!   through 2026-06-30, 1 month from 2026-01-31 through 2026-02-27 (02-28 − 1 day). A shorter
-//!   period is not refused (finishing early is no mismatch); one day longer is.
+//!   `construction_end <= span_end(construction_start, planned_construction_months)`: 6 months
+//!   from 2026-01-01 run through 2026-06-30, 1 month from 2026-01-31 through 2026-02-27 (02-28 −
+//!   1 day). A shorter period is not refused (finishing early is no mismatch); one day longer is.
 //! - **Maintenance period (a minimum).** At least `Policy::min_maintenance_years` years:
-//!   `maintenance_end >= ` the day before the N-th anniversary of `maintenance_start`
-//!   ([`earliest_maintenance_end`]). "2 years" from 2026-01-01 run through 2027-12-31, so an end
-//!   of 2027-12-31 is accepted and 2027-12-30 ("2 years less a day") refused. The anniversary of
-//!   a 02-29 in a common year is 03-01 (as for R-R6's approval validity), so a maintenance
-//!   period starting 2024-02-29 must run through 2026-02-28: a full 730 days, never shortened by
-//!   the missing leap day.
+//!   [`period::covers`]`(maintenance_start, maintenance_end, years)`. "2 years" from 2026-01-01
+//!   run through 2027-12-31, so an end of 2027-12-31 is accepted and 2027-12-30 ("2 years less a
+//!   day") refused. From a 02-29 the period ends on the last day of February: 2 years from
+//!   2024-02-29 run through 2026-02-27 (2026-02-28 − 1 day; before the periods were counted one
+//!   way, the anniversary of a 02-29 was taken as 03-01 and they ran through 2026-02-28).
 //! - **Project name (R-P5).** The contract's name equals the approval document's after trimming
 //!   surrounding whitespace, character for character otherwise (full-width and half-width
 //!   characters differ). A mismatch is an R-P5 violation, listed with the R-P2 ones.
-//! - **Malformed input** (blank names, non-positive amount or planned months, an end before its
-//!   start) is a field error, all fields at once, and takes precedence over rule refusals.
+//! - **Malformed input** (blank names, a zero amount, non-positive planned months, an end before
+//!   its start) is a field error, all fields at once, and takes precedence over rule refusals.
 
 use egov_platform::{
-    error::{AppError, FieldViolation, RuleViolation},
+    error::{FieldViolation, Refusal, RuleViolation},
+    period::{self, Period},
     policy::Policy,
+    values::Fen,
 };
 use serde::{Deserialize, Serialize};
-use time::{Date, Month};
+use time::Date;
 
 /// What a contract filed under R-P2 states. Money is integer fen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,8 +49,8 @@ pub struct ContractTerms {
     pub construction_start: Date,
     /// Last day of construction, included.
     pub construction_end: Date,
-    /// Contract amount in fen.
-    pub amount_fen: i64,
+    /// Contract amount.
+    pub amount_fen: Fen,
     /// 系统、组件及文档的知识产权归建设单位所有或共同所有.
     pub ip_owned_by_unit_or_joint: bool,
     /// 数据及衍生数据归建设单位所有.
@@ -83,19 +84,20 @@ pub struct ApprovedPlan {
 
 /// Checks a contract filing under R-P2 (and R-P5's name rule).
 ///
-/// Field errors first (all at once): blank `project_name` or `plan.project_name`, non-positive
+/// Field errors first (all at once): blank `project_name` or `plan.project_name`, a zero
 /// `amount_fen` or `plan.planned_construction_months`, `construction_end` before
 /// `construction_start`, `maintenance_end` before `maintenance_start`. Otherwise every missing or
-/// failing item is listed in one [`AppError::Rule`], in field order: R-P2 for the clauses, the
+/// failing item is listed in one [`Refusal::Rules`], in field order: R-P2 for the clauses, the
 /// maintenance period and the construction period, R-P5 for the project name. See the module
 /// documentation for how periods are measured.
-pub fn check_contract(terms: &ContractTerms, plan: &ApprovedPlan, policy: &Policy) -> Result<(), AppError> {
+pub fn check_contract(terms: &ContractTerms, plan: &ApprovedPlan, policy: &Policy) -> Result<(), Refusal> {
     check_fields(terms, plan)?;
 
     let mut violations = Vec::new();
     let mut p2 = |subject: &str, description: String| violations.push(RuleViolation::new("R-P2", subject, description));
 
-    let latest = latest_construction_end(terms.construction_start, plan.planned_construction_months);
+    let planned = Period::Months(u32::try_from(plan.planned_construction_months).unwrap_or(0));
+    let latest = period::span_end(terms.construction_start, planned);
     if terms.construction_end > latest {
         p2(
             "construction_end",
@@ -146,8 +148,9 @@ pub fn check_contract(terms: &ContractTerms, plan: &ApprovedPlan, policy: &Polic
         p2("maintenance_end", "维保期限 / maintenance period: the contract must state when maintenance ends".into());
     }
     if let (Some(start), Some(end)) = (terms.maintenance_start, terms.maintenance_end) {
-        let earliest = earliest_maintenance_end(start, policy.min_maintenance_years);
-        if end < earliest {
+        let years = Period::Years(policy.min_maintenance_years);
+        let earliest = period::span_end(start, years);
+        if !period::covers(start, end, years) {
             let years = policy.min_maintenance_years;
             p2(
                 "maintenance_end",
@@ -190,10 +193,10 @@ pub fn check_contract(terms: &ContractTerms, plan: &ApprovedPlan, policy: &Polic
         ));
     }
 
-    if violations.is_empty() { Ok(()) } else { Err(AppError::Rule(violations)) }
+    if violations.is_empty() { Ok(()) } else { Err(Refusal::Rules(violations)) }
 }
 
-fn check_fields(terms: &ContractTerms, plan: &ApprovedPlan) -> Result<(), AppError> {
+fn check_fields(terms: &ContractTerms, plan: &ApprovedPlan) -> Result<(), Refusal> {
     let mut fields = Vec::new();
     if terms.project_name.trim().is_empty() {
         fields.push(FieldViolation::new("project_name", "must not be empty"));
@@ -204,7 +207,7 @@ fn check_fields(terms: &ContractTerms, plan: &ApprovedPlan) -> Result<(), AppErr
             format!("{} is before the construction start {}", terms.construction_end, terms.construction_start),
         ));
     }
-    if terms.amount_fen <= 0 {
+    if terms.amount_fen == Fen::ZERO {
         fields.push(FieldViolation::new("amount_fen", "the contract amount must be positive"));
     }
     if let (Some(start), Some(end)) = (terms.maintenance_start, terms.maintenance_end)
@@ -218,43 +221,7 @@ fn check_fields(terms: &ContractTerms, plan: &ApprovedPlan) -> Result<(), AppErr
     if plan.planned_construction_months <= 0 {
         fields.push(FieldViolation::new("plan.planned_construction_months", "the planned construction period must be positive"));
     }
-    if fields.is_empty() { Ok(()) } else { Err(AppError::InvalidArgument(fields)) }
-}
-
-/// `date` plus `months` calendar months (negative goes back), the day clamped to the target
-/// month's last day: 01-31 + 1 → 02-28 (02-29 in a leap year), 03-31 + 1 → 04-30, 08-31 + 6 →
-/// 02-28/29. Saturates at [`Date::MIN`] / [`Date::MAX`]; never panics.
-pub fn add_months(date: Date, months: i32) -> Date {
-    let saturated = if months < 0 { Date::MIN } else { Date::MAX };
-    let index = i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1 + i64::from(months);
-    let Ok(year) = i32::try_from(index.div_euclid(12)) else {
-        return saturated;
-    };
-    let Some(month) = u8::try_from(index.rem_euclid(12) + 1).ok().and_then(|m| Month::try_from(m).ok()) else {
-        return saturated;
-    };
-    Date::from_calendar_date(year, month, date.day().min(month.length(year))).unwrap_or(saturated)
-}
-
-/// The last day a construction period of `planned_months` months starting on `start` may end on:
-/// the day before `add_months(start, planned_months)` (the first day counts). Meaningful for
-/// positive `planned_months`.
-pub fn latest_construction_end(start: Date, planned_months: i32) -> Date {
-    let after = add_months(start, planned_months);
-    after.previous_day().unwrap_or(after)
-}
-
-/// The earliest day a maintenance period of at least `years` years starting on `start` may end
-/// on: the day before the `years`-th anniversary, where the anniversary of a 02-29 in a common
-/// year is 03-01. Saturates near [`Date::MAX`].
-pub fn earliest_maintenance_end(start: Date, years: u32) -> Date {
-    let Some(year) = i32::try_from(years).ok().and_then(|y| start.year().checked_add(y)) else {
-        return Date::MAX;
-    };
-    let anniversary = Date::from_calendar_date(year, start.month(), start.day())
-        .or_else(|_| Date::from_calendar_date(year, Month::March, 1))
-        .unwrap_or(Date::MAX);
-    anniversary.previous_day().unwrap_or(anniversary)
+    if fields.is_empty() { Ok(()) } else { Err(Refusal::Fields(fields)) }
 }
 
 #[cfg(test)]
@@ -272,6 +239,10 @@ mod tests {
 
     const NAME: &str = "上城区城市大脑数字驾驶舱项目";
 
+    fn fen(n: i64) -> Fen {
+        Fen::new(n).unwrap()
+    }
+
     fn plan() -> ApprovedPlan {
         ApprovedPlan { project_name: NAME.into(), planned_construction_months: 6 }
     }
@@ -281,7 +252,7 @@ mod tests {
             project_name: NAME.into(),
             construction_start: date!(2026 - 01 - 01),
             construction_end: date!(2026 - 06 - 30),
-            amount_fen: 120_000_000,
+            amount_fen: fen(120_000_000),
             ip_owned_by_unit_or_joint: true,
             data_owned_by_unit: true,
             security_agreement_signed: Some(true),
@@ -295,16 +266,16 @@ mod tests {
         }
     }
 
-    fn violations(e: &AppError) -> Vec<(String, String)> {
+    fn violations(e: &Refusal) -> Vec<(String, String)> {
         match e {
-            AppError::Rule(v) => v.iter().map(|r| (r.rule_id.clone(), r.subject.clone())).collect(),
+            Refusal::Rules(v) => v.iter().map(|r| (r.rule_id.clone(), r.subject.clone())).collect(),
             other => panic!("expected a rule refusal, got {other:?}"),
         }
     }
 
-    fn fields(e: &AppError) -> Vec<String> {
+    fn fields(e: &Refusal) -> Vec<String> {
         match e {
-            AppError::InvalidArgument(v) => v.iter().map(|f| f.field.clone()).collect(),
+            Refusal::Fields(v) => v.iter().map(|f| f.field.clone()).collect(),
             other => panic!("expected field errors, got {other:?}"),
         }
     }
@@ -355,7 +326,7 @@ mod tests {
             project_name: format!("{NAME}（一期）"),
             construction_start: date!(2026 - 01 - 01),
             construction_end: date!(2026 - 07 - 01),
-            amount_fen: 1,
+            amount_fen: fen(1),
             ip_owned_by_unit_or_joint: false,
             data_owned_by_unit: false,
             security_agreement_signed: None,
@@ -425,15 +396,17 @@ mod tests {
             (date!(2026 - 01 - 01), 2, date!(2027 - 12 - 31)),
             (date!(2026 - 07 - 01), 2, date!(2028 - 06 - 30)),
             (date!(2026 - 03 - 15), 2, date!(2028 - 03 - 14)),
-            // A leap day's anniversary in a common year is 03-01: a full 730 days.
-            (date!(2024 - 02 - 29), 2, date!(2026 - 02 - 28)),
+            // Counted the Civil Code's way, 2 years from a 02-29 end on the last day of February,
+            // 2026-02-28, so the span that counts 2024-02-29 runs through 2026-02-27. (This
+            // boundary moved by one day: the anniversary of a leap day was taken as 03-01.)
+            (date!(2024 - 02 - 29), 2, date!(2026 - 02 - 27)),
             (date!(2024 - 02 - 29), 4, date!(2028 - 02 - 28)),
             (date!(2022 - 03 - 01), 2, date!(2024 - 02 - 29)),
             (date!(2026 - 05 - 10), 0, date!(2026 - 05 - 09)),
         ] {
-            assert_eq!(earliest_maintenance_end(start, years), earliest, "{start} + {years} years");
+            assert_eq!(period::span_end(start, Period::Years(years)), earliest, "{start} + {years} years");
         }
-        assert_eq!(earliest_maintenance_end(date!(2026 - 01 - 01), u32::MAX), Date::MAX);
+        assert_eq!(period::span_end(date!(2026 - 01 - 01), Period::Years(u32::MAX)), Date::MAX);
     }
 
     #[test]
@@ -483,7 +456,7 @@ mod tests {
             (date!(2026 - 03 - 31), 1, date!(2026 - 04 - 29)),
             (date!(2026 - 12 - 01), 3, date!(2027 - 02 - 28)),
         ] {
-            assert_eq!(latest_construction_end(start, months), latest, "{start} + {months} months");
+            assert_eq!(period::span_end(start, Period::Months(months)), latest, "{start} + {months} months");
         }
     }
 
@@ -513,7 +486,7 @@ mod tests {
         let mut t = complete();
         t.project_name = " ".into();
         t.construction_end = date!(2025 - 12 - 31);
-        t.amount_fen = 0;
+        t.amount_fen = Fen::ZERO;
         t.maintenance_end = Some(date!(2026 - 06 - 30));
         // Missing clauses are not reported while the input is malformed.
         t.overrun_penalty_clause = false;
@@ -531,7 +504,9 @@ mod tests {
         );
 
         let mut t = complete();
-        t.amount_fen = -1;
+        // A negative amount is no Fen: it is refused, naming its field, when the request is parsed.
+        assert_eq!(Fen::field("amount_fen", -1).unwrap_err().field, "amount_fen");
+        t.amount_fen = Fen::ZERO;
         assert_eq!(fields(&check_contract(&t, &plan(), &policy()).unwrap_err()), vec!["amount_fen"]);
         let negative = ApprovedPlan { planned_construction_months: -3, ..plan() };
         assert_eq!(fields(&check_contract(&complete(), &negative, &policy()).unwrap_err()), vec!["plan.planned_construction_months"]);
@@ -547,8 +522,11 @@ mod tests {
         assert_eq!(violations(&check_contract(&t, &plan(), &policy()).unwrap_err()), vec![("R-P2".into(), "maintenance_end".into())]);
     }
 
+    /// The month arithmetic R-P1 and the contract periods use, now the platform's: the day
+    /// clamped to the target month's last day. (Counting backwards went with the service's own
+    /// `add_months`: no period of the Measures counts back.)
     #[test]
-    fn add_months_table() {
+    fn month_arithmetic_table() {
         for (date, months, expected) in [
             (date!(2025 - 08 - 31), 6, date!(2026 - 02 - 28)),
             (date!(2023 - 08 - 31), 6, date!(2024 - 02 - 29)),
@@ -564,20 +542,14 @@ mod tests {
             (date!(2024 - 02 - 29), 12, date!(2025 - 02 - 28)),
             (date!(2024 - 02 - 29), 48, date!(2028 - 02 - 29)),
             (date!(2026 - 01 - 01), 120, date!(2036 - 01 - 01)),
-            // Backwards.
-            (date!(2026 - 03 - 31), -1, date!(2026 - 02 - 28)),
-            (date!(2026 - 01 - 15), -1, date!(2025 - 12 - 15)),
-            (date!(2026 - 01 - 31), -13, date!(2024 - 12 - 31)),
         ] {
-            assert_eq!(add_months(date, months), expected, "{date} + {months}");
+            assert_eq!(period::last_day(date, Period::Months(months)), expected, "{date} + {months}");
         }
     }
 
     #[test]
-    fn add_months_saturates() {
-        assert_eq!(add_months(date!(2026 - 01 - 01), i32::MAX), Date::MAX);
-        assert_eq!(add_months(date!(2026 - 01 - 01), i32::MIN), Date::MIN);
-        assert_eq!(add_months(Date::MAX, 1), Date::MAX);
-        assert_eq!(add_months(Date::MIN, -1), Date::MIN);
+    fn month_arithmetic_saturates() {
+        assert_eq!(period::last_day(date!(2026 - 01 - 01), Period::Months(u32::MAX)), Date::MAX);
+        assert_eq!(period::last_day(Date::MAX, Period::Months(1)), Date::MAX);
     }
 }

@@ -16,9 +16,8 @@
 //!   counts weekends only and says so; the assessment carries those years in
 //!   [`FilingTimeliness::provisional_years`] and must be re-assessed once the year is loaded.
 
-use egov_calendar::{Calendar, CalendarError};
-use egov_platform::{error::AppError, named_enum, policy::Policy};
-use serde::{Deserialize, Serialize};
+use egov_calendar::{Calendar, CalendarError, FilingAssessment};
+use egov_platform::{error::Refusal, named_enum, policy::Policy};
 use time::Date;
 
 named_enum!(
@@ -35,6 +34,7 @@ named_enum!(
     }
 );
 
+#[cfg_attr(not(test), expect(dead_code, reason = "acceptance files its materials under R-P5 by these names once it is built"))]
 impl FilingKind {
     /// The Measures' name for the filed documents.
     pub fn chinese_name(self) -> &'static str {
@@ -47,49 +47,28 @@ impl FilingKind {
     }
 }
 
-/// How a filing stands against its R-P5 deadline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FilingTimeliness {
-    /// The last day on which filing is on time: the `filing_working_days`-th working day after
-    /// the production day.
-    pub deadline: Date,
-    /// Filed after `deadline`: accepted, and recorded as late.
-    pub late: bool,
-    /// Working days in `(produced_on, filed_on]`: 0 when filed on the production day.
-    pub working_days_taken: u32,
-    /// Years involved whose official schedule is not loaded (weekends only), ascending. Non-empty
-    /// means the assessment is provisional and must be re-assessed when those years are loaded.
-    pub provisional_years: Vec<i32>,
-}
-
-impl FilingTimeliness {
-    /// Whether the assessment counted some year on weekends only.
-    pub fn is_provisional(&self) -> bool {
-        !self.provisional_years.is_empty()
-    }
-}
+/// How a filing stands against its R-P5 deadline: the calendar's one assessment
+/// ([`Calendar::assess_filing`]), stored with the case under this name.
+pub type FilingTimeliness = FilingAssessment;
 
 /// Assesses a filing of a document produced on `produced_on` and filed on `filed_on` (both
-/// Asia/Shanghai civil dates) against the R-P5 deadline.
+/// Asia/Shanghai civil dates) against the R-P5 deadline, on the calendar.
 ///
 /// A late filing is `Ok` with `late = true`. Field errors: `filed_on` before `produced_on`, and a
 /// date the calendar cannot answer for (outside its supported range). A provisional answer
-/// (see [`FilingTimeliness::provisional_years`]) must be re-assessed when its years are loaded.
-pub fn assess(calendar: &Calendar, produced_on: Date, filed_on: Date, policy: &Policy) -> Result<FilingTimeliness, AppError> {
+/// (see [`FilingAssessment::provisional_years`]) must be re-assessed when its years are loaded.
+pub fn assess(calendar: &Calendar, produced_on: Date, filed_on: Date, policy: &Policy) -> Result<FilingTimeliness, Refusal> {
     if filed_on < produced_on {
-        return Err(AppError::field("filed_on", format!("{filed_on} is before the document was produced ({produced_on})")));
+        return Err(Refusal::field("filed_on", format!("{filed_on} is before the document was produced ({produced_on})")));
     }
-    let deadline = calendar.add_working_days(produced_on, policy.filing_working_days).map_err(|e| calendar_field("produced_on", &e))?;
-    let taken = calendar.working_days_between(produced_on, filed_on).map_err(|e| calendar_field("filed_on", &e))?;
-    let mut provisional_years = deadline.provisional_years;
-    provisional_years.extend(taken.provisional_years);
-    provisional_years.sort_unstable();
-    provisional_years.dedup();
-    Ok(FilingTimeliness { deadline: deadline.value, late: filed_on > deadline.value, working_days_taken: taken.value, provisional_years })
+    let n = policy.filing_working_days;
+    // Which date the calendar could not count from: the production day's deadline, or the filing.
+    calendar.add_working_days(produced_on, n).map_err(|e| calendar_field("produced_on", &e))?;
+    calendar.assess_filing(produced_on, n, filed_on).map_err(|e| calendar_field("filed_on", &e))
 }
 
-fn calendar_field(field: &str, e: &CalendarError) -> AppError {
-    AppError::field(field, format!("the working-day calendar cannot count from this date: {e}"))
+fn calendar_field(field: &str, e: &CalendarError) -> Refusal {
+    Refusal::field(field, format!("the working-day calendar cannot count from this date: {e}"))
 }
 
 #[cfg(test)]
@@ -109,9 +88,9 @@ mod tests {
         Calendar::official().unwrap()
     }
 
-    fn field(e: &AppError) -> &str {
+    fn field(e: &Refusal) -> &str {
         match e {
-            AppError::InvalidArgument(v) => &v[0].field,
+            Refusal::Fields(v) => &v[0].field,
             other => panic!("expected a field error, got {other:?}"),
         }
     }
@@ -155,7 +134,7 @@ mod tests {
 
         let on_time = assess(&c, produced, date!(2026 - 02 - 27), &p).unwrap();
         assert_eq!((on_time.deadline, on_time.late, on_time.working_days_taken), (date!(2026 - 02 - 27), false, 5));
-        assert!(!on_time.is_provisional());
+        assert!(on_time.provisional_years.is_empty());
         let late = assess(&c, produced, date!(2026 - 02 - 28), &p).unwrap();
         assert_eq!((late.deadline, late.late, late.working_days_taken), (date!(2026 - 02 - 27), true, 6));
         // Late on a non-working day right after the deadline.
@@ -197,14 +176,14 @@ mod tests {
             t,
             FilingTimeliness { deadline: date!(2027 - 01 - 11), late: false, working_days_taken: 5, provisional_years: vec![2027] }
         );
-        assert!(t.is_provisional());
+        assert!(!t.provisional_years.is_empty());
         // Produced in late December 2026: 2027 may yet set those days (元旦), so provisional too.
         let t = assess(&c, date!(2026 - 12 - 28), date!(2026 - 12 - 29), &p).unwrap();
         assert_eq!(t.provisional_years, vec![2027]);
         // Loading 2027 settles it.
         let loaded = c.with_year_file("cn-2027.txt", "year 2027\nholiday 2027-01-01 元旦\n").unwrap();
         let t = assess(&loaded, date!(2027 - 01 - 04), date!(2027 - 01 - 11), &p).unwrap();
-        assert!(!t.is_provisional());
+        assert!(t.provisional_years.is_empty());
     }
 
     #[test]

@@ -1,14 +1,22 @@
-//! Procurement's domain: pure values and rules, tested without a database.
+//! Procurement's domain: the case and its state machine, the rules R-P1 to R-P10, the events
+//! and timers the transitions decide. Pure values and functions, tested without a database.
 
-pub mod contract;
-pub mod deadline;
-pub mod filing;
-pub mod model;
-pub mod ocds;
-pub mod payments;
-pub mod progress;
-pub mod supervision;
-pub mod supplier;
-pub mod termination;
+pub(crate) mod case;
+pub(crate) mod contract;
+pub(crate) mod deadline;
+pub(crate) mod events;
+pub(crate) mod filing;
+pub(crate) mod inspections;
+pub(crate) mod model;
+pub(crate) mod ocds;
+pub(crate) mod payments;
+pub(crate) mod progress;
+pub(crate) mod supervision;
+pub(crate) mod supplier;
+pub(crate) mod termination;
+pub(crate) mod timers;
 
-pub use model::*;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use model::*;

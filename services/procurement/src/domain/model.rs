@@ -1,6 +1,7 @@
-//! The procurement case (采购案卷): one per approved project.
+//! The procurement case (采购案卷): one per approved project, and what the pipeline needs to know
+//! about it ([`Aggregate`]). Money is [`Fen`].
 
-use egov_platform::named_enum;
+use egov_platform::{named_enum, transition::Aggregate, values::Fen};
 use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
 use uuid::Uuid;
@@ -127,7 +128,7 @@ pub struct Termination {
     pub reason: String,
     pub progress: String,
     pub payments: String,
-    pub paid_fen: i64,
+    pub paid_fen: Fen,
     pub party_committee_resolution: String,
     pub leader_approval: String,
     pub filed_on: Date,
@@ -137,7 +138,7 @@ pub struct Termination {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Supervision {
     pub supplier_credit_code: String,
-    pub fee_fen: i64,
+    pub fee_fen: Fen,
     pub separately_procured: bool,
 }
 
@@ -147,7 +148,7 @@ pub struct ProcurementRecord {
     pub method: String,
     pub supplier_name: String,
     pub supplier_credit_code: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub implementing_body: String,
     pub responsible_person: String,
     pub supervision: Option<Supervision>,
@@ -165,7 +166,7 @@ pub struct ProcurementCase {
     pub project_name: String,
     pub lead_unit_id: String,
     pub participating_unit_ids: Vec<String>,
-    pub budget_fen: i64,
+    pub budget_fen: Fen,
     pub funding_source: String,
     pub planned_construction_months: i32,
     pub scope: String,
@@ -198,6 +199,40 @@ pub struct ProcurementCase {
     /// R-P10.
     #[serde(default)]
     pub termination: Option<Termination>,
+    /// Review cancelled the approval (取消立项指标): why, under which rules.
+    #[serde(default)]
+    pub cancellation: Option<Cancellation>,
+}
+
+/// Review's cancellation of the approval (R-R6, or R-P1 after a missed deadline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancellation {
+    pub reason: String,
+    pub rule_ids: Vec<String>,
+}
+
+impl Aggregate for ProcurementCase {
+    const NAME: &'static str = "the case";
+    fn resource(&self) -> String {
+        format!("cases/{}", self.project_id)
+    }
+    fn project_id(&self) -> String {
+        self.project_id.to_string()
+    }
+    fn policy_version(&self) -> &str {
+        &self.policy_version
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+    fn summary(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("state".into(), self.state.as_str().into());
+        m
+    }
 }
 
 /// A contract filed under R-P2, assessed under R-P5 (a late filing is accepted and marked).
@@ -226,14 +261,15 @@ pub struct ContractRecord {
 }
 
 impl ContractRecord {
-    /// The sum of the payments filed so far.
-    pub fn paid_fen(&self) -> i64 {
-        self.payments.iter().map(|p| p.amount_fen).sum()
+    /// The sum of the payments filed so far. Payments never exceed the contract amount (R-P6,
+    /// checked as each is filed), so the sum fits.
+    pub fn paid_fen(&self) -> Fen {
+        Fen::sum(self.payments.iter().map(|p| p.amount_fen)).unwrap_or(self.terms.amount_fen)
     }
 
     /// The payments filed so far for `stage_id`.
-    pub fn paid_for(&self, stage_id: &str) -> i64 {
-        self.payments.iter().filter(|p| p.stage_id == stage_id).map(|p| p.amount_fen).sum()
+    pub fn paid_for(&self, stage_id: &str) -> Fen {
+        Fen::sum(self.payments.iter().filter(|p| p.stage_id == stage_id).map(|p| p.amount_fen)).unwrap_or(self.terms.amount_fen)
     }
 }
 
@@ -243,7 +279,7 @@ pub struct StageRecord {
     pub stage_id: String,
     pub condition: String,
     pub ratio_bp: u32,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     #[serde(default)]
     pub condition_met: Option<ConditionMet>,
 }
@@ -260,7 +296,7 @@ pub struct ConditionMet {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentRecord {
     pub stage_id: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub filed_on: Date,
     #[serde(default)]
     pub request_id: String,

@@ -57,7 +57,10 @@
 
 use std::str::FromStr;
 
-use egov_platform::clock::{SHANGHAI, start_of_day};
+use egov_platform::{
+    clock::{SHANGHAI, start_of_day},
+    values::Fen,
+};
 use serde_json::{Map, Number, Value};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, macros::time};
 
@@ -179,7 +182,7 @@ fn release(case: &ProcurementCase, ocid: &str, release_id: &str, published_at: O
 fn planning(case: &ProcurementCase) -> Value {
     let budget = Obj::new()
         .opt("description", funding_label(&case.funding_source).map(|f| format!("资金来源 / funding source: {f}")))
-        .v("amount", money(case.budget_fen))
+        .v("amount", money(case.budget_fen.get()))
         .text("project", &case.project_name)
         .s("projectID", case.project_id.to_string());
     let mut about = Vec::new();
@@ -213,7 +216,7 @@ fn tender(case: &ProcurementCase, ocid: &str, end: Option<&End<'_>>, parties: &m
         .s("id", format!("{ocid}-tender"))
         .text("title", &case.project_name)
         .s("status", if cancelled.is_some() { "cancelled" } else { "complete" })
-        .v("value", money(case.budget_fen));
+        .v("value", money(case.budget_fen.get()));
     if let Some(p) = &case.procurement {
         const BODY: &str = "implementing-body";
         parties.add(BODY, "procuringEntity", || {
@@ -247,7 +250,7 @@ fn supplier_parties(p: &ProcurementRecord, parties: &mut Parties) -> String {
                 Obj::new()
                     .s("note", "工程监理 (engineering supervision, R-P3)")
                     .v("separatelyProcured", s.separately_procured)
-                    .v("fee", money(s.fee_fen)),
+                    .v("fee", money(s.fee_fen.get())),
             )
         };
         parties.add(&id, "supplier", fields);
@@ -262,7 +265,7 @@ fn award(case: &ProcurementCase, ocid: &str, p: &ProcurementRecord, cancelled: b
         .text("title", &case.project_name)
         .s("status", if cancelled { "cancelled" } else { "active" })
         .s("date", civil(p.completed_on))
-        .v("value", money(p.amount_fen))
+        .v("value", money(p.amount_fen.get()))
         .list("suppliers", vec![supplier])
         .build()
 }
@@ -287,7 +290,7 @@ fn contract(
             Obj::new()
                 .s("id", format!("payment-{}", i + 1))
                 .s("date", civil(p.filed_on))
-                .v("value", money(p.amount_fen))
+                .v("value", money(p.amount_fen.get()))
                 .v("payer", buyer.clone())
                 .opt("payee", supplier.cloned())
                 .build()
@@ -326,7 +329,7 @@ fn contract(
         .text("title", &c.terms.project_name)
         .s("status", if end.is_some() { "terminated" } else { "active" })
         .obj("period", Obj::new().s("startDate", civil(c.terms.construction_start)).s("endDate", day_end(c.terms.construction_end)))
-        .v("value", money(c.terms.amount_fen))
+        .v("value", money(c.terms.amount_fen.get()))
         .s("dateSigned", civil(c.signed_on))
         .list("milestones", milestones)
         .list("documents", end.map(end_document).into_iter().collect())
@@ -364,9 +367,9 @@ fn filing_milestone(c: &ContractRecord) -> Value {
 fn stage_milestone(c: &ContractRecord, s: &StageRecord, ended: bool, ended_on: Option<Date>) -> Value {
     let paid = c.paid_for(&s.stage_id);
     let last_paid = c.payments.iter().filter(|p| p.stage_id == s.stage_id).map(|p| p.filed_on).max();
-    let (status, date_met, modified) = if paid > 0 && paid >= s.amount_fen {
+    let (status, date_met, modified) = if paid > Fen::ZERO && paid >= s.amount_fen {
         ("met", last_paid, None)
-    } else if paid > 0 {
+    } else if paid > Fen::ZERO {
         ("partiallyMet", None, last_paid)
     } else if ended {
         ("notMet", None, ended_on)
@@ -384,8 +387,8 @@ fn stage_milestone(c: &ContractRecord, s: &StageRecord, ended: bool, ended_on: O
             format!("条件已满足 / condition met on {}: {}", m.on, m.evidence.trim())
         });
     }
-    if paid > 0 && status != "met" {
-        about.push(format!("已支付 / paid: {} 元", yuan_text(paid)));
+    if paid > Fen::ZERO && status != "met" {
+        about.push(format!("已支付 / paid: {} 元", yuan_text(paid.get())));
     }
     Obj::new()
         .s("id", format!("stage-{}", s.stage_id))
@@ -395,7 +398,7 @@ fn stage_milestone(c: &ContractRecord, s: &StageRecord, ended: bool, ended_on: O
         .opt("dateMet", date_met.map(civil))
         .opt("dateModified", modified.map(civil))
         .opt("description", joined(&about))
-        .v("value", money(s.amount_fen))
+        .v("value", money(s.amount_fen.get()))
         .build()
 }
 
@@ -490,7 +493,7 @@ fn end_document(end: &End<'_>) -> Value {
                     about.push(format!("{label}: {}", text.trim()));
                 }
             }
-            about.push(format!("已支付 / paid: {} 元", yuan_text(t.paid_fen)));
+            about.push(format!("已支付 / paid: {} 元", yuan_text(t.paid_fen.get())));
             doc.s("id", "termination")
                 .s("title", format!("{kind}, R-P10: {} ({})", ground_label(t.ground), t.ground))
                 .opt("description", joined(&about))
@@ -721,6 +724,10 @@ mod tests {
         model::{Completion, ConditionMet, OverrunRecord, PaymentRecord, ProgressReport, Supervision, YearMonth},
     };
 
+    fn fen(n: i64) -> Fen {
+        Fen::new(n).unwrap()
+    }
+
     const PROJECT: &str = "01900000-0000-7000-8000-000000000001";
     const OCID: &str = "ocds-egovsc-01900000-0000-7000-8000-000000000001";
     const NAME: &str = "上城区城市大脑数字驾驶舱项目";
@@ -738,7 +745,7 @@ mod tests {
             project_name: NAME.into(),
             lead_unit_id: "U-DRB".into(),
             participating_unit_ids: vec!["U-CIVIL".into(), "U-URBAN".into()],
-            budget_fen: 120_000_000,
+            budget_fen: fen(120_000_000),
             funding_source: "DISTRICT_FISCAL".into(),
             planned_construction_months: 6,
             scope: "驾驶舱指标体系、数据接入与可视化".into(),
@@ -757,6 +764,7 @@ mod tests {
             overrun: None,
             completion: None,
             termination: None,
+            cancellation: None,
         }
     }
 
@@ -769,10 +777,10 @@ mod tests {
             method: "公开招标".into(),
             supplier_name: "杭州数智科技有限公司".into(),
             supplier_credit_code: SUPPLIER.into(),
-            amount_fen: 118_000_001,
+            amount_fen: fen(118_000_001),
             implementing_body: "区数据资源局信息中心".into(),
             responsible_person: "张三".into(),
-            supervision: Some(Supervision { supplier_credit_code: SUPERVISOR.into(), fee_fen: 1_800_050, separately_procured: true }),
+            supervision: Some(Supervision { supplier_credit_code: SUPERVISOR.into(), fee_fen: fen(1_800_050), separately_procured: true }),
             completed_on: date!(2026 - 05 - 20),
             in_time: true,
             documents_filing: None,
@@ -785,7 +793,7 @@ mod tests {
             project_name: NAME.into(),
             construction_start: date!(2026 - 06 - 01),
             construction_end: date!(2026 - 11 - 30),
-            amount_fen: 118_000_001,
+            amount_fen: fen(118_000_001),
             ip_owned_by_unit_or_joint: true,
             data_owned_by_unit: true,
             security_agreement_signed: Some(true),
@@ -804,13 +812,13 @@ mod tests {
             stage_id: id.into(),
             condition: condition.into(),
             ratio_bp,
-            amount_fen,
+            amount_fen: fen(amount_fen),
             condition_met: met_on.map(|on| ConditionMet { evidence: format!("{condition}证明"), on, by: "李四".into() }),
         }
     }
 
     fn payment(stage_id: &str, amount_fen: i64, filed_on: Date) -> PaymentRecord {
-        PaymentRecord { stage_id: stage_id.into(), amount_fen, filed_on, request_id: format!("req-{stage_id}-{filed_on}") }
+        PaymentRecord { stage_id: stage_id.into(), amount_fen: fen(amount_fen), filed_on, request_id: format!("req-{stage_id}-{filed_on}") }
     }
 
     /// Contract filed, nothing paid or reported yet.
@@ -885,7 +893,7 @@ mod tests {
             reason: "职能划转至市级部门".into(),
             progress: "需求调研阶段".into(),
             payments: "已付首期款".into(),
-            paid_fen: 35_400_000,
+            paid_fen: fen(35_400_000),
             party_committee_resolution: "党组会议纪要〔2026〕9号".into(),
             leader_approval: "区领导批示".into(),
             filed_on,

@@ -8,7 +8,10 @@
 
 use std::collections::BTreeSet;
 
-use egov_platform::error::{AppError, FieldViolation, RuleViolation};
+use egov_platform::{
+    error::{FieldViolation, Refusal, RuleViolation},
+    values::Fen,
+};
 use serde::{Deserialize, Serialize};
 
 /// The whole contract, in basis points.
@@ -29,7 +32,7 @@ pub struct PaymentStage {
 /// Field errors first, every one listed: a blank or repeated `stage_id`, a blank condition, a
 /// zero ratio. Then R-P6: the contract must set at least one stage, and the ratios must sum to
 /// exactly 10000 bp (100 %); the refusal says the sum.
-pub fn check_stages(stages: &[PaymentStage]) -> Result<(), AppError> {
+pub fn check_stages(stages: &[PaymentStage]) -> Result<(), Refusal> {
     let mut v = Vec::new();
     let mut ids = BTreeSet::new();
     for (i, s) in stages.iter().enumerate() {
@@ -46,10 +49,10 @@ pub fn check_stages(stages: &[PaymentStage]) -> Result<(), AppError> {
         }
     }
     if !v.is_empty() {
-        return Err(AppError::InvalidArgument(v));
+        return Err(Refusal::Fields(v));
     }
     if stages.is_empty() {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-P6",
             "stages",
             "分期付款 / staged payments: the contract must set payment stages with their conditions and ratios; none were given",
@@ -57,7 +60,7 @@ pub fn check_stages(stages: &[PaymentStage]) -> Result<(), AppError> {
     }
     let sum: u64 = stages.iter().map(|s| u64::from(s.ratio_bp)).sum();
     if sum != u64::from(FULL_BP) {
-        return Err(AppError::rule(
+        return Err(Refusal::rule(
             "R-P6",
             "stages",
             format!(
@@ -70,52 +73,53 @@ pub fn check_stages(stages: &[PaymentStage]) -> Result<(), AppError> {
     Ok(())
 }
 
-/// `ratio_bp` of `contract_fen`, rounded down (towards minus infinity), computed exactly.
-pub fn stage_amount(contract_fen: i64, ratio_bp: u32) -> i64 {
-    let exact = (i128::from(contract_fen) * i128::from(ratio_bp)).div_euclid(i128::from(FULL_BP));
-    // Only a ratio above 100 % of an amount near i64::MAX leaves the i64 range.
-    i64::try_from(exact).unwrap_or(if exact < 0 { i64::MIN } else { i64::MAX })
+/// An exact intermediate result as fen, clamped into `0..=i64::MAX` (only ratios above 100 %,
+/// which [`check_stages`] refuses, leave that range).
+fn clamped(exact: i128) -> Fen {
+    let v = i64::try_from(exact.clamp(0, i128::from(i64::MAX))).unwrap_or_default();
+    Fen::new(v).unwrap_or_default()
+}
+
+/// `ratio_bp` of `contract`, rounded down, computed exactly.
+pub fn stage_amount(contract: Fen, ratio_bp: u32) -> Fen {
+    clamped((i128::from(contract.get()) * i128::from(ratio_bp)).div_euclid(i128::from(FULL_BP)))
 }
 
 /// The amount of each stage, in the stages' order: each rounded down, the last taking the
-/// remainder, so that the amounts sum to `contract_fen` exactly. Meant for stages that passed
+/// remainder, so that the amounts sum to `contract` exactly. Meant for stages that passed
 /// [`check_stages`]; empty for no stages.
-pub fn stage_amounts(contract_fen: i64, stages: &[PaymentStage]) -> Vec<i64> {
+pub fn stage_amounts(contract: Fen, stages: &[PaymentStage]) -> Vec<Fen> {
     let Some((_, init)) = stages.split_last() else {
         return Vec::new();
     };
-    let mut amounts: Vec<i64> = init.iter().map(|s| stage_amount(contract_fen, s.ratio_bp)).collect();
-    let allotted: i128 = amounts.iter().map(|a| i128::from(*a)).sum();
-    let rest = i128::from(contract_fen) - allotted;
-    amounts.push(i64::try_from(rest).unwrap_or(if rest < 0 { i64::MIN } else { i64::MAX }));
+    let mut amounts: Vec<Fen> = init.iter().map(|s| stage_amount(contract, s.ratio_bp)).collect();
+    let allotted: i128 = amounts.iter().map(|a| i128::from(a.get())).sum();
+    amounts.push(clamped(i128::from(contract.get()) - allotted));
     amounts
 }
 
-/// Checks a fund payment filing (资金支付报备) for `this_payment_fen` against `stage`.
+/// Checks a fund payment filing (资金支付报备) of `this_payment` against `stage`.
 ///
-/// Field errors: a non-positive contract amount or payment, a negative amount already paid.
-/// Refused under R-P6, every problem listed: the stage's condition is not met (a stage is paid,
-/// and filed, only once its condition is met), or the payments so far plus this one exceed the
-/// contract amount. Reaching the contract amount exactly is allowed; one fen more is not.
+/// Field errors: a zero contract amount or payment. Refused under R-P6, every problem listed:
+/// the stage's condition is not met (a stage is paid, and filed, only once its condition is
+/// met), or the payments so far plus this one exceed the contract amount. Reaching the contract
+/// amount exactly is allowed; one fen more is not.
 pub fn check_payment_filing(
-    contract_fen: i64,
+    contract: Fen,
     stage: &PaymentStage,
     condition_met: bool,
-    already_paid_fen: i64,
-    this_payment_fen: i64,
-) -> Result<(), AppError> {
+    already_paid: Fen,
+    this_payment: Fen,
+) -> Result<(), Refusal> {
     let mut fields = Vec::new();
-    if contract_fen <= 0 {
+    if contract == Fen::ZERO {
         fields.push(FieldViolation::new("contract_fen", "the contract amount must be positive"));
     }
-    if already_paid_fen < 0 {
-        fields.push(FieldViolation::new("already_paid_fen", "the amount already paid cannot be negative"));
-    }
-    if this_payment_fen <= 0 {
+    if this_payment == Fen::ZERO {
         fields.push(FieldViolation::new("amount_fen", "the payment must be more than 0 fen"));
     }
     if !fields.is_empty() {
-        return Err(AppError::InvalidArgument(fields));
+        return Err(Refusal::Fields(fields));
     }
 
     let mut rules = Vec::new();
@@ -129,19 +133,20 @@ pub fn check_payment_filing(
             ),
         ));
     }
-    let total = i128::from(already_paid_fen) + i128::from(this_payment_fen);
-    if total > i128::from(contract_fen) {
+    let (paid, this, whole) = (already_paid.get(), this_payment.get(), contract.get());
+    let total = i128::from(paid) + i128::from(this);
+    if total > i128::from(whole) {
         rules.push(RuleViolation::new(
             "R-P6",
             "amount_fen",
             format!(
-                "资金支付报备 / payment filing: payments never exceed the contract amount; {already_paid_fen} fen paid + \
-                 {this_payment_fen} fen = {total} fen, {} fen over the contract amount of {contract_fen} fen",
-                total - i128::from(contract_fen)
+                "资金支付报备 / payment filing: payments never exceed the contract amount; {paid} fen paid + {this} fen = {total} fen, \
+                 {} fen over the contract amount of {whole} fen",
+                total - i128::from(whole)
             ),
         ));
     }
-    if rules.is_empty() { Ok(()) } else { Err(AppError::Rule(rules)) }
+    if rules.is_empty() { Ok(()) } else { Err(Refusal::Rules(rules)) }
 }
 
 #[cfg(test)]
@@ -156,9 +161,26 @@ mod tests {
         vec![stage("S1", "合同签订", a), stage("S2", "初验通过", b), stage("S3", "终验通过", c)]
     }
 
-    fn fields(e: &AppError) -> Vec<String> {
+    fn fen(n: i64) -> Fen {
+        Fen::new(n).unwrap()
+    }
+
+    // The tests speak in whole fen; these convert to the domain's money.
+    fn check_payment_filing(contract: i64, stage: &PaymentStage, met: bool, paid: i64, this: i64) -> Result<(), Refusal> {
+        super::check_payment_filing(fen(contract), stage, met, fen(paid), fen(this))
+    }
+
+    fn stage_amount(contract: i64, ratio_bp: u32) -> i64 {
+        super::stage_amount(fen(contract), ratio_bp).get()
+    }
+
+    fn stage_amounts(contract: i64, stages: &[PaymentStage]) -> Vec<i64> {
+        super::stage_amounts(fen(contract), stages).into_iter().map(Fen::get).collect()
+    }
+
+    fn fields(e: &Refusal) -> Vec<String> {
         match e {
-            AppError::InvalidArgument(v) => v.iter().map(|f| f.field.clone()).collect(),
+            Refusal::Fields(v) => v.iter().map(|f| f.field.clone()).collect(),
             other => panic!("expected field errors, got {other:?}"),
         }
     }
@@ -266,8 +288,9 @@ mod tests {
     fn amounts_are_field_errors() {
         let s = stage("S1", "合同签订", 3000);
         assert_eq!(fields(&check_payment_filing(1_000_000, &s, true, 0, 0).unwrap_err()), vec!["amount_fen"]);
-        assert_eq!(fields(&check_payment_filing(1_000_000, &s, true, 0, -1).unwrap_err()), vec!["amount_fen"]);
-        assert_eq!(fields(&check_payment_filing(0, &s, false, -1, 5).unwrap_err()), vec!["contract_fen", "already_paid_fen"]);
+        // Negative amounts are no Fen: refused, naming their field, when the request is parsed.
+        assert_eq!(Fen::field("amount_fen", -1).unwrap_err().field, "amount_fen");
+        assert_eq!(fields(&check_payment_filing(0, &s, false, 0, 5).unwrap_err()), vec!["contract_fen"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! states the reason, the progress and the payments, with its party committee's resolution and
 //! the district leader's approval, and files with DRB; the project ends.
 
-use egov_platform::error::{AppError, RuleViolation};
+use egov_platform::error::{Refusal, RuleViolation};
 
 use crate::domain::TerminationGround;
 
@@ -23,7 +23,7 @@ pub fn kind(contract_filed: bool) -> &'static str {
 }
 
 /// Every missing item of an R-P10 filing, listed together.
-pub fn check(f: &TerminationFiling) -> Result<(), AppError> {
+pub fn check(f: &TerminationFiling) -> Result<(), Refusal> {
     let mut missing = Vec::new();
     if f.ground.is_none() {
         missing.push(RuleViolation::new(
@@ -48,7 +48,7 @@ pub fn check(f: &TerminationFiling) -> Result<(), AppError> {
     if f.ground == Some(TerminationGround::Other) && f.reason.trim().chars().count() < 10 {
         missing.push(RuleViolation::new("R-P10", "reason", "其他原因: say which recognised reason applies (at least 10 characters)"));
     }
-    if missing.is_empty() { Ok(()) } else { Err(AppError::Rule(missing)) }
+    if missing.is_empty() { Ok(()) } else { Err(Refusal::Rules(missing)) }
 }
 
 #[cfg(test)]
@@ -85,7 +85,7 @@ mod tests {
         };
         let e = check(&empty).unwrap_err();
         assert_eq!(e.rule_ids(), vec!["R-P10"; 6]);
-        let AppError::Rule(v) = e else { panic!("not a rule error") };
+        let Refusal::Rules(v) = e else { panic!("not a rule error") };
         let subjects: Vec<_> = v.iter().map(|r| r.subject.as_str()).collect();
         assert_eq!(subjects, ["ground", "reason", "progress", "payments", "party_committee_resolution", "leader_approval"]);
     }
@@ -94,7 +94,7 @@ mod tests {
     fn only_the_leaders_approval_missing() {
         let mut f = complete();
         f.leader_approval = String::new();
-        let AppError::Rule(v) = check(&f).unwrap_err() else { panic!("not a rule error") };
+        let Refusal::Rules(v) = check(&f).unwrap_err() else { panic!("not a rule error") };
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].subject, "leader_approval");
     }

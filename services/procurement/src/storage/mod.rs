@@ -1,6 +1,11 @@
-//! Procurement's repositories; updates are version-guarded.
+//! Procurement's repositories over PostgreSQL, and the pipeline's view of a case ([`Stored`],
+//! [`Load`]). Every write runs in the caller's transaction; a case is stored as JSONB beside the
+//! columns it is queried by, its updates guarded by its version (a stale etag is ABORTED).
 
-use egov_platform::error::AppError;
+use egov_platform::{
+    error::AppError,
+    transition::{Load, Stored},
+};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
@@ -11,7 +16,7 @@ fn body(k: &ProcurementCase) -> Result<serde_json::Value, AppError> {
 }
 
 /// Inserts a case; false when it exists already (a redelivered approval).
-pub async fn insert_case(c: &mut PgConnection, k: &ProcurementCase) -> Result<bool, AppError> {
+async fn insert_case(c: &mut PgConnection, k: &ProcurementCase) -> Result<bool, AppError> {
     let n = sqlx::query(
         "INSERT INTO procurement_cases (project_id, lead_unit_id, state, version, opened_at, body) VALUES ($1,$2,$3,$4,$5,$6)
          ON CONFLICT (project_id) DO NOTHING",
@@ -42,22 +47,34 @@ pub async fn find_case(c: &mut PgConnection, id: Uuid, lock: bool) -> Result<Opt
     .transpose()
 }
 
-pub async fn get_case(c: &mut PgConnection, id: Uuid, lock: bool) -> Result<ProcurementCase, AppError> {
-    find_case(c, id, lock).await?.ok_or_else(|| AppError::NotFound(format!("procurement case {id}")))
-}
-
-/// Stores `k` (version already incremented) if the stored version is `k.version - 1`.
-pub async fn update_case(c: &mut PgConnection, k: &ProcurementCase) -> Result<(), AppError> {
+/// Stores `k` if the stored version is still `expected`; false otherwise.
+async fn update_case(c: &mut PgConnection, k: &ProcurementCase, expected: i64) -> Result<bool, AppError> {
     let n = sqlx::query("UPDATE procurement_cases SET state = $2, version = $3, body = $4 WHERE project_id = $1 AND version = $5")
         .bind(k.project_id)
         .bind(k.state.as_str())
         .bind(k.version)
         .bind(body(k)?)
-        .bind(k.version - 1)
+        .bind(expected)
         .execute(c)
         .await?
         .rows_affected();
-    if n == 0 { Err(AppError::Aborted("the case was changed by someone else (stale etag); read it again".into())) } else { Ok(()) }
+    Ok(n == 1)
+}
+
+impl Stored for ProcurementCase {
+    async fn insert(&self, c: &mut PgConnection) -> Result<bool, AppError> {
+        insert_case(c, self).await
+    }
+    async fn update(&self, c: &mut PgConnection, expected: i64) -> Result<bool, AppError> {
+        update_case(c, self, expected).await
+    }
+}
+
+impl Load for ProcurementCase {
+    type Id = Uuid;
+    async fn load(c: &mut PgConnection, id: &Uuid, lock: bool) -> Result<Option<ProcurementCase>, AppError> {
+        find_case(c, *id, lock).await
+    }
 }
 
 pub async fn list_cases(
