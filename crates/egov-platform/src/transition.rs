@@ -108,6 +108,9 @@ pub struct Effects {
     /// The policy version the decision applied, when the aggregate is pinned to none (a unit's
     /// registration records the version in force).
     pub policy_version: Option<String>,
+    /// The project the change is about, when the aggregate belongs to none or to several (an
+    /// expert's score on one project of a meeting): the audit record's and events' project id.
+    pub project_id: Option<String>,
 }
 
 impl Effects {
@@ -144,6 +147,11 @@ impl Effects {
     }
     pub fn under_policy(mut self, version: impl Into<String>) -> Effects {
         self.policy_version = Some(version.into());
+        self
+    }
+    /// Records the change as about `project_id` (for aggregates that span projects).
+    pub fn about_project(mut self, project_id: impl Into<String>) -> Effects {
+        self.project_id = Some(project_id.into());
         self
     }
     /// The event types, in order (for tests and logs).
@@ -200,6 +208,11 @@ impl<A> Change<A> {
     /// Records the policy version the decision applied (for aggregates pinned to none).
     pub fn under_policy(mut self, version: impl Into<String>) -> Change<A> {
         self.effects = self.effects.under_policy(version);
+        self
+    }
+    /// Records the change as about `project_id` (for aggregates that span projects).
+    pub fn about_project(mut self, project_id: impl Into<String>) -> Change<A> {
+        self.effects = self.effects.about_project(project_id);
         self
     }
     /// The same effects over another state (e.g. a part of the aggregate for a test).
@@ -365,9 +378,10 @@ async fn apply(
     mut details: serde_json::Map<String, serde_json::Value>,
     effects: Effects,
 ) -> Result<(), AppError> {
-    let Effects { action, rule_ids, reason, details: extra, events, timers: ops, policy_version: applied } = effects;
+    let Effects { action, rule_ids, reason, details: extra, events, timers: ops, policy_version: applied, project_id: about } = effects;
     details.extend(extra);
     let policy_version = applied.as_deref().unwrap_or(policy_version);
+    let project_id = about.as_deref().unwrap_or(project_id);
     let entry = AuditEntry {
         actor: origin.actor.subject.clone(),
         role: origin.actor.role.clone(),
@@ -429,6 +443,8 @@ mod tests {
         assert_eq!(c.effects.rule_ids, vec!["R-I11"]);
         assert_eq!(c.event_types(), vec!["a.b"]);
         assert_eq!(c.effects.timers.len(), 2);
+        let about = c.clone().about_project("p-1");
+        assert_eq!(about.effects.project_id.as_deref(), Some("p-1"));
         let mapped = c.map(|s| s * 2);
         assert_eq!(mapped.state, 14);
         assert_eq!(mapped.effects.action, "Act");
