@@ -58,6 +58,113 @@ pub struct Policy {
     /// A reminder goes out this many hours before a review task is due.
     #[serde(default = "default_reminder_hours")]
     pub review_reminder_hours: u32,
+    /// R-E2 … R-E7: the evaluation service's parameters (indicator system, grades, schedules).
+    pub evaluation: EvaluationPolicy,
+}
+
+/// R-E2 … R-E7: how running applications are evaluated and tracked. The indicator system is
+/// versioned with the policy version that holds it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct EvaluationPolicy {
+    /// R-E2: business applications are evaluated first: their first evaluation is due this many
+    /// months after going live; other applications' after `first_evaluation_months_other`.
+    pub first_evaluation_months_business: u32,
+    pub first_evaluation_months_other: u32,
+    /// R-E2: after a published evaluation the next is due this many months later.
+    pub evaluation_interval_months: u32,
+    /// R-E3: a grade below `passing_grade` must be rectified within this many months.
+    pub rectification_months: u32,
+    /// R-E3, R-I6: grades from this one up pass.
+    pub passing_grade: String,
+    /// R-E2, R-E4: grade bands, best first, with their funding recommendation.
+    pub grades: Vec<GradeBand>,
+    /// R-E2: weighted indicators (weights sum to 100), each scored by DRB or FINANCE.
+    pub indicators: Vec<EvaluationIndicator>,
+    /// R-E7: 等保 assessments are yearly from this classified-protection level up.
+    pub classified_protection_min_level: u32,
+    /// R-E7: assessments (等保, 密评) are due every this many months.
+    pub assessment_interval_months: u32,
+    /// R-E7: a reminder goes out this many days before an assessment is due.
+    pub assessment_reminder_days: u32,
+    /// R-I9: matches a screening returns per module by default and at most.
+    pub screening_default_matches: u32,
+    pub screening_max_matches: u32,
+}
+
+/// A grade of the evaluation and the weighted score (0 to 100) from which it is given.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct GradeBand {
+    /// EXCELLENT, GOOD, PASS or FAIL.
+    pub grade: String,
+    pub min_score: u32,
+    /// R-E4: the operation and maintenance funding recommendation for this grade.
+    pub funding_recommendation: String,
+    /// R-E4: the share of the requested O&M funding recommended, in basis points.
+    pub funding_bp: u32,
+}
+
+/// A weighted indicator of the evaluation's indicator system.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct EvaluationIndicator {
+    pub code: String,
+    pub title: String,
+    /// Percent; the weights sum to 100.
+    pub weight: u32,
+    /// DRB or FINANCE: who scores it.
+    pub assessed_by: String,
+}
+
+impl EvaluationPolicy {
+    fn validate(&self, key: impl Fn(&str) -> String) -> Result<(), ConfigError> {
+        const GRADES: [&str; 4] = ["EXCELLENT", "GOOD", "PASS", "FAIL"];
+        if self.indicators.is_empty() || self.indicators.iter().map(|i| i.weight).sum::<u32>() != 100 {
+            return Err(ConfigError::new(key("evaluation.indicators"), "at least one indicator; weights must sum to 100"));
+        }
+        if let Some(i) = self.indicators.iter().find(|i| !matches!(i.assessed_by.as_str(), "DRB" | "FINANCE")) {
+            return Err(ConfigError::new(key("evaluation.indicators"), format!("{}: assessed_by must be DRB or FINANCE", i.code)));
+        }
+        let mut codes: Vec<&str> = self.indicators.iter().map(|i| i.code.as_str()).collect();
+        codes.sort_unstable();
+        if codes.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ConfigError::new(key("evaluation.indicators"), "indicator codes must be distinct"));
+        }
+        let names: Vec<&str> = self.grades.iter().map(|g| g.grade.as_str()).collect();
+        if names != GRADES {
+            return Err(ConfigError::new(key("evaluation.grades"), "grades EXCELLENT, GOOD, PASS, FAIL in that order"));
+        }
+        if self.grades.windows(2).any(|w| w[0].min_score <= w[1].min_score) || self.grades.iter().any(|g| g.min_score > 100 || g.funding_bp > 10_000) {
+            return Err(ConfigError::new(key("evaluation.grades"), "min_score falls strictly from grade to grade within 0..=100; funding_bp ≤ 10000"));
+        }
+        if self.grades.last().map(|g| g.min_score) != Some(0) {
+            return Err(ConfigError::new(key("evaluation.grades"), "the last grade (FAIL) starts at 0"));
+        }
+        if !GRADES[..3].contains(&self.passing_grade.as_str()) {
+            return Err(ConfigError::new(key("evaluation.passing_grade"), "EXCELLENT, GOOD or PASS"));
+        }
+        let months = [
+            self.first_evaluation_months_business,
+            self.first_evaluation_months_other,
+            self.evaluation_interval_months,
+            self.rectification_months,
+            self.assessment_interval_months,
+        ];
+        if months.contains(&0) {
+            return Err(ConfigError::new(key("evaluation"), "every period in months must be at least 1"));
+        }
+        if self.first_evaluation_months_business > self.first_evaluation_months_other {
+            return Err(ConfigError::new(
+                key("evaluation.first_evaluation_months_business"),
+                "business applications are evaluated first: at most first_evaluation_months_other",
+            ));
+        }
+        if self.screening_default_matches == 0 || self.screening_default_matches > self.screening_max_matches {
+            return Err(ConfigError::new(key("evaluation.screening_default_matches"), "1 ≤ default ≤ screening_max_matches"));
+        }
+        if self.classified_protection_min_level == 0 || self.classified_protection_min_level > 5 {
+            return Err(ConfigError::new(key("evaluation.classified_protection_min_level"), "a level 1..=5"));
+        }
+        Ok(())
+    }
 }
 
 fn default_pass_score() -> u32 {
@@ -123,6 +230,7 @@ impl Policy {
         if self.preliminary_pass_score > 100 || self.review_task_days == 0 {
             return Err(ConfigError::new(key("review_task_days"), "review_task_days ≥ 1 and preliminary_pass_score ≤ 100"));
         }
+        self.evaluation.validate(key)?;
         Ok(())
     }
 }
@@ -182,6 +290,11 @@ impl PolicyBook {
     /// (the earliest version when none is yet in force).
     pub fn in_force(&self, date: Date) -> Arc<Policy> {
         self.by_date.iter().rev().find(|p| p.effective_from <= date).unwrap_or(&self.by_date[0]).clone()
+    }
+
+    /// Every loaded version, by effective date (e.g. the evaluation's indicator systems).
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Policy>> {
+        self.by_date.iter()
     }
 
     /// A pinned version; `None` if it was removed from the file (refuse, do not guess).
@@ -249,6 +362,17 @@ mod tests {
         assert_eq!(book.in_force(date!(2026 - 12 - 31)).version, "2026.1-draft");
         assert_eq!(book.in_force(date!(2027 - 01 - 01)).min_street_reports, 6);
         assert_eq!(book.version("2026.1-draft").unwrap().min_street_reports, 5);
+    }
+
+    #[test]
+    fn evaluation_policy_loads_and_is_checked() {
+        let p = PolicyBook::load("").unwrap().in_force(date!(2026 - 11 - 24));
+        assert_eq!(p.evaluation.indicators.iter().map(|i| i.weight).sum::<u32>(), 100);
+        assert_eq!(p.evaluation.passing_grade, "PASS");
+        let bad = DEFAULT_POLICY_TOML.replace("first_evaluation_months_business = 6", "first_evaluation_months_business = 18");
+        assert!(PolicyBook::from_toml(&bad).unwrap_err().key.contains("first_evaluation_months_business"));
+        let bad = DEFAULT_POLICY_TOML.replace("assessed_by = \"FINANCE\"", "assessed_by = \"LEADER\"");
+        assert!(PolicyBook::from_toml(&bad).unwrap_err().key.contains("evaluation.indicators"));
     }
 
     #[test]
