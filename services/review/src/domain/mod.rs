@@ -12,5 +12,7 @@ pub mod rules;
 pub mod validity;
 pub mod workflow;
 
+#[cfg(test)]
+mod tests;
 
 pub use model::*;

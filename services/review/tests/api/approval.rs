@@ -73,6 +73,11 @@ async fn r_r6_unsecured_outside_funding_is_cancelled_the_day_after_validity() {
     let case = app.open_case(fast_track()).await;
     let approved = approve(&app, &case, 9_000_000).await.unwrap();
     let until = egov_platform::convert::date("valid_until", approved.approval.as_ref().unwrap().valid_until.as_ref()).unwrap();
+    // Rule fix (R-R6 counted the Civil Code's way): valid through the second anniversary of the
+    // issue day itself (it used to end the day before), cancelled from the day after.
+    let issued = egov_platform::convert::date("issued_on", approved.approval.as_ref().unwrap().issued_on.as_ref()).unwrap();
+    assert_eq!(until, egov_platform::period::last_day(issued, egov_platform::period::Period::Years(2)));
+    assert_eq!((until.month(), until.year()), (issued.month(), issued.year() + 2));
     // Late on the last valid day: still in force.
     app.svc.move_clock_to(egov_platform::clock::shanghai(until, time::macros::time!(23:00)));
     let pending: i64 =
