@@ -39,6 +39,16 @@ pub struct Procurement {
     pub(crate) calendar: Calendar,
 }
 
+/// A transition request: the case, the etag it was read at, the client's request id and the
+/// command, as the handler parsed them.
+#[derive(Debug, Clone)]
+pub(crate) struct Target<C> {
+    pub id: Uuid,
+    pub etag: i64,
+    pub request_id: String,
+    pub command: C,
+}
+
 /// Who acted, as recorded on the case: role and unit (or subject).
 fn actor(p: &Principal) -> String {
     format!("{} {}", p.role, p.unit.clone().unwrap_or_else(|| p.subject.clone()))
@@ -66,24 +76,25 @@ impl Procurement {
     /// The common transition of a case by its lead unit (or DRB where the role table lets it):
     /// load locked, unit isolation, `already` (what would make the step a duplicate: ALREADY_EXISTS),
     /// etag, decide under the pinned policy, commit, in one transaction.
-    async fn transition<D>(
+    async fn transition<C, D>(
         &self,
         p: &Principal,
-        request_id: &str,
-        id: Uuid,
-        etag: i64,
+        t: Target<C>,
         already: impl FnOnce(&ProcurementCase) -> Option<String> + Send,
         decide: D,
     ) -> Result<ProcurementCase, AppError>
     where
-        D: FnOnce(&ProcurementCase, Context<'_>) -> Result<Change<ProcurementCase>, Refusal> + Send,
+        C: Send,
+        D: FnOnce(&ProcurementCase, C, Context<'_>) -> Result<Change<ProcurementCase>, Refusal> + Send,
     {
-        let origin = self.origin(p, request_id);
+        let Target { id, etag, request_id, command } = t;
+        let origin = self.origin(p, &request_id);
         let mut tx = self.begin().await?;
         let authorise = |k: &ProcurementCase| {
             p.ensure_unit(&k.lead_unit_id, [])?;
             already(k).map_or(Ok(()), |why| Err(AppError::AlreadyExists(why)))
         };
+        let decide = |k: &ProcurementCase, ctx: Context<'_>| decide(k, command, ctx);
         let case = transition::transition(&mut tx, &origin, &self.policy, &id, Some(etag), authorise, decide).await?;
         tx.commit().await?;
         Ok(case)

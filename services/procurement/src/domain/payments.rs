@@ -39,7 +39,7 @@ pub fn check_stages(stages: &[PaymentStage]) -> Result<(), Refusal> {
         if s.stage_id.trim().is_empty() {
             v.push(FieldViolation::new(format!("stages[{i}].stage_id"), "required"));
         } else if !ids.insert(s.stage_id.as_str()) {
-            v.push(FieldViolation::new(format!("stages[{i}].stage_id"), format!("{:?} is used by an earlier stage", s.stage_id)));
+            v.push(FieldViolation::new(format!("stages[{i}].stage_id"), format!("「{}」 is used by an earlier stage", s.stage_id)));
         }
         if s.condition.trim().is_empty() {
             v.push(FieldViolation::new(format!("stages[{i}].condition"), "the payment condition (付款条件) is required, e.g. 初验通过"));
@@ -128,7 +128,7 @@ pub fn check_payment_filing(
             "R-P6",
             "stage",
             format!(
-                "资金支付报备 / payment filing: stage {:?} is paid once its condition ({}) is met, and it is not met yet",
+                "资金支付报备 / payment filing: stage 「{}」 is paid once its condition ({}) is met, and it is not met yet",
                 stage.stage_id, stage.condition
             ),
         ));

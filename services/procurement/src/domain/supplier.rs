@@ -243,7 +243,7 @@ pub fn validate_uscc(code: &str) -> Result<Uscc, FieldViolation> {
     }
     if let Some((i, c)) = code.char_indices().find(|(_, c)| !c.is_ascii() || value(*c as u8).is_none()) {
         return Err(refuse(format!(
-            "character {} ({c:?}) is not allowed: only digits and the capital letters other than I, O, S, V, Z",
+            "character {} (「{c}」) is not allowed: only digits and the capital letters other than I, O, S, V, Z",
             code[..i].chars().count() + 1
         )));
     }
@@ -252,32 +252,35 @@ pub fn validate_uscc(code: &str) -> Result<Uscc, FieldViolation> {
     let first = b[0] as char;
     let Some(authority) = RegistrationAuthority::from_code(first) else {
         return Err(refuse(format!(
-            "the registration authority code (登记管理部门代码, character 1) {first:?} is not one of 1–9, A, N, Y"
+            "the registration authority code (登记管理部门代码, character 1) 「{first}」 is not one of 1–9, A, N, Y"
         )));
     };
     let second = b[1] as char;
     if !authority.categories().iter().any(|(c, _)| *c == second) {
         let known: Vec<String> = authority.categories().iter().map(|(c, name)| format!("{c} {name}")).collect();
         return Err(refuse(format!(
-            "the category code (机构类别代码, character 2) {second:?} is not one registered by {} ({first}): {}",
+            "the category code (机构类别代码, character 2) 「{second}」 is not one registered by {} ({first}): {}",
             authority.label(),
             known.join(", ")
         )));
     }
     if !b[2..8].iter().all(u8::is_ascii_digit) {
-        return Err(refuse(format!("the administrative division code (行政区划码, characters 3–8) {:?} must be six digits", &code[2..8])));
+        return Err(refuse(format!(
+            "the administrative division code (行政区划码, characters 3–8) 「{}」 must be six digits",
+            &code[2..8]
+        )));
     }
     let org_expected = organisation_check(&b[8..16]);
     if b[16] as char != org_expected {
         return Err(refuse(format!(
-            "the organisation code (组织机构代码, characters 9–17) {:?} fails its GB 11714 check: character 17 should be {org_expected:?}",
+            "the organisation code (组织机构代码, characters 9–17) 「{}」 fails its GB 11714 check: character 17 should be 「{org_expected}」",
             &code[8..17]
         )));
     }
     let expected = code_check(&b[..17]);
     if b[17] as char != expected {
         return Err(refuse(format!(
-            "the check character (校验码, character 18) is {:?} but the first 17 characters give {expected:?}: a character was mistyped",
+            "the check character (校验码, character 18) is 「{}」 but the first 17 characters give 「{expected}」: a character was mistyped",
             b[17] as char
         )));
     }

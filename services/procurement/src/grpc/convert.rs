@@ -13,7 +13,7 @@ use egov_proto::procurement as pb;
 use uuid::Uuid;
 
 use crate::{
-    app::DrawCommand,
+    app::{DrawCommand, Target},
     domain::{
         CaseState, ContractRecord, InspectionDraw, ProcurementCase, SecurityFlags, TerminationGround, YearMonth,
         case::{CompletionDeclaration, ContractFiling, Procurement, Report},
@@ -240,14 +240,6 @@ pub(super) fn draw_pb(d: &InspectionDraw) -> pb::InspectionDraw {
 
 pub(super) fn case_state(raw: i32) -> Result<Option<CaseState>, FieldViolation> {
     c::enum_from_proto("state", raw, |i| pb::CaseState::try_from(i).ok().map(|e| e.as_str_name()), "CASE_STATE_", CaseState::parse)
-}
-
-/// The case and etag every transition request names, with the request id and the command.
-pub(super) struct Target<T> {
-    pub id: Uuid,
-    pub etag: i64,
-    pub request_id: String,
-    pub command: T,
 }
 
 /// Parses the id and etag into `f` (their errors join the others).

@@ -58,44 +58,42 @@ impl ProcurementRpc for ProcurementApi {
     async fn record_procurement(&self, req: Request<pb::RecordProcurementRequest>) -> R<pb::ProcurementCase> {
         let p = principal(&req)?;
         let t = convert::record_procurement(req.into_inner())?;
-        Ok(self.served(&self.app.record_procurement(&p, &t.request_id, t.id, t.etag, t.command).await?))
+        Ok(self.served(&self.app.record_procurement(&p, t).await?))
     }
 
     #[instrument(skip_all, fields(project_id = %req.get_ref().project_id), err)]
     async fn file_contract(&self, req: Request<pb::FileContractRequest>) -> R<pb::ProcurementCase> {
         let p = principal(&req)?;
         let t = convert::file_contract(req.into_inner())?;
-        Ok(self.served(&self.app.file_contract(&p, &t.request_id, t.id, t.etag, t.command).await?))
+        Ok(self.served(&self.app.file_contract(&p, t).await?))
     }
 
     #[instrument(skip_all, fields(project_id = %req.get_ref().project_id), err)]
     async fn set_payment_plan(&self, req: Request<pb::SetPaymentPlanRequest>) -> R<pb::ProcurementCase> {
         let p = principal(&req)?;
         let t = convert::payment_plan(req.into_inner())?;
-        Ok(self.served(&self.app.set_payment_plan(&p, &t.request_id, t.id, t.etag, t.command).await?))
+        Ok(self.served(&self.app.set_payment_plan(&p, t).await?))
     }
 
     #[instrument(skip_all, fields(project_id = %req.get_ref().project_id), err)]
     async fn mark_stage_condition_met(&self, req: Request<pb::MarkStageConditionMetRequest>) -> R<pb::ProcurementCase> {
         let p = principal(&req)?;
         let t = convert::stage_condition(req.into_inner())?;
-        let (stage_id, evidence) = &t.command;
-        Ok(self.served(&self.app.mark_stage_condition_met(&p, &t.request_id, t.id, t.etag, stage_id, evidence).await?))
+        Ok(self.served(&self.app.mark_stage_condition_met(&p, t).await?))
     }
 
     #[instrument(skip_all, fields(project_id = %req.get_ref().project_id), err)]
     async fn file_payment(&self, req: Request<pb::FilePaymentRequest>) -> R<pb::ProcurementCase> {
         let p = principal(&req)?;
         let t = convert::payment(req.into_inner())?;
-        let (stage_id, amount) = &t.command;
-        Ok(self.served(&self.app.file_payment(&p, &t.request_id, t.id, t.etag, stage_id, *amount).await?))
+        Ok(self.served(&self.app.file_payment(&p, t).await?))
     }
 
     #[instrument(skip_all, fields(project_id = %req.get_ref().project_id), err)]
     async fn report_progress(&self, req: Request<pb::ReportProgressRequest>) -> R<pb::ProcurementCase> {
         let p = principal(&req)?;
         let t = convert::report(req.into_inner())?;
-        Ok(self.served(&self.app.report_progress(&p, &t.request_id, t.id, t.etag, t.command).await?))
+        Ok(self.served(&self.app.report_progress(&p, t).await?))
     }
 
     #[instrument(skip_all, err)]
@@ -120,21 +118,21 @@ impl ProcurementRpc for ProcurementApi {
     async fn explain_overrun(&self, req: Request<pb::ExplainOverrunRequest>) -> R<pb::ProcurementCase> {
         let p = principal(&req)?;
         let t = convert::explanation(req.into_inner())?;
-        Ok(self.served(&self.app.explain_overrun(&p, &t.request_id, t.id, t.etag, &t.command).await?))
+        Ok(self.served(&self.app.explain_overrun(&p, t).await?))
     }
 
     #[instrument(skip_all, fields(project_id = %req.get_ref().project_id), err)]
     async fn declare_construction_complete(&self, req: Request<pb::DeclareConstructionCompleteRequest>) -> R<pb::ProcurementCase> {
         let p = principal(&req)?;
         let t = convert::completion(req.into_inner())?;
-        Ok(self.served(&self.app.declare_construction_complete(&p, &t.request_id, t.id, t.etag, t.command).await?))
+        Ok(self.served(&self.app.declare_construction_complete(&p, t).await?))
     }
 
     #[instrument(skip_all, fields(project_id = %req.get_ref().project_id), err)]
     async fn terminate_project(&self, req: Request<pb::TerminateProjectRequest>) -> R<pb::ProcurementCase> {
         let p = principal(&req)?;
         let t = convert::termination(req.into_inner())?;
-        Ok(self.served(&self.app.terminate_project(&p, &t.request_id, t.id, t.etag, t.command).await?))
+        Ok(self.served(&self.app.terminate_project(&p, t).await?))
     }
 
     async fn export_ocds(&self, req: Request<pb::ExportOcdsRequest>) -> R<pb::OcdsReleasePackage> {
