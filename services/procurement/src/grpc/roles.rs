@@ -3,7 +3,8 @@
 use egov_platform::auth::{Role, Role::*, RoleTable};
 
 const SERVICE: &str = "egov.procurement.v1.Procurement";
-const READERS: &[Role] = &[Unit, Drb, Finance, Drc, Leader, Audit];
+/// SERVICE: the suite's other services (acceptance reads the contract's state, R-A3).
+const READERS: &[Role] = &[Unit, Drb, Finance, Drc, Leader, Audit, Service];
 
 pub fn table() -> RoleTable {
     let t = RoleTable::new()

@@ -173,3 +173,55 @@ async fn r_p5_procurement_documents_filed_on_the_fifth_working_day_are_on_time_o
         assert_eq!(f.filed_on, Some(egov_platform::convert::civil(today)));
     }
 }
+
+/// R-P3 (fixed): the procurement amount and the supervision fee together may not exceed the
+/// approved budget of 10,000,000 fen: 9,000,000 + 1,000,001 is refused under R-P3 (it was
+/// accepted when only the fee was compared with the budget); 9,000,000 + 1,000,000 is accepted.
+#[tokio::test]
+async fn r_p3_the_procurement_amount_and_the_supervision_fee_together_stay_within_the_budget() {
+    let app = App::spawn().await;
+    let today = app.svc.clock.today();
+    let (id, _) = app.approved("DISTRICT_FISCAL", today).await;
+    let k = app.case(&id).await;
+    let unit = app.client(Role::Unit, Some("U-CIVIL"));
+    let with_fee = |fee: i64| {
+        let mut r = record("GOVERNMENT_PROCUREMENT", 9_000_000, today);
+        r.supervision =
+            Some(pb::Supervision { supplier_credit_code: "91350100M000100Y43".into(), fee_fen: fee, separately_procured: true });
+        pb::RecordProcurementRequest { project_id: id.clone(), etag: k.etag.clone(), record: Some(r), request_id: "r".into() }
+    };
+    let e = unit.clone().record_procurement(with_fee(1_000_001)).await.unwrap_err();
+    assert_eq!(egov_platform::error::status_rule_ids(&e), vec!["R-P3"], "{e:?}");
+    assert!(e.message().contains("by 1 fen"), "{}", e.message());
+    assert_eq!(app.case(&id).await.etag, k.etag, "nothing changed");
+    let done = unit.clone().record_procurement(with_fee(1_000_000)).await.unwrap().into_inner();
+    assert_eq!(done.state, pb::CaseState::Procured as i32, "the sum equal to the budget is accepted");
+}
+
+/// A step out of order names the rule whose order it breaks, never STATE: a contract before
+/// procurement is refused under R-P2, a second procurement record under R-P4.
+#[tokio::test]
+async fn steps_out_of_order_name_their_rule() {
+    let app = App::spawn().await;
+    let unit = app.client(Role::Unit, Some("U-CIVIL"));
+    let today = app.svc.clock.today();
+    let (id, _) = app.approved("SUPERIOR_TRANSFER", today).await;
+    let k = app.case(&id).await;
+    let mut early = crate::contracts::filing(&id, &k.etag, crate::contracts::complete(), today);
+    early.contract_signed_on = Some(egov_platform::convert::civil(today));
+    let e = unit.clone().file_contract(early).await.unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    assert_eq!(egov_platform::error::status_rule_ids(&e), vec!["R-P2"], "{e:?}");
+    assert!(e.message().contains("record the procurement first"), "{}", e.message());
+
+    let (id, k) = app.procured_today("SUPERIOR_TRANSFER").await;
+    let again = pb::RecordProcurementRequest {
+        project_id: id,
+        etag: k.etag,
+        record: Some(record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, today)),
+        request_id: "again".into(),
+    };
+    let e = unit.clone().record_procurement(again).await.unwrap_err();
+    assert_eq!(egov_platform::error::status_rule_ids(&e), vec!["R-P4"], "{e:?}");
+    assert!(!e.message().contains("STATE"), "{}", e.message());
+}
