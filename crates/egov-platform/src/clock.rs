@@ -30,7 +30,7 @@ pub trait Clock: Send + Sync + 'static {
     }
     /// Moves the clock so that it runs `offset_seconds` ahead of the system's, never backwards.
     fn set_offset(&self, _offset_seconds: i64) -> Result<i64, AppError> {
-        Err(AppError::InvalidState("this service's clock cannot be moved (production profile)".into()))
+        Err(AppError::PermissionDenied("this service's clock cannot be moved (production profile: the clock is the system's)".into()))
     }
     /// Today's civil date in Asia/Shanghai.
     fn today(&self) -> Date {

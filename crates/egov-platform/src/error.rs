@@ -129,9 +129,6 @@ pub enum AppError {
     /// A rule of the Measures refuses the request: the violations say what is missing.
     #[error("refused: {}", fmt_rules(.0))]
     Rule(Vec<RuleViolation>),
-    /// The resource is not in a state that allows this (e.g. deciding an application twice).
-    #[error("invalid state: {0}")]
-    InvalidState(String),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("already exists: {0}")]
@@ -227,10 +224,6 @@ impl From<AppError> for Status {
                     details.add_precondition_failure_violation(r.rule_id.clone(), r.subject.clone(), r.description.clone());
                 }
                 (Code::FailedPrecondition, e.to_string(), "RULE_VIOLATION")
-            }
-            AppError::InvalidState(m) => {
-                details.add_precondition_failure_violation("STATE", "", m.clone());
-                (Code::FailedPrecondition, e.to_string(), "INVALID_STATE")
             }
             AppError::NotFound(_) => (Code::NotFound, e.to_string(), "NOT_FOUND"),
             AppError::AlreadyExists(_) => (Code::AlreadyExists, e.to_string(), "ALREADY_EXISTS"),

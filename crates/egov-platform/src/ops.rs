@@ -148,7 +148,7 @@ impl Operations for OperationsApi {
             return Err(AppError::field("seconds", "move time forward by 1 second to 10 years; time never goes back").into());
         }
         if !self.clock.adjustable() {
-            return Err(AppError::InvalidState("time cannot be moved in the production profile".into()).into());
+            return Err(AppError::PermissionDenied("time cannot be moved in the production profile: its clock is the system's".into()).into());
         }
         let target = self.clock.offset_seconds() + secs;
         self.clock.set_offset(target)?;

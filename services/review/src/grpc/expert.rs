@@ -139,7 +139,8 @@ pub fn allow(t: egov_platform::auth::RoleTable) -> egov_platform::auth::RoleTabl
     use Role::*;
     const S: &str = "egov.review.v1.ExpertReview";
     const ORGANISERS: &[Role] = &[Drb, Finance];
-    const READERS: &[Role] = &[Unit, Drb, Finance, Drc, Cac, Xinchuang, Grassroots, Leader, Audit, Expert];
+    // SERVICE: acceptance reads the expert opinion, the basis of acceptance (R-A3).
+    const READERS: &[Role] = &[Unit, Drb, Finance, Drc, Cac, Xinchuang, Grassroots, Leader, Audit, Expert, Service];
     t.allow(S, "CreateExpert", ORGANISERS)
         .allow(S, "SetExpertAvailability", ORGANISERS)
         .allow(S, "ListExperts", &[Drb, Finance, Audit])

@@ -5,7 +5,8 @@ use egov_platform::auth::{Role, Role::*, RoleTable};
 const SERVICE: &str = "egov.review.v1.Review";
 
 /// Reviewers and readers (UNIT sees its own cases only, enforced per case).
-const READERS: &[Role] = &[Unit, Drb, Finance, Drc, Cac, Xinchuang, Grassroots, Leader, Audit];
+/// SERVICE: the suite's other services (acceptance reads the approval and the function modules, R-A3).
+const READERS: &[Role] = &[Unit, Drb, Finance, Drc, Cac, Xinchuang, Grassroots, Leader, Audit, Service];
 const PARTICIPANTS: &[Role] = &[Drc, Finance, Cac, Xinchuang, Grassroots];
 
 pub fn table() -> RoleTable {
