@@ -1,6 +1,6 @@
-//! Use cases driven by review's events, in the consumer's transaction (which holds the inbox
-//! row): a case opens from the approval, closes when the approval is cancelled, and follows
-//! budget changes.
+//! Use cases driven by other services' events, in the consumer's transaction (which holds the
+//! inbox row): a case opens from review's approval, closes when the approval is cancelled, follows
+//! budget changes, and marks the payment stages conditioned on acceptance's milestones.
 
 use egov_platform::{
     AppError,
@@ -56,5 +56,20 @@ impl Procurement {
         route: &str,
     ) -> Result<(), AppError> {
         self.follow(tx, event_id, id, |k, ctx| case::adjust_budget(k, budget, change_id, route, ctx)).await
+    }
+
+    /// Acceptance reached a milestone (initial acceptance passed, or the project accepted): the
+    /// payment stages conditioned on it are met (R-P6).
+    #[instrument(skip_all, fields(project_id = %id), err)]
+    pub(crate) async fn acceptance_milestone(
+        &self,
+        tx: &mut PgConnection,
+        event_id: &str,
+        id: Uuid,
+        milestone: case::Milestone,
+        on: time::Date,
+    ) -> Result<(), AppError> {
+        let evidence = format!("acceptance event {event_id}");
+        self.follow(tx, event_id, id, |k, ctx| case::acceptance_milestone(k, milestone, on, &evidence, ctx)).await
     }
 }

@@ -501,6 +501,68 @@ pub fn mark_stage_condition_met(
         .detail("evidence", evidence))
 }
 
+/// A milestone of acceptance that payment stages are conditioned on (初验通过, 终验通过).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Milestone {
+    /// 初验通过 (R-A1).
+    InitialAcceptance,
+    /// 终验通过 / 验收通过 (R-A5).
+    FinalAcceptance,
+}
+
+impl Milestone {
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Milestone::InitialAcceptance => "初验通过",
+            Milestone::FinalAcceptance => "验收通过",
+        }
+    }
+}
+
+/// The acceptance milestone a stage's condition names, read from its words: 初验 → initial
+/// acceptance; 终验, 竣工验收 or 验收 (without 初) → final acceptance; anything else (合同签订, 上线
+/// 运行 …) is recorded by hand.
+pub fn milestone_of(condition: &str) -> Option<Milestone> {
+    if condition.contains("初验") || condition.contains("初步验收") {
+        Some(Milestone::InitialAcceptance)
+    } else if condition.contains("终验") || condition.contains("验收") {
+        Some(Milestone::FinalAcceptance)
+    } else {
+        None
+    }
+}
+
+/// R-P6 with acceptance: the project reached `milestone` on `on` (acceptance's event, `evidence`),
+/// so every stage conditioned on it is met. `None` when no stage waits for it (none conditioned on
+/// it, met already, or no contract).
+pub fn acceptance_milestone(
+    case: &ProcurementCase,
+    milestone: Milestone,
+    on: time::Date,
+    evidence: &str,
+    _ctx: Context<'_>,
+) -> Option<Change<ProcurementCase>> {
+    let mut next = case.clone();
+    let contract = next.contract.as_mut()?;
+    let mut met = Vec::new();
+    for stage in contract.stages.iter_mut().filter(|s| s.condition_met.is_none() && milestone_of(&s.condition) == Some(milestone)) {
+        stage.condition_met = Some(ConditionMet { evidence: evidence.to_string(), on, by: "egov-acceptance".into() });
+        met.push(stage.stage_id.clone());
+    }
+    if met.is_empty() {
+        return None;
+    }
+    let summary = format!("{} on {on}: payment stage(s) 「{}」 may now be paid (R-P6)", milestone.chinese(), met.join("」「"));
+    Some(
+        Change::new(next, "MarkStageConditionMet")
+            .rules(&["R-P6", if milestone == Milestone::InitialAcceptance { "R-A1" } else { "R-A5" }])
+            .reason(evidence)
+            .detail("stage_ids", met)
+            .detail("milestone", milestone.chinese())
+            .event(types::PAYMENT_CONDITION_MET, events::informational(summary)),
+    )
+}
+
 /// A fund payment filing (资金支付报备) for a stage whose condition is met, the payments never
 /// above the contract amount (R-P6); informational on the timeline.
 pub fn file_payment(

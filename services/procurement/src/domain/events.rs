@@ -17,6 +17,8 @@ pub mod types {
     pub const CONTRACT_FILED: &str = "procurement.contract.filed";
     /// A fund payment filing (R-P6).
     pub const PAYMENT_FILED: &str = "procurement.payment.filed";
+    /// Stages conditioned on an acceptance milestone became payable (R-P6): informational.
+    pub const PAYMENT_CONDITION_MET: &str = "procurement.payment.condition_met";
     /// A month's progress report was not in by its due day (R-P7): informational.
     pub const REPORT_MISSING: &str = "procurement.progress.report_missing";
     /// A progress report filed after its due day (R-P7): informational.
@@ -37,6 +39,10 @@ pub mod types {
     pub const APPROVAL_CANCELLED: &str = "review.approval.cancelled";
     pub const CHANGE_FILED: &str = "review.change.filed";
     pub const BUDGET_ADJUSTED: &str = "review.budget.adjusted";
+
+    // Consumed from acceptance: payment stages conditioned on its milestones (R-P6).
+    pub const INITIAL_ACCEPTANCE_CONCLUDED: &str = "acceptance.initial.concluded";
+    pub const PROJECT_ACCEPTED: &str = "acceptance.project.accepted";
 }
 
 /// A timeline entry: the project's status (empty for informational entries) and what happened.

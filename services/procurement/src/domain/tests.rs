@@ -337,6 +337,41 @@ mod transitions {
         assert_eq!(e.fields(), vec!["stage_id"]);
     }
 
+    #[test]
+    fn r_p6_acceptance_milestones_meet_the_stages_conditioned_on_them() {
+        assert_eq!(case::milestone_of("初验通过后支付"), Some(case::Milestone::InitialAcceptance));
+        assert_eq!(case::milestone_of("终验通过"), Some(case::Milestone::FinalAcceptance));
+        assert_eq!(case::milestone_of("项目验收通过"), Some(case::Milestone::FinalAcceptance));
+        assert_eq!(case::milestone_of("合同签订"), None);
+        let plan = vec![
+            PaymentStage { stage_id: "sign".into(), condition: "合同签订".into(), ratio_bp: 3000 },
+            PaymentStage { stage_id: "initial".into(), condition: "初验通过".into(), ratio_bp: 4000 },
+            PaymentStage { stage_id: "final".into(), condition: "终验通过".into(), ratio_bp: 3000 },
+        ];
+        let k = committed(on(FILED, |ctx| case::set_payment_plan(&building(), plan, ctx)).unwrap());
+        let held = date!(2026 - 10 - 10);
+        let c = on(held, |ctx| case::acceptance_milestone(&k, case::Milestone::InitialAcceptance, held, "event e-1", ctx)).unwrap();
+        assert_eq!(c.effects.rule_ids, vec!["R-P6", "R-A1"]);
+        assert_eq!(c.event_types(), vec![types::PAYMENT_CONDITION_MET]);
+        let k = committed(c);
+        let met: Vec<&str> =
+            k.contract.as_ref().unwrap().stages.iter().filter(|s| s.condition_met.is_some()).map(|s| s.stage_id.as_str()).collect();
+        assert_eq!(met, vec!["initial"], "only the stage conditioned on initial acceptance");
+        // Delivered again: nothing waits for it any more.
+        assert!(on(held, |ctx| case::acceptance_milestone(&k, case::Milestone::InitialAcceptance, held, "event e-1", ctx)).is_none());
+        on(held, |ctx| case::file_payment(&k, "initial", fen(3_600_000), "p-initial", ctx)).unwrap();
+        let accepted = date!(2026 - 12 - 01);
+        let k = committed(
+            on(accepted, |ctx| case::acceptance_milestone(&k, case::Milestone::FinalAcceptance, accepted, "event e-2", ctx)).unwrap(),
+        );
+        let fin = k.contract.as_ref().unwrap().stages.iter().find(|s| s.stage_id == "final").unwrap();
+        assert_eq!(fin.condition_met.as_ref().map(|m| m.on), Some(accepted));
+        assert!(
+            on(accepted, |ctx| case::acceptance_milestone(&procured(), case::Milestone::FinalAcceptance, accepted, "e", ctx)).is_none(),
+            "no contract"
+        );
+    }
+
     // ------------------------------------------------------------ progress, R-P7
 
     #[test]

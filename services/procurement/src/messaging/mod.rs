@@ -1,6 +1,7 @@
-//! Procurement's consumer of review's events: a case opens from the approval, closes when the
-//! approval is cancelled, and follows budget changes, each through its use case in the
-//! consumer's transaction. (Procurement tells review when it completes, R-R7, or misses R-P1's
+//! Procurement's consumer of review's and acceptance's events: a case opens from the approval,
+//! closes when the approval is cancelled, follows budget changes, and marks the payment stages
+//! conditioned on acceptance's milestones, each through its use case in the consumer's
+//! transaction. (Procurement tells review when it completes, R-R7, or misses R-P1's
 //! deadline: see `domain::events`.)
 
 use std::sync::Arc;
@@ -17,11 +18,21 @@ use uuid::Uuid;
 
 use crate::{
     app::Procurement,
-    domain::{case::Approval, events::types},
+    domain::{
+        case::{Approval, Milestone},
+        events::types,
+    },
 };
 
 /// Routing keys the procurement consumer binds.
-pub(crate) const BINDINGS: &[&str] = &[types::APPROVED, types::APPROVAL_CANCELLED, types::CHANGE_FILED, types::BUDGET_ADJUSTED];
+pub(crate) const BINDINGS: &[&str] = &[
+    types::APPROVED,
+    types::APPROVAL_CANCELLED,
+    types::CHANGE_FILED,
+    types::BUDGET_ADJUSTED,
+    types::INITIAL_ACCEPTANCE_CONCLUDED,
+    types::PROJECT_ACCEPTED,
+];
 
 /// The consumer of review's events.
 pub(crate) struct ProcurementConsumer {
@@ -64,6 +75,14 @@ impl ProcurementConsumer {
             Some(Payload::ProjectApproved(p)) => app.open_case(tx, &e.event_id, &e.policy_version, approval(p)?).await?,
             Some(Payload::ApprovalCancelled(p)) => {
                 app.cancel_approval(tx, &e.event_id, project_id(&p.project_id)?, &p.reason, &p.rule_ids).await?
+            }
+            Some(Payload::InitialAcceptanceConcluded(p)) if p.passed => {
+                let on = convert::date("held_on", p.held_on.as_ref()).map_err(|v| malformed(v.description))?;
+                app.acceptance_milestone(tx, &e.event_id, project_id(&p.project_id)?, Milestone::InitialAcceptance, on).await?
+            }
+            Some(Payload::ProjectAccepted(p)) => {
+                let on = convert::date("go_live_on", p.go_live_on.as_ref()).map_err(|v| malformed(v.description))?;
+                app.acceptance_milestone(tx, &e.event_id, project_id(&p.project_id)?, Milestone::FinalAcceptance, on).await?
             }
             Some(Payload::BudgetAdjusted(p)) => {
                 let budget = fen("new_budget_fen", p.new_budget_fen)?;
