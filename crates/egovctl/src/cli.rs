@@ -8,7 +8,7 @@ use egov_proto::{
     intake::{ApplicationState, ChecklistResult, DocumentKind, PenaltyKind},
 };
 
-use crate::{enums, procurement::ProcurementCmd, review::ReviewCmd};
+use crate::{acceptance::AcceptanceCmd, enums, procurement::ProcurementCmd, review::ReviewCmd};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,14 +17,15 @@ use crate::{enums, procurement::ProcurementCmd, review::ReviewCmd};
     about = "Client of the Shangcheng District e-government project management suite (上城区电子政务项目管理系统)",
     long_about = "Client of the Shangcheng District e-government project management suite (上城区电子政务项目管理系统).\n\n\
         Every command calls one gRPC method of the service at --endpoint (the `review` commands: at \
-        --review-endpoint; the `procurement` commands: at --procurement-endpoint). Refusals print the gRPC code, \
+        --review-endpoint; the `procurement` commands: at --procurement-endpoint; the `acceptance` commands: at \
+        --acceptance-endpoint). Refusals print the gRPC code, \
         the rules refused (R-I4, ...) and the fields at fault. Exit codes: 0 success, 1 refused or failed, 2 usage.",
     propagate_version = true
 )]
 pub struct Cli {
     /// gRPC endpoint of the service to call (intake 50051, review 50052, procurement 50053,
     /// acceptance 50054, evaluation 50055). `review` commands use --review-endpoint, `procurement`
-    /// commands --procurement-endpoint.
+    /// commands --procurement-endpoint, `acceptance` commands --acceptance-endpoint.
     #[arg(long, global = true, env = "EGOVCTL_ENDPOINT", default_value = "http://127.0.0.1:50051")]
     pub endpoint: String,
     /// gRPC endpoint of the review service (评审立项), called by the `review` commands.
@@ -33,6 +34,9 @@ pub struct Cli {
     /// gRPC endpoint of the procurement service (采购建设), called by the `procurement` commands.
     #[arg(long, global = true, env = "EGOVCTL_PROCUREMENT_ENDPOINT", default_value = "http://127.0.0.1:50053")]
     pub procurement_endpoint: String,
+    /// gRPC endpoint of the acceptance service (验收), called by the `acceptance` commands.
+    #[arg(long, global = true, env = "EGOVCTL_ACCEPTANCE_ENDPOINT", default_value = "http://127.0.0.1:50054")]
+    pub acceptance_endpoint: String,
     /// Bearer token (JWT); mint a local one with `egovctl token`.
     #[arg(long, global = true, env = "EGOV_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -104,13 +108,20 @@ pub enum Command {
     /// random inspections, overruns, completion of construction, termination and the OCDS export.
     #[command(subcommand)]
     Procurement(ProcurementCmd),
+    /// The acceptance service (验收, R-A1 … R-A5, R-P5) at --acceptance-endpoint: cases, materials
+    /// (upload, list, download), the initial acceptance and its panel, the trial-operation
+    /// report, the application with its R-A3 checks, DRB's review and the acceptance itself.
+    #[command(subcommand)]
+    Acceptance(AcceptanceCmd),
 }
 
 // ------------------------------------------------------------------ token and health
 
 #[derive(Debug, Args)]
 pub struct TokenArgs {
-    /// UNIT, DRB, FINANCE, DRC, CAC, XINCHUANG, GRASSROOTS, EXPERT, LEADER, AUDIT or OPERATOR.
+    /// UNIT, DRB, FINANCE, DRC, CAC, XINCHUANG, GRASSROOTS, EXPERT, LEADER, AUDIT, OPERATOR,
+    /// SERVICE (a service of the suite calling a peer) or PROVINCE (the provincial integrated
+    /// digital resource system, depositing trial-operation reports).
     #[arg(long)]
     pub role: String,
     /// The unit the subject acts for (required for UNIT).

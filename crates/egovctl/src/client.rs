@@ -91,7 +91,8 @@ fn hint(code: Code) -> Option<&'static str> {
         Code::Aborted => Some("the resource changed since you read it: get it again and retry with its new --etag"),
         Code::Unavailable => Some(
             "is the service running at --endpoint / EGOVCTL_ENDPOINT (review commands: --review-endpoint / \
-                 EGOVCTL_REVIEW_ENDPOINT; procurement commands: --procurement-endpoint / EGOVCTL_PROCUREMENT_ENDPOINT)?",
+                 EGOVCTL_REVIEW_ENDPOINT; procurement commands: --procurement-endpoint / EGOVCTL_PROCUREMENT_ENDPOINT; \
+                 acceptance commands: --acceptance-endpoint / EGOVCTL_ACCEPTANCE_ENDPOINT)?",
         ),
         _ => None,
     }

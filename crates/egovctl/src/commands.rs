@@ -29,6 +29,7 @@ use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
 use crate::{
+    acceptance,
     cli::*,
     client::{self, Authed, Bearer, CliError},
     draft::{self, DraftJson},
@@ -49,6 +50,8 @@ pub struct Ctx {
     pub review_endpoint: String,
     /// Where the `procurement` commands call.
     pub procurement_endpoint: String,
+    /// Where the `acceptance` commands call.
+    pub acceptance_endpoint: String,
     pub timeout: Duration,
     pub bearer: Bearer,
     pub json: bool,
@@ -89,6 +92,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         endpoint: cli.endpoint.clone(),
         review_endpoint: cli.review_endpoint.clone(),
         procurement_endpoint: cli.procurement_endpoint.clone(),
+        acceptance_endpoint: cli.acceptance_endpoint.clone(),
         timeout: Duration::from_secs(cli.timeout),
         bearer: Bearer::new(cli.token.as_deref())?,
         json: cli.json,
@@ -184,6 +188,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Ops(c) => ops(&ctx, c).await,
         Command::Review(c) => review::run(&ctx, c).await,
         Command::Procurement(c) => procurement::run(&ctx, c).await,
+        Command::Acceptance(c) => acceptance::run(&ctx, c).await,
     }
 }
 
@@ -338,7 +343,7 @@ async fn applications(ctx: &Ctx, c: ApplicationsCmd) -> Result<u8> {
 }
 
 /// A MIME type for the common dossier formats; anything else is octet-stream.
-fn guess_content_type(path: &Path) -> &'static str {
+pub fn guess_content_type(path: &Path) -> &'static str {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     match ext.as_str() {
         "pdf" => "application/pdf",
@@ -644,6 +649,7 @@ mod tests {
             endpoint: String::new(),
             review_endpoint: String::new(),
             procurement_endpoint: String::new(),
+            acceptance_endpoint: String::new(),
             timeout: Duration::from_secs(1),
             bearer: Bearer::new(None).unwrap(),
             json: false,

@@ -2,6 +2,7 @@
 //! the JSON output shows (`PROJECT_CATEGORY_BUSINESS_APPLICATION`).
 
 use egov_proto::{
+    acceptance,
     intake::{
         ApplicationState, BuildType, ContentKind, CostCategory, DocumentKind, FastTrackGround, FundingSource, PenaltyKind, ProjectCategory,
         RoundState, Terminal,
@@ -55,6 +56,16 @@ proto_enum! {
     CaseState => "CASE_STATE_",
     SignedStatement => "SIGNED_STATEMENT_",
     TerminationGround => "TERMINATION_GROUND_",
+}
+
+// The acceptance service's enums (`acceptance::CaseState` and `MaterialKind` share their names
+// with procurement's and review's, so they go by path).
+proto_enum! {
+    acceptance::CaseState => "CASE_STATE_",
+    acceptance::Channel => "CHANNEL_",
+    acceptance::Specialty => "SPECIALTY_",
+    acceptance::MaterialKind => "MATERIAL_KIND_",
+    acceptance::ReportSource => "REPORT_SOURCE_",
 }
 
 /// The short names of every value but UNSPECIFIED, in declaration order.

@@ -14,10 +14,13 @@
 //! - `procurement`: the `procurement` commands (the procurement service at
 //!   `--procurement-endpoint`), built the way `review` is; the contract terms file ↔
 //!   `ContractTerms`.
+//! - `acceptance`: the `acceptance` commands (the acceptance service at `--acceptance-endpoint`),
+//!   built the way `procurement` is; the panel file ↔ `PanelMember`s.
 //!
 //! Exit codes: 0 success; 1 the service refused or failed (or a check came back negative);
 //! 2 usage (bad arguments or input files).
 
+mod acceptance;
 mod cli;
 mod client;
 mod commands;

@@ -1,7 +1,8 @@
-//! egovctl's integration tests, one binary: the sample walk against a fake intake, and the review
-//! and procurement commands against fake services.
+//! egovctl's integration tests, one binary: the sample walk against a fake intake, and the review,
+//! procurement and acceptance commands against fake services.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed step fails it
 
+mod acceptance;
 mod common;
 mod procurement;
 mod review;
