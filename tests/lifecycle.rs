@@ -1,5 +1,5 @@
-//! A project across services: intake and review in one process each as `main` would run them,
-//! each with its own database, sharing one RabbitMQ virtual host.
+//! A project across services: intake, review, procurement and acceptance in one process each as
+//! `main` would run them, each with its own database, sharing one RabbitMQ virtual host.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed step fails it
 
 use std::time::Duration;
@@ -22,8 +22,9 @@ struct Suite {
     intake: RunningService,
     review: RunningService,
     procurement: RunningService,
+    acceptance: RunningService,
     vhost: TestVhost,
-    _dbs: (TestDatabase, TestDatabase, TestDatabase),
+    _dbs: (TestDatabase, TestDatabase, TestDatabase, TestDatabase),
 }
 
 /// How an application is funded and tracked.
@@ -48,7 +49,13 @@ impl Suite {
         let review = RunningService::start::<egov_review::startup::Application>(test_settings("review", &rdb, &vhost)).await.unwrap();
         let procurement =
             RunningService::start::<egov_procurement::startup::Application>(test_settings("procurement", &pdb, &vhost)).await.unwrap();
-        Suite { intake, review, procurement, vhost, _dbs: (idb, rdb, pdb) }
+        // Acceptance asks review and procurement (R-A3) over gRPC with its own SERVICE token.
+        let adb = TestDatabase::create().await.unwrap();
+        let mut acs = test_settings("acceptance", &adb, &vhost);
+        acs.peers.review = format!("http://{}", review.addr);
+        acs.peers.procurement = format!("http://{}", procurement.addr);
+        let acceptance = RunningService::start::<egov_acceptance::startup::Application>(acs).await.unwrap();
+        Suite { intake, review, procurement, acceptance, vhost, _dbs: (idb, rdb, pdb, adb) }
     }
 
     fn intake(
@@ -478,6 +485,75 @@ async fn procurement_completed_in_time_stops_the_clock_and_review_changes() {
     assert_eq!(egov_platform::error::status_rule_ids(&e), vec!["R-R7"]);
 }
 
+impl Suite {
+    /// The procurement of a project opened in procurement, recorded today (small public-resource
+    /// trading), and its contract filed today: construction for 60 days from tomorrow. Returns
+    /// the construction's first and last days.
+    async fn under_construction(&self, id: &str) -> (time::Date, time::Date) {
+        use egov_proto::procurement as ppb;
+        let civil = egov_platform::convert::civil;
+        let unit = self.procurement_client(Role::Unit, Some("U-CIVIL"));
+        let today = self.procurement.clock.today();
+        let case = self.procurement_case(id).await.unwrap();
+        let k = unit
+            .clone()
+            .record_procurement(ppb::RecordProcurementRequest {
+                project_id: id.to_string(),
+                etag: case.etag,
+                record: Some(ppb::ProcurementRecord {
+                    channel: "SMALL_PUBLIC_RESOURCE_TRADING".into(),
+                    method: "竞争性磋商".into(),
+                    supplier_name: "杭州某信息技术有限公司".into(),
+                    supplier_credit_code: "91350100M000100Y43".into(),
+                    amount_fen: 9_600_000,
+                    implementing_body: "区民政局信息中心".into(),
+                    responsible_person: "张三".into(),
+                    supervision: None,
+                    completed_on: Some(civil(today)),
+                    documents_filing: None,
+                }),
+                request_id: "p".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        // Construction for 60 days from tomorrow; two years of maintenance after it.
+        let (start, end) = (today + time::Duration::days(1), today + time::Duration::days(60));
+        let terms = ppb::ContractTerms {
+            project_name: k.project_name.clone(),
+            construction_start: Some(civil(start)),
+            construction_end: Some(civil(end)),
+            amount_fen: 9_600_000,
+            ip_owned_by_unit_or_joint: true,
+            data_owned_by_unit: true,
+            security_agreement: ppb::SignedStatement::Signed as i32,
+            security_responsibility_letter: ppb::SignedStatement::Signed as i32,
+            maintenance_scope: "系统运行维护".into(),
+            maintenance_start: Some(civil(end + time::Duration::days(1))),
+            maintenance_end: Some(civil(end.replace_year(end.year() + 2).unwrap())),
+            maintenance_duty: "7×24小时响应".into(),
+            security_duties_and_penalties: true,
+            overrun_penalty_clause: true,
+        };
+        let filed = unit
+            .clone()
+            .file_contract(ppb::FileContractRequest {
+                project_id: id.to_string(),
+                etag: k.etag,
+                terms: Some(terms),
+                contract_signed_on: Some(civil(today)),
+                filed_on: Some(civil(today)),
+                request_id: "contract".into(),
+                security: Some(ppb::SecurityFlags { classified_protection_level: 3, important_system: false, ..Default::default() }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(filed.state, ppb::CaseState::Construction as i32);
+        (start, end)
+    }
+}
+
 #[tokio::test]
 async fn construction_to_completion_emits_its_event_once_and_the_overrun_joins_the_units_record() {
     use egov_proto::procurement as ppb;
@@ -486,62 +562,8 @@ async fn construction_to_completion_emits_its_event_once_and_the_overrun_joins_t
     let id = s.approved_fiscal_project().await;
     eventually(WAIT, "procurement case opened", || async { s.procurement_case(&id).await.is_some() }).await;
     let unit = s.procurement_client(Role::Unit, Some("U-CIVIL"));
-    let today = s.procurement.clock.today();
-    let case = s.procurement_case(&id).await.unwrap();
-    let k = unit
-        .clone()
-        .record_procurement(ppb::RecordProcurementRequest {
-            project_id: id.clone(),
-            etag: case.etag,
-            record: Some(ppb::ProcurementRecord {
-                channel: "SMALL_PUBLIC_RESOURCE_TRADING".into(),
-                method: "竞争性磋商".into(),
-                supplier_name: "杭州某信息技术有限公司".into(),
-                supplier_credit_code: "91350100M000100Y43".into(),
-                amount_fen: 9_600_000,
-                implementing_body: "区民政局信息中心".into(),
-                responsible_person: "张三".into(),
-                supervision: None,
-                completed_on: Some(civil(today)),
-                documents_filing: None,
-            }),
-            request_id: "p".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    // Construction for 60 days from tomorrow; two years of maintenance after it.
-    let (start, end) = (today + time::Duration::days(1), today + time::Duration::days(60));
-    let terms = ppb::ContractTerms {
-        project_name: k.project_name.clone(),
-        construction_start: Some(civil(start)),
-        construction_end: Some(civil(end)),
-        amount_fen: 9_600_000,
-        ip_owned_by_unit_or_joint: true,
-        data_owned_by_unit: true,
-        security_agreement: ppb::SignedStatement::Signed as i32,
-        security_responsibility_letter: ppb::SignedStatement::Signed as i32,
-        maintenance_scope: "系统运行维护".into(),
-        maintenance_start: Some(civil(end + time::Duration::days(1))),
-        maintenance_end: Some(civil(end.replace_year(end.year() + 2).unwrap())),
-        maintenance_duty: "7×24小时响应".into(),
-        security_duties_and_penalties: true,
-        overrun_penalty_clause: true,
-    };
-    let k = unit
-        .clone()
-        .file_contract(ppb::FileContractRequest {
-            project_id: id.clone(),
-            etag: k.etag,
-            terms: Some(terms),
-            contract_signed_on: Some(civil(today)),
-            filed_on: Some(civil(today)),
-            request_id: "contract".into(),
-            security: Some(ppb::SecurityFlags { classified_protection_level: 3, important_system: false, ..Default::default() }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (_, end) = s.under_construction(&id).await;
+    let k = s.procurement_case(&id).await.unwrap();
     assert_eq!(k.state, ppb::CaseState::Construction as i32);
     eventually(WAIT, "intake shows construction", || async { s.status("U-CIVIL", &id).await.status == "建设 CONSTRUCTION" }).await;
 
@@ -589,8 +611,9 @@ async fn construction_to_completion_emits_its_event_once_and_the_overrun_joins_t
         .into_inner();
     assert_eq!(done.state, ppb::CaseState::ConstructionCompleted as i32);
     assert_eq!(done.completion.as_ref().unwrap().overrun_days, 2);
-    eventually(WAIT, "intake shows completion", || async {
-        s.status("U-CIVIL", &id).await.status == "建设完成 CONSTRUCTION_COMPLETED"
+    // Completion, then acceptance opening its case (初验): intake's status follows the latest.
+    eventually(WAIT, "intake shows completion and acceptance opening", || async {
+        s.status("U-CIVIL", &id).await.status == "初验 INITIAL_ACCEPTANCE"
     })
     .await;
 
@@ -610,7 +633,7 @@ async fn construction_to_completion_emits_its_event_once_and_the_overrun_joins_t
     let count = |t: &str| st.timeline.iter().filter(|e| e.event_type == t).count();
     assert_eq!(count("procurement.construction.completed"), 1, "{:?}", st.timeline);
     assert_eq!(count("procurement.construction.overrun_recorded"), 1);
-    assert_eq!(st.status, "建设完成 CONSTRUCTION_COMPLETED");
+    assert_eq!(st.status, "初验 INITIAL_ACCEPTANCE");
     let r = record().await;
     assert_eq!(r.penalties.len(), 1);
     assert_eq!(r.penalties[0].kind, ipb::PenaltyKind::ConstructionOverrun as i32);
@@ -669,4 +692,245 @@ async fn r_p10_a_revoked_project_ends_in_review_and_shows_in_intake() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+}
+
+impl Suite {
+    fn acceptance_client(
+        &self,
+        role: Role,
+        unit: Option<&str>,
+    ) -> egov_proto::acceptance::acceptance_client::AcceptanceClient<
+        tonic::service::interceptor::InterceptedService<tonic::transport::Channel, egov_platform::auth::Bearer>,
+    > {
+        egov_proto::acceptance::acceptance_client::AcceptanceClient::with_interceptor(
+            self.acceptance.channel.clone(),
+            bearer(&token(role, unit)),
+        )
+    }
+
+    async fn acceptance_case(&self, id: &str) -> Option<egov_proto::acceptance::AcceptanceCase> {
+        self.acceptance_client(Role::Drb, None)
+            .get_case(egov_proto::acceptance::GetCaseRequest { project_id: id.into() })
+            .await
+            .ok()
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Moves every service's clock to 10:00 Asia/Shanghai of `d`, through the Operations
+    /// service's broadcast.
+    async fn move_to(&self, d: time::Date) {
+        let seconds = (shanghai(d, time::macros::time!(10:00)) - self.procurement.clock.now()).whole_seconds();
+        let mut ops = egov_proto::common::operations_client::OperationsClient::with_interceptor(
+            self.procurement.channel.clone(),
+            bearer(&token(Role::Operator, None)),
+        );
+        ops.advance_clock(egov_proto::common::AdvanceClockRequest { seconds }).await.unwrap();
+        let offset = self.procurement.clock.offset_seconds();
+        eventually(WAIT, "acceptance's clock follows the broadcast", || async { self.acceptance.clock.offset_seconds() == offset }).await;
+    }
+}
+
+/// Uploads a material to acceptance as the unit.
+async fn file_material(s: &Suite, id: &str, kind: egov_proto::acceptance::MaterialKind, name: &str) {
+    use egov_proto::acceptance as apb;
+    let header = apb::MaterialHeader {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        project_id: id.into(),
+        kind: kind as i32,
+        file_name: format!("{}.pdf", kind.as_str_name()),
+        content_type: "application/pdf".into(),
+        produced_on: Some(egov_platform::convert::civil(s.acceptance.clock.today())),
+        project_name: name.into(),
+    };
+    let parts = vec![
+        apb::UploadMaterialRequest { part: Some(apb::upload_material_request::Part::Header(header)) },
+        apb::UploadMaterialRequest { part: Some(apb::upload_material_request::Part::Chunk(b"material".to_vec())) },
+    ];
+    s.acceptance_client(Role::Unit, Some("U-CIVIL")).upload_material(futures::stream::iter(parts)).await.unwrap();
+}
+
+#[tokio::test]
+async fn from_construction_to_accepted_across_procurement_acceptance_and_intake_once() {
+    use egov_proto::{acceptance as apb, procurement as ppb};
+    let civil = egov_platform::convert::civil;
+    let s = Suite::start().await;
+    let id = s.approved_fiscal_project().await;
+    eventually(WAIT, "procurement case opened", || async { s.procurement_case(&id).await.is_some() }).await;
+    let (start, _) = s.under_construction(&id).await;
+    let unit = s.procurement_client(Role::Unit, Some("U-CIVIL"));
+    // A plan whose later stages wait for acceptance's milestones (R-P6).
+    let k = s.procurement_case(&id).await.unwrap();
+    let stage =
+        |id: &str, condition: &str, ratio_bp: u32| ppb::PaymentStageTerms { stage_id: id.into(), condition: condition.into(), ratio_bp };
+    unit.clone()
+        .set_payment_plan(ppb::SetPaymentPlanRequest {
+            project_id: id.clone(),
+            etag: k.etag,
+            stages: vec![stage("sign", "合同签订", 3000), stage("initial", "初验通过", 4000), stage("final", "终验通过", 3000)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Construction ends early, within the contract period.
+    s.move_to(start + time::Duration::days(10)).await;
+    let k = s.procurement_case(&id).await.unwrap();
+    let done = unit
+        .clone()
+        .declare_construction_complete(ppb::DeclareConstructionCompleteRequest {
+            project_id: id.clone(),
+            etag: k.etag,
+            completed_on: Some(civil(s.procurement.clock.today())),
+            summary: "建设内容全部完成".into(),
+            overrun_explanation: String::new(),
+            request_id: "done".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let name = done.project_name.clone();
+    eventually(WAIT, "acceptance opened the case", || async { s.acceptance_case(&id).await.is_some() }).await;
+
+    // R-A1: the unit's initial acceptance passes; procurement's "初验通过" stage is met.
+    let au = s.acceptance_client(Role::Unit, Some("U-CIVIL"));
+    for kind in [apb::MaterialKind::InitialPanelOpinions, apb::MaterialKind::InitialMinutes, apb::MaterialKind::InitialTestReport] {
+        file_material(&s, &id, kind, &name).await;
+    }
+    let member = |n: &str, sp: apb::Specialty| apb::PanelMember {
+        name: n.into(),
+        specialties: vec![sp as i32],
+        affiliation: "浙江工业大学".into(),
+        affiliation_credit_code: "12330000470003266X".into(),
+        opinion: "功能完整，同意通过".into(),
+        passes: true,
+    };
+    let k = s.acceptance_case(&id).await.unwrap();
+    let held = s.acceptance.clock.today();
+    au.clone()
+        .record_initial_acceptance(apb::RecordInitialAcceptanceRequest {
+            project_id: id.clone(),
+            etag: k.etag,
+            held_on: Some(civil(held)),
+            panel: vec![
+                member("王工", apb::Specialty::InformationTechnology),
+                member("李工", apb::Specialty::Cybersecurity),
+                member("赵处", apb::Specialty::BusinessDomain),
+            ],
+            conclusion: "同意通过初验，进入试运行".into(),
+        })
+        .await
+        .unwrap();
+    let stage_met = |stage: &'static str| {
+        let s = &s;
+        let id = id.clone();
+        async move {
+            s.procurement_case(&id)
+                .await
+                .and_then(|k| k.contract)
+                .is_some_and(|c| c.payment_stages.iter().any(|p| p.stage_id == stage && p.condition_met))
+        }
+    };
+    eventually(WAIT, "procurement marks the initial-acceptance stage met", || stage_met("initial")).await;
+    for kind in [
+        apb::MaterialKind::FunctionPerformanceTestReport,
+        apb::MaterialKind::ClassifiedProtectionAssessment,
+        apb::MaterialKind::XinchuangAssessment,
+        apb::MaterialKind::ConstructionSummary,
+    ] {
+        file_material(&s, &id, kind, &name).await;
+    }
+    // R-A2: the trial runs 30 days; the provincial system deposits its report.
+    s.move_to(held + time::Duration::days(30)).await;
+    let report = apb::TrialReportHeader {
+        request_id: "trial".into(),
+        project_id: id.clone(),
+        file_name: "试运行报告.pdf".into(),
+        content_type: "application/pdf".into(),
+        produced_on: Some(civil(held + time::Duration::days(29))),
+        period_from: Some(civil(held)),
+        period_to: Some(civil(held + time::Duration::days(29))),
+        external_reference: "ZJ-SZZY-0001".into(),
+        project_name: name.clone(),
+    };
+    s.acceptance_client(Role::Province, None)
+        .deposit_trial_report(futures::stream::iter(vec![
+            apb::DepositTrialReportRequest { part: Some(apb::deposit_trial_report_request::Part::Header(report)) },
+            apb::DepositTrialReportRequest { part: Some(apb::deposit_trial_report_request::Part::Chunk(b"report".to_vec())) },
+        ]))
+        .await
+        .unwrap();
+    // R-A3: acceptance asks review and procurement itself, with its own service account.
+    let k = s.acceptance_case(&id).await.unwrap();
+    let applied = au
+        .clone()
+        .apply_for_acceptance(apb::ApplyForAcceptanceRequest {
+            project_id: id.clone(),
+            etag: k.etag,
+            built_modules: vec!["救助审核".into()],
+            goals_met: true,
+            function_performance_met: true,
+            statement: "全部建设内容已完成".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(applied.category, "DATA_RESOURCE", "from review's dossier");
+    assert!(applied.applications[0].checks.iter().any(|c| c.detail.contains("fast track")), "no expert opinion on the fast track");
+    let approved = s
+        .acceptance_client(Role::Drb, None)
+        .review_application(apb::ReviewApplicationRequest {
+            project_id: id.clone(),
+            etag: applied.etag,
+            approve: true,
+            reasons: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // R-A4: bought through small public-resource trading, the unit organises the acceptance.
+    let accepted = au
+        .clone()
+        .record_acceptance(apb::RecordAcceptanceRequest {
+            project_id: id.clone(),
+            etag: approved.etag,
+            held_on: Some(civil(s.acceptance.clock.today())),
+            experts: vec![
+                member("钱工", apb::Specialty::InformationTechnology),
+                member("孙工", apb::Specialty::Cybersecurity),
+                member("周处", apb::Specialty::BusinessDomain),
+            ],
+            conclusion: "验收通过".into(),
+            costs_fen: 500_000,
+            drb_joined: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(accepted.state, apb::CaseState::Accepted as i32);
+    eventually(WAIT, "procurement marks the final stage met", || stage_met("final")).await;
+    eventually(WAIT, "intake shows the system in use", || async { s.status("U-CIVIL", &id).await.status == "运行 IN_OPERATION" }).await;
+
+    // Every acceptance and procurement event delivered again changes nothing.
+    for svc in [&s.acceptance, &s.procurement] {
+        eventually(WAIT, "the outbox is sent", || async {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM egov_outbox WHERE status <> 'sent'").fetch_one(&svc.pool).await.unwrap() == 0
+        })
+        .await;
+    }
+    let again = s.redeliver_all(&s.procurement).await + s.redeliver_all(&s.acceptance).await;
+    assert!(again >= 8, "{again}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM acceptance_cases").fetch_one(&s.acceptance.pool).await.unwrap();
+    assert_eq!(cases, 1);
+    let st = s.status("U-CIVIL", &id).await;
+    let count = |t: &str| st.timeline.iter().filter(|e| e.event_type == t).count();
+    assert_eq!(count("acceptance.project.accepted"), 1, "{:?}", st.timeline);
+    assert_eq!(count("acceptance.case.opened"), 1);
+    assert_eq!(count("procurement.payment.condition_met"), 2, "initial, then final: each once");
+    assert_eq!(st.status, "运行 IN_OPERATION");
+    let met: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_audit WHERE action = 'MarkStageConditionMet'")
+        .fetch_one(&s.procurement.pool)
+        .await
+        .unwrap();
+    assert_eq!(met, 2);
 }
