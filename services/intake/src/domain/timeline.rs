@@ -116,6 +116,70 @@ pub fn status_of(e: &EventEnvelope) -> (String, String) {
             ("整改逾期 RECTIFICATION_LAPSED", format!("not rectified by {}: not accepted, not put into use (R-A5)", date(&p.rectify_by)))
         }
         (Some(Payload::AcceptanceCaseClosed(p)), _) => ("", format!("acceptance closed: {}", p.reason)),
+        // Produced by evaluation (R-E1 … R-E8).
+        (Some(Payload::ApplicationCatalogued(p)), _) => (
+            "",
+            format!(
+                "catalogued (R-E1): built by {}, run by {}; first evaluation due {}",
+                p.builder_unit_id,
+                p.operator_unit_id,
+                p.first_evaluation_due_on.as_ref().map(|d| format!("{}-{:02}-{:02}", d.year, d.month, d.day)).unwrap_or_default()
+            ),
+        ),
+        (Some(Payload::EvaluationDue(p)), _) => (
+            "绩效评价 EVALUATION_DUE",
+            format!(
+                "performance evaluation due {} (R-E2)",
+                p.due_on.as_ref().map(|d| format!("{}-{:02}-{:02}", d.year, d.month, d.day)).unwrap_or_default()
+            ),
+        ),
+        (Some(Payload::EvaluationPublished(p)), _) if p.passed => (
+            "运行 IN_OPERATION",
+            format!(
+                "evaluation published: {} ({}.{:02} points); {}",
+                p.grade,
+                p.score_centi / 100,
+                p.score_centi % 100,
+                p.funding_recommendation
+            ),
+        ),
+        (Some(Payload::EvaluationPublished(p)), _) => (
+            "整改 RECTIFICATION",
+            format!(
+                "evaluation published: {} ({}.{:02} points); rectify by {} (R-E3)",
+                p.grade,
+                p.score_centi / 100,
+                p.score_centi % 100,
+                p.rectify_by.as_ref().map(|d| format!("{}-{:02}-{:02}", d.year, d.month, d.day)).unwrap_or_default()
+            ),
+        ),
+        (Some(Payload::EvaluationRectificationCleared(_)), _) => ("运行 IN_OPERATION", "rectified: a passing re-evaluation (R-E3)".into()),
+        (Some(Payload::EvaluationRectificationOverdue(_)), _) => {
+            ("整改逾期 RECTIFICATION_OVERDUE", "not rectified in time: elimination may be proposed (R-E3)".into())
+        }
+        (Some(Payload::EliminationProposed(p)), _) => ("", format!("elimination proposed to the leader in charge: {} (R-E3)", p.reason)),
+        (Some(Payload::EliminationDecided(p)), _) => {
+            ("", format!("the leader in charge {} the elimination: {}", if p.approved { "approved" } else { "rejected" }, p.comment))
+        }
+        (Some(Payload::ApplicationEliminated(p)), _) => ("强制淘汰 ELIMINATED", format!("eliminated and delisted: {} (R-E3)", p.reason)),
+        (Some(Payload::CatalogueEntryDelisted(p)), _) => ("下架 DELISTED", format!("{} ({})", p.reason, p.rule_ids.join(", "))),
+        (Some(Payload::SharingViolationRecorded(p)), _) => (
+            "",
+            format!(
+                "sharing violation: {}; rectify by {} (R-E5)",
+                p.description,
+                p.rectify_by.as_ref().map(|d| format!("{}-{:02}-{:02}", d.year, d.month, d.day)).unwrap_or_default()
+            ),
+        ),
+        (Some(Payload::SharingViolationRectified(_)), _) => ("", "sharing violation rectified (R-E5)".into()),
+        (Some(Payload::ApplicationStopped(p)), _) => (
+            "停用 STOPPED",
+            format!("stopped by {}: {}{}", p.unit_id, p.reason, if p.early { " — within two years of going live (R-E6)" } else { "" }),
+        ),
+        (Some(Payload::AssessmentReminder(p)), _) => ("", format!("{} assessment due soon (R-E7)", p.kind)),
+        (Some(Payload::AssessmentOverdue(p)), _) => ("", format!("{} assessment overdue (R-E7)", p.kind)),
+        (Some(Payload::AssessmentRecorded(p)), _) => ("", format!("{} assessment recorded: {} (R-E7)", p.kind, p.conclusion)),
+        (Some(Payload::ThirdPartyAuditRecorded(p)), _) => ("", format!("third-party audit by {} recorded (R-E8)", p.auditor)),
         (_, t) => return (t.to_string(), format!("{} from {}", t, e.producer)),
     };
     (status.to_string(), summary)
