@@ -10,6 +10,7 @@ mod intake_child;
 mod memory;
 mod relay_bench;
 mod report_checks;
+mod screening_bench;
 mod stats;
 mod submit_bench;
 
@@ -23,7 +24,7 @@ use clap::{Parser, ValueEnum};
 use egov_platform::config::Settings;
 use serde::Serialize;
 
-use crate::{relay_bench::RelayReport, report_checks::ChecksReport, submit_bench::SubmitReport};
+use crate::{relay_bench::RelayReport, report_checks::ChecksReport, screening_bench::ScreeningReport, submit_bench::SubmitReport};
 
 /// The suite's targets.
 const RELAY_TARGET: f64 = 0.5;
@@ -32,7 +33,7 @@ const SUBMIT_TARGET: f64 = 0.6;
 #[derive(Parser, Debug)]
 #[command(
     name = "egov-bench",
-    about = "Benchmarks of the egov suite: outbox relay, SubmitApplication, peak memory, the 21st-of-the-month R-P7 checks"
+    about = "Benchmarks of the egov suite: outbox relay, SubmitApplication, peak memory, the 21st-of-the-month R-P7 checks, R-I9 screening"
 )]
 struct Args {
     /// Events relayed in (a), and published raw as its baseline.
@@ -50,6 +51,12 @@ struct Args {
     /// Concurrent gRPC clients bringing the cases of (d) to CONSTRUCTION.
     #[arg(long, default_value_t = 8)]
     construction_clients: usize,
+    /// Catalogued applications in (e), each with 3 to 5 functions.
+    #[arg(long, default_value_t = 10_000)]
+    screening_apps: usize,
+    /// Proposed function modules screened in (e).
+    #[arg(long, default_value_t = 100)]
+    screening_modules: usize,
     /// The relay's batch size and the raw publisher's pipeline depth [default: the platform's].
     #[arg(long)]
     batch_size: Option<u32>,
@@ -71,6 +78,8 @@ enum Part {
     Submit,
     /// (d): the 21st of the month.
     Checks,
+    /// (e): R-I9 screening of 100 modules against 10,000 catalogued applications.
+    Screening,
 }
 
 /// The workspace's target directory: `CARGO_TARGET_DIR`, or `target/` at the workspace root.
@@ -115,6 +124,7 @@ struct Report {
     relay: Option<RelayReport>,
     submit: Option<SubmitReport>,
     checks: Option<ChecksReport>,
+    screening: Option<ScreeningReport>,
     memory: Memory,
     table: Vec<Row>,
     all_targets_met: bool,
@@ -124,7 +134,13 @@ fn verdict(ratio: f64, target: f64) -> String {
     if ratio >= target { "PASS".into() } else { "FAIL".into() }
 }
 
-fn rows(relay: Option<&RelayReport>, submit: Option<&SubmitReport>, checks: Option<&ChecksReport>, mem: &Memory) -> Vec<Row> {
+fn rows(
+    relay: Option<&RelayReport>,
+    submit: Option<&SubmitReport>,
+    checks: Option<&ChecksReport>,
+    screening: Option<&ScreeningReport>,
+    mem: &Memory,
+) -> Vec<Row> {
     let mut t = Vec::new();
     if let Some(r) = relay {
         t.push(Row {
@@ -158,6 +174,24 @@ fn rows(relay: Option<&RelayReport>, submit: Option<&SubmitReport>, checks: Opti
     }
     if let Some(c) = checks {
         checks_rows(c, &mut t);
+    }
+    if let Some(s) = screening {
+        t.push(Row {
+            measurement: format!("(e) R-I9 screening of {} modules vs {} apps ({} functions), ms", s.modules, s.apps, s.functions),
+            value: format!("{:.1}", s.screen_all_ms),
+            baseline: format!("p50 {:.2} / p99 {:.2} per module", s.per_module_p50_ms, s.per_module_p99_ms),
+            ratio: "-".into(),
+            target: format!("< {:.0}", s.target_ms),
+            result: if s.target_met { "PASS".into() } else { "FAIL".into() },
+        });
+        t.push(Row {
+            measurement: "(e) screening index build, ms".into(),
+            value: format!("{:.0}", s.index_build_ms),
+            baseline: "-".into(),
+            ratio: "-".into(),
+            target: "-".into(),
+            result: "info".into(),
+        });
     }
     if let Some(m) = mem.intake_vm_hwm_mib {
         t.push(Row {
@@ -267,7 +301,8 @@ async fn main() -> anyhow::Result<()> {
     let batch_size = args.batch_size.unwrap_or(Settings::defaults("intake").outbox.batch_size);
     anyhow::ensure!(batch_size > 0, "--batch-size must be at least 1");
     let runs = |p: Part| args.only.is_none_or(|only| only == p);
-    let (run_relay, run_submit, run_checks) = (runs(Part::Relay), runs(Part::Submit), runs(Part::Checks));
+    let (run_relay, run_submit, run_checks, run_screening) =
+        (runs(Part::Relay), runs(Part::Submit), runs(Part::Checks), runs(Part::Screening));
     let intake_bin = args.intake_bin.clone().unwrap_or_else(|| target.join("release/egov-intake"));
     if run_submit {
         intake_child::check_binary(&intake_bin)?;
@@ -286,11 +321,16 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     };
+    let screening = if run_screening {
+        Some(screening_bench::run(args.screening_apps, args.screening_modules).context("(e) R-I9 screening")?)
+    } else {
+        None
+    };
     let memory = Memory {
         intake_vm_hwm_mib: submit.as_ref().map(|s| memory::mib(s.intake_vm_hwm_kib)),
         bench_vm_hwm_mib: memory::mib(memory::vm_hwm_kib("self")?),
     };
-    let table = rows(relay.as_ref(), submit.as_ref(), checks.as_ref(), &memory);
+    let table = rows(relay.as_ref(), submit.as_ref(), checks.as_ref(), screening.as_ref(), &memory);
     let run_seconds = started.elapsed().as_secs_f64();
     println!();
     print_table(&table);
@@ -311,6 +351,7 @@ async fn main() -> anyhow::Result<()> {
         relay,
         submit,
         checks,
+        screening,
         memory,
         table,
     };

@@ -233,6 +233,8 @@ pub struct Index {
     idf: HashMap<String, f64>,
     /// The idf of a term no function has.
     unseen_idf: f64,
+    /// One more than the highest entry key.
+    entries: usize,
 }
 
 /// A function close to the screened text.
@@ -277,7 +279,8 @@ impl Index {
             totals.push((total, sq.sqrt()));
             functions.push(f);
         }
-        Index { functions, totals, postings, idf, unseen_idf }
+        let entries = functions.iter().map(|f| f.entry + 1).max().unwrap_or(0);
+        Index { functions, totals, postings, idf, unseen_idf, entries }
     }
 
     pub fn len(&self) -> usize {
@@ -297,38 +300,58 @@ impl Index {
         if query.is_empty() || self.functions.is_empty() {
             return vec![];
         }
-        // Per function touched: (sum of min weights, dot product).
-        let mut acc: HashMap<u32, (f64, f64)> = HashMap::new();
+        // Dense accumulators over the functions (sum of min weights, dot product) and the list of
+        // those touched: no hashing on the hot path.
+        let mut acc = vec![(0.0f64, 0.0f64); self.functions.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for (t, wq) in &query {
             if let Some(list) = self.postings.get(t) {
                 for (doc, wd) in list {
-                    let e = acc.entry(*doc).or_default();
-                    e.0 += wq.min(*wd);
-                    e.1 += wq * wd;
+                    let a = &mut acc[*doc as usize];
+                    if a.1 == 0.0 {
+                        touched.push(*doc);
+                    }
+                    a.0 += wq.min(*wd);
+                    a.1 += wq * wd;
                 }
             }
         }
-        let mut scored: Vec<(u32, f64)> = acc
-            .into_iter()
-            .map(|(doc, (overlap, dot))| {
-                let (d_total, d_norm) = self.totals[doc as usize];
-                (doc, combine(overlap, dot, q_total, q_norm, d_total, d_norm))
-            })
-            .filter(|(_, s)| *s > 0.0)
-            .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut hits: Vec<Hit> = Vec::new();
-        for (doc, score) in scored {
-            let f = &self.functions[doc as usize];
-            if hits.iter().any(|h| h.entry == f.entry) {
+        // The best function of each entry touched (dense over entries, as the accumulators).
+        let mut best: Vec<(u32, f64)> = vec![(0, 0.0); self.entries];
+        let mut entries: Vec<usize> = Vec::new();
+        for doc in touched {
+            let (overlap, dot) = acc[doc as usize];
+            let (d_total, d_norm) = self.totals[doc as usize];
+            let score = combine(overlap, dot, q_total, q_norm, d_total, d_norm);
+            if score <= 0.0 {
                 continue;
             }
-            hits.push(Hit { entry: f.entry, function: f.function, score, shared_terms: self.shared(&query, doc) });
-            if hits.len() >= limit {
-                break;
+            let entry = self.functions[doc as usize].entry;
+            let b = &mut best[entry];
+            if b.1 == 0.0 {
+                entries.push(entry);
+            }
+            if score > b.1 || (score == b.1 && doc < b.0) {
+                *b = (doc, score);
             }
         }
-        hits
+        let mut ranked: Vec<(usize, u32, f64)> = entries.into_iter().map(|e| (e, best[e].0, best[e].1)).collect();
+        let order = |a: &(usize, u32, f64), b: &(usize, u32, f64)| b.2.total_cmp(&a.2).then(a.1.cmp(&b.1));
+        if ranked.len() > limit && limit > 0 {
+            ranked.select_nth_unstable_by(limit - 1, order);
+            ranked.truncate(limit);
+        }
+        ranked.sort_by(order);
+        ranked
+            .into_iter()
+            .take(limit)
+            .map(|(entry, doc, score)| Hit {
+                entry,
+                function: self.functions[doc as usize].function,
+                score,
+                shared_terms: self.shared(&query, doc),
+            })
+            .collect()
     }
 
     /// The score of `text` against the indexed function `doc` alone (for the labelled pairs).
