@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::domain::Entry;
 
-pub(crate) use catalogue::Unusable;
+pub(crate) use catalogue::{Imported, Unusable};
 pub(crate) use operation::AuditHeader;
 pub(crate) use screening::{Match, Screened};
 

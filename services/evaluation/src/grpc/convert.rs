@@ -2,14 +2,17 @@
 //! the field as the client sent it (`entry.functions[2].name`).
 
 use egov_platform::{
+    AppError,
     convert::{self as c, Fields, enum_from_proto, enum_to_proto},
+    documents,
     error::FieldViolation,
+    idempotency,
 };
 use egov_proto::evaluation as pb;
 
 use crate::{
-    app::{Match, Screened},
-    domain::{entry::NewEntry, *},
+    app::{Imported, Match, Screened},
+    domain::{entry::NewEntry, import::Format, *},
     storage::Published,
 };
 
@@ -102,6 +105,50 @@ pub fn new_entry(raw: Option<pb::NewEntry>) -> Result<NewEntry, Vec<FieldViolati
         app_id: r.app_id.trim().to_string(),
         functions,
     })
+}
+
+/// What an import's header says, parsed.
+pub struct ImportHeader {
+    pub request_id: String,
+    pub file_name: String,
+    pub format: Format,
+}
+
+/// An import's header, or every field at fault (`header.format`: CSV or JSON).
+pub fn import_header(h: pb::ImportHeader) -> Result<ImportHeader, AppError> {
+    let mut f = Fields::new();
+    let request_id = f.take(idempotency::request_id("header.request_id", &h.request_id)).unwrap_or_default();
+    let file_name = f.take(documents::file_name("header.file_name", &h.file_name)).unwrap_or_default();
+    let format = match pb::ImportFormat::try_from(h.format) {
+        Ok(pb::ImportFormat::Csv) => Some(Format::Csv),
+        Ok(pb::ImportFormat::Json) => Some(Format::Json),
+        _ => f.take(Err(FieldViolation::new("header.format", "CSV or JSON"))),
+    };
+    f.finish()?;
+    let format = format.ok_or_else(|| AppError::field("header.format", "CSV or JSON"))?;
+    Ok(ImportHeader { request_id, file_name, format })
+}
+
+/// What an import did: the stored file, its counts and its rows at fault.
+pub fn imported(i: &Imported) -> pb::ImportCatalogueResponse {
+    pb::ImportCatalogueResponse {
+        import_id: i.record.import_id.to_string(),
+        document_id: i.document_id.to_string(),
+        sha256: i.record.sha256.clone(),
+        sm3: i.record.sm3.clone(),
+        created: i.record.created,
+        updated: i.record.updated,
+        unchanged: i.record.unchanged,
+        errors: i
+            .errors
+            .iter()
+            .map(|e| pb::ImportRowError {
+                row: i32::try_from(e.row).unwrap_or(i32::MAX),
+                field: e.field.clone(),
+                description: e.description.clone(),
+            })
+            .collect(),
+    }
 }
 
 fn ts(t: time::OffsetDateTime) -> Option<prost_types::Timestamp> {

@@ -25,7 +25,6 @@ use crate::{
     domain::{
         AssessmentKind, EntryKind, EntryState,
         entry::{DoneAssessment, NewScore},
-        import::Format,
     },
     storage::EntryFilter,
 };
@@ -145,33 +144,9 @@ impl Evaluations for EvaluationApi {
             })
         })
         .await?;
-        let mut f = Fields::new();
-        let request_id = f.take(idempotency::request_id("header.request_id", &h.request_id));
-        let file_name = f.take(documents::file_name("header.file_name", &h.file_name));
-        let format = match pb::ImportFormat::try_from(h.format) {
-            Ok(pb::ImportFormat::Csv) => Some(Format::Csv),
-            Ok(pb::ImportFormat::Json) => Some(Format::Json),
-            _ => f.take(Err(egov_platform::error::FieldViolation::new("header.format", "CSV or JSON"))),
-        };
-        f.finish()?;
-        let (Some(request_id), Some(file_name), Some(format)) = (request_id, file_name, format) else {
-            return Err(AppError::field("header", "incomplete").into());
-        };
-        let i = self.app.import(&p, &request_id, &file_name, format, chunks).await?;
-        ok(pb::ImportCatalogueResponse {
-            import_id: i.record.import_id.to_string(),
-            document_id: i.document_id.to_string(),
-            sha256: i.record.sha256.clone(),
-            sm3: i.record.sm3.clone(),
-            created: i.record.created,
-            updated: i.record.updated,
-            unchanged: i.record.unchanged,
-            errors: i
-                .errors
-                .iter()
-                .map(|e| pb::ImportRowError { row: e.row as i32, field: e.field.clone(), description: e.description.clone() })
-                .collect(),
-        })
+        let h = convert::import_header(h)?;
+        let i = self.app.import(&p, &h.request_id, &h.file_name, h.format, chunks).await?;
+        ok(convert::imported(&i))
     }
 
     #[instrument(skip_all)]
