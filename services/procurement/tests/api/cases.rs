@@ -155,7 +155,14 @@ fn working_days_before(today: time::Date, n: u32) -> time::Date {
 async fn r_p5_procurement_documents_filed_on_the_fifth_working_day_are_on_time_on_the_sixth_late() {
     let app = App::spawn().await;
     let unit = app.client(Role::Unit, Some("U-CIVIL"));
-    let today = app.svc.clock.today();
+    let calendar = egov_calendar::Calendar::official().unwrap();
+    // Filed on a working day: the 5th working day is the last on time. (Filed on a rest day, the
+    // 5th working day has already passed: the next test.)
+    let mut today = app.svc.clock.today();
+    while !calendar.is_working_day(today).unwrap().value {
+        today = today.next_day().unwrap();
+    }
+    app.svc.move_clock_to(egov_platform::clock::shanghai(today, time::macros::time!(10:00)));
     for (n, late) in [(5, false), (6, true)] {
         let completed = working_days_before(today, n);
         let (id, _) = app.approved("SUPERIOR_TRANSFER", completed - time::Duration::days(30)).await;
@@ -172,6 +179,37 @@ async fn r_p5_procurement_documents_filed_on_the_fifth_working_day_are_on_time_o
         assert_eq!((f.working_days_taken, f.late), (n, late), "completed {completed}, filed {today}: {f:?}");
         assert_eq!(f.filed_on, Some(egov_platform::convert::civil(today)));
     }
+}
+
+/// Filed on a rest day after the 5th working day: late, though only five working days have
+/// passed (the deadline was the working day before; a rest day after it does not extend it).
+#[tokio::test]
+async fn r_p5_procurement_documents_filed_on_a_rest_day_after_the_fifth_working_day_are_late() {
+    let app = App::spawn().await;
+    let mut unit = app.client(Role::Unit, Some("U-CIVIL"));
+    let calendar = egov_calendar::Calendar::official().unwrap();
+    let mut rest = app.svc.clock.today();
+    while calendar.is_working_day(rest).unwrap().value {
+        rest = rest.next_day().unwrap();
+    }
+    app.svc.move_clock_to(egov_platform::clock::shanghai(rest, time::macros::time!(10:00)));
+    let mut deadline = rest.previous_day().unwrap();
+    while !calendar.is_working_day(deadline).unwrap().value {
+        deadline = deadline.previous_day().unwrap();
+    }
+    let completed = working_days_before(deadline, 5);
+    let (id, _) = app.approved("SUPERIOR_TRANSFER", completed - time::Duration::days(30)).await;
+    let k = app.case(&id).await;
+    let req = pb::RecordProcurementRequest {
+        project_id: id.clone(),
+        etag: k.etag,
+        record: Some(record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, completed)),
+        request_id: "rec".into(),
+    };
+    let k = unit.record_procurement(req).await.unwrap().into_inner();
+    let f = k.procurement.unwrap().documents_filing.unwrap();
+    assert_eq!(f.deadline, Some(egov_platform::convert::civil(deadline)), "{f:?}");
+    assert_eq!((f.working_days_taken, f.late), (5, true), "completed {completed}, filed on rest day {rest}: {f:?}");
 }
 
 /// R-P3 (fixed): the procurement amount and the supervision fee together may not exceed the
