@@ -270,7 +270,12 @@ impl Calendar {
         provisional_years.extend(taken.provisional_years);
         provisional_years.sort_unstable();
         provisional_years.dedup();
-        Ok(FilingAssessment { deadline: deadline.value, late: filed_on > deadline.value, working_days_taken: taken.value, provisional_years })
+        Ok(FilingAssessment {
+            deadline: deadline.value,
+            late: filed_on > deadline.value,
+            working_days_taken: taken.value,
+            provisional_years,
+        })
     }
 
     fn insert(&mut self, file: YearFile) -> Result<(), CalendarError> {

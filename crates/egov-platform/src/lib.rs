@@ -24,6 +24,8 @@
 //! - [`request`]: ids, etags and pages of requests; [`idempotency`], [`paging`], [`convert`]:
 //!   API conventions.
 //! - [`documents`]: the document store and the one upload sequence.
+//! - [`reconcile`]: each service's facts about its projects (`egov.common.v1.Reconciliation`)
+//!   and the comparison of the five views.
 
 pub mod audit;
 pub mod auth;
@@ -44,6 +46,7 @@ pub mod paging;
 pub mod peers;
 pub mod period;
 pub mod policy;
+pub mod reconcile;
 pub mod relay;
 pub mod request;
 pub mod server;

@@ -1,6 +1,7 @@
 //! The platform's own gRPC services, served by every egov service the same way:
 //! `egov.common.v1.AuditTrail` (R-X3: AUDIT and DRB read and verify the trail) and
 //! `egov.common.v1.Operations` (dead outbox events, and the clock of local and test runs).
+//! `egov.common.v1.Reconciliation` (each service's facts about its projects) is `reconcile`'s.
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub fn allow_platform_services(t: RoleTable) -> RoleTable {
         .allow("egov.common.v1.Operations", "RedriveDeadEvents", &[Operator])
         .allow("egov.common.v1.Operations", "GetClock", EVERYONE)
         .allow("egov.common.v1.Operations", "AdvanceClock", &[Operator])
+        .allow("egov.common.v1.Reconciliation", "ListProjectFacts", &[Operator, Audit])
 }
 
 pub struct AuditTrailApi {
@@ -148,7 +150,9 @@ impl Operations for OperationsApi {
             return Err(AppError::field("seconds", "move time forward by 1 second to 10 years; time never goes back").into());
         }
         if !self.clock.adjustable() {
-            return Err(AppError::PermissionDenied("time cannot be moved in the production profile: its clock is the system's".into()).into());
+            return Err(
+                AppError::PermissionDenied("time cannot be moved in the production profile: its clock is the system's".into()).into()
+            );
         }
         let target = self.clock.offset_seconds() + secs;
         self.clock.set_offset(target)?;

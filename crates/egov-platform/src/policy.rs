@@ -132,8 +132,13 @@ impl EvaluationPolicy {
         if names != GRADES {
             return Err(ConfigError::new(key("evaluation.grades"), "grades EXCELLENT, GOOD, PASS, FAIL in that order"));
         }
-        if self.grades.windows(2).any(|w| w[0].min_score <= w[1].min_score) || self.grades.iter().any(|g| g.min_score > 100 || g.funding_bp > 10_000) {
-            return Err(ConfigError::new(key("evaluation.grades"), "min_score falls strictly from grade to grade within 0..=100; funding_bp ≤ 10000"));
+        if self.grades.windows(2).any(|w| w[0].min_score <= w[1].min_score)
+            || self.grades.iter().any(|g| g.min_score > 100 || g.funding_bp > 10_000)
+        {
+            return Err(ConfigError::new(
+                key("evaluation.grades"),
+                "min_score falls strictly from grade to grade within 0..=100; funding_bp ≤ 10000",
+            ));
         }
         if self.grades.last().map(|g| g.min_score) != Some(0) {
             return Err(ConfigError::new(key("evaluation.grades"), "the last grade (FAIL) starts at 0"));

@@ -26,6 +26,7 @@ use crate::{
     metrics::{self, Metrics, RpcMetricsLayer},
     ops::{AuditTrailApi, OperationsApi},
     policy::PolicyBook,
+    reconcile::{FactsProvider, ReconciliationApi},
     relay, telemetry,
     timer_runner::{self, TimerHandler},
 };
@@ -67,6 +68,8 @@ pub struct Platform {
     /// Stops the background loops before the server drains; separate from `shutdown` so the
     /// order is: not serving → loops stop → server drains.
     background: CancellationToken,
+    /// The service's facts about its projects, for `egov.common.v1.Reconciliation`.
+    facts: Option<Arc<dyn FactsProvider>>,
 }
 
 impl Platform {
@@ -91,6 +94,7 @@ impl Platform {
             listener,
             tasks: vec![],
             background,
+            facts: None,
         };
         p.tasks.push(relay::spawn_relay_with_metrics(
             p.pool.clone(),
@@ -158,10 +162,16 @@ impl Platform {
         ));
     }
 
+    /// Supplies the service's facts about its projects to `egov.common.v1.Reconciliation`
+    /// (without one, the service answers that it holds none).
+    pub fn provide_facts(&mut self, provider: Arc<dyn FactsProvider>) {
+        self.facts = Some(provider);
+    }
+
     /// Serves `routes` (the service's own gRPC services, named `service_names` for health) until
     /// `shutdown` fires, then stops in order.
     pub async fn serve(self, routes: Routes, service_names: &[&str], roles: RoleTable) -> anyhow::Result<()> {
-        let Platform { settings, pool, broker, clock, policy, metrics, shutdown, listener, mut tasks, background } = self;
+        let Platform { settings, pool, broker, clock, policy, metrics, shutdown, listener, mut tasks, background, facts } = self;
         // HS256 and/or the JWKS, loaded (fetched) before serving: a JWKS that cannot be loaded stops
         // the start, and the loops already running with it. Its refresh loop is a background loop.
         let verifier = match TokenVerifier::from_settings(&settings.auth, settings.service.profile).await {
@@ -197,6 +207,11 @@ impl Platform {
                 clock: clock.clone(),
                 broker: broker.clone(),
                 policy,
+            }))
+            .add_service(egov_proto::common::reconciliation_server::ReconciliationServer::new(ReconciliationApi {
+                pool: pool.clone(),
+                service: settings.service.name.clone(),
+                provider: facts,
             }));
 
         let grace = Duration::from_secs(settings.service.shutdown_grace_secs);

@@ -59,6 +59,6 @@ pub fn method_paths(packages: &[&str]) -> Vec<String> {
 }
 
 pub use egov::{
-    acceptance::v1 as acceptance, common::v1 as common, evaluation::v1 as evaluation, events::v1 as events, intake::v1 as intake, procurement::v1 as procurement,
-    review::v1 as review,
+    acceptance::v1 as acceptance, common::v1 as common, evaluation::v1 as evaluation, events::v1 as events, intake::v1 as intake,
+    procurement::v1 as procurement, review::v1 as review,
 };

@@ -61,6 +61,7 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         platform.spawn_timers(Arc::new(AcceptanceTimers { app: app.clone() }));
+        platform.provide_facts(Arc::new(crate::storage::StoredFacts(platform.pool.clone())));
         Ok(Application { platform, app })
     }
 

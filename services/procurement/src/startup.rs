@@ -36,6 +36,7 @@ impl ServiceApp for Application {
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         platform.spawn_timers(Arc::new(ProcurementTimers { app: app.clone() }));
+        platform.provide_facts(Arc::new(crate::storage::StoredFacts(platform.pool.clone())));
         Ok(Application { platform, app })
     }
 

@@ -40,6 +40,7 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         platform.spawn_timers(Arc::new(ReviewTimers { app: app.clone() }));
+        platform.provide_facts(Arc::new(crate::storage::StoredFacts(platform.pool.clone())));
         Ok(Application { platform, app })
     }
 

@@ -2,6 +2,9 @@
 //! pipeline's commit), so a case change, its audit record, its outbox rows and its timers commit
 //! together; updates are guarded by the case's version.
 
+mod facts;
+pub(crate) use facts::StoredFacts;
+
 use egov_platform::{
     error::AppError,
     transition::{self, Load, Stored},

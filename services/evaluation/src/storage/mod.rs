@@ -2,6 +2,9 @@
 //! change, its audit record and its outbox rows commit together; updates are guarded by the
 //! entry's version (a stale etag is ABORTED).
 
+mod facts;
+pub(crate) use facts::StoredFacts;
+
 use egov_platform::{
     AppError,
     transition::{Load, Stored},

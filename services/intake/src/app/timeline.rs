@@ -28,7 +28,7 @@ impl Intake {
     #[instrument(skip_all, fields(event_type = %e.r#type, project_id = %e.project_id), err)]
     pub(crate) async fn apply_event(&self, tx: &mut PgConnection, e: &EventEnvelope) -> Result<(), Unusable> {
         match &e.payload {
-            Some(Payload::UnitEligibilitySuspended(s)) => return self.suspension(tx, e, s).await,
+            Some(Payload::UnitEligibilitySuspended(s)) => self.suspension(tx, e, s).await?,
             Some(Payload::ConstructionOverrunRecorded(o)) => self.overrun(tx, e, o).await?,
             _ => {}
         }

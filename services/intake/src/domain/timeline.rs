@@ -180,6 +180,9 @@ pub fn status_of(e: &EventEnvelope) -> (String, String) {
         (Some(Payload::AssessmentOverdue(p)), _) => ("", format!("{} assessment overdue (R-E7)", p.kind)),
         (Some(Payload::AssessmentRecorded(p)), _) => ("", format!("{} assessment recorded: {} (R-E7)", p.kind, p.conclusion)),
         (Some(Payload::ThirdPartyAuditRecorded(p)), _) => ("", format!("third-party audit by {} recorded (R-E8)", p.auditor)),
+        (Some(Payload::UnitEligibilitySuspended(p)), _) => {
+            ("", format!("unit {} may not apply in {}: {} (R-E6, R-I10)", p.unit_id, p.year, p.reason))
+        }
         (_, t) => return (t.to_string(), format!("{} from {}", t, e.producer)),
     };
     (status.to_string(), summary)

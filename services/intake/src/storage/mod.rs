@@ -2,6 +2,9 @@
 //! state change, its audit record and its outbox rows commit together. Updates are guarded by
 //! the aggregate's version: a stale etag is refused with ABORTED.
 
+mod facts;
+pub(crate) use facts::StoredFacts;
+
 use egov_platform::{
     error::AppError,
     transition::{self, Load, Stored},

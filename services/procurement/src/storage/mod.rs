@@ -2,6 +2,9 @@
 //! [`Load`]). Every write runs in the caller's transaction; a case is stored as JSONB beside the
 //! columns it is queried by, its updates guarded by its version (a stale etag is ABORTED).
 
+mod facts;
+pub(crate) use facts::StoredFacts;
+
 use egov_platform::{
     error::AppError,
     transition::{Load, Stored},

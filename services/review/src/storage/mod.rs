@@ -6,6 +6,9 @@
 //! under the version it was loaded with, so a task claimed meanwhile makes the commit ABORTED).
 //! A task-only change (a claim, an escalation) commits the task alone.
 
+mod facts;
+pub(crate) use facts::StoredFacts;
+
 pub(crate) mod experts;
 
 use egov_platform::{
