@@ -30,12 +30,11 @@ use egov_proto::{
     },
     common::CivilDate,
 };
-use tokio::io::AsyncWriteExt;
 
 use crate::{
     cli::{Paging, RequestId, parse_date},
     client::{Authed, CliError},
-    commands::{self, Ctx, Result, request_id},
+    commands::{self, Ctx, Result, Sink, request_id},
     enums,
     render::Page,
 };
@@ -344,54 +343,6 @@ async fn deposit_report(
     }
 }
 
-/// Where a download goes.
-enum Sink {
-    /// `<out>.part`, renamed to `out` once the content is whole.
-    File { out: PathBuf, part: PathBuf, file: tokio::fs::File },
-    /// Held until the content is whole, then written to standard output: a consumer never gets a
-    /// truncated material.
-    Stdout(Vec<u8>),
-}
-
-impl Sink {
-    async fn write(&mut self, b: &[u8]) -> Result<()> {
-        match self {
-            Sink::File { part, file, .. } => {
-                file.write_all(b).await.map_err(|e| CliError::other(format!("writing {}: {e}", part.display())))
-            }
-            Sink::Stdout(buf) => {
-                buf.extend_from_slice(b);
-                Ok(())
-            }
-        }
-    }
-
-    async fn finish(self) -> Result<()> {
-        match self {
-            Sink::File { out, part, mut file } => {
-                let io = |e: std::io::Error| CliError::other(format!("writing {}: {e}", part.display()));
-                file.flush().await.map_err(io)?;
-                file.sync_all().await.map_err(io)?;
-                tokio::fs::rename(&part, &out)
-                    .await
-                    .map_err(|e| CliError::other(format!("cannot move {} to {}: {e}", part.display(), out.display())))
-            }
-            Sink::Stdout(buf) => {
-                use std::io::Write;
-                let mut out = std::io::stdout().lock();
-                out.write_all(&buf).and_then(|()| out.flush()).map_err(|e| CliError::other(format!("writing to standard output: {e}")))
-            }
-        }
-    }
-
-    async fn discard(self) {
-        if let Sink::File { part, file, .. } = self {
-            drop(file);
-            let _ = tokio::fs::remove_file(&part).await;
-        }
-    }
-}
-
 /// Downloads a material: its metadata first, then its content, kept only when the stream ended
 /// cleanly with exactly the announced size (the service verified its hashes as it read it).
 async fn download(cl: &mut AcceptanceClient<Authed>, document_id: String, out: &Path) -> Result<(Material, u64)> {
@@ -402,15 +353,7 @@ async fn download(cl: &mut AcceptanceClient<Authed>, document_id: String, out: &
         Some(_) => return Err(CliError::other("the service sent content before the material's metadata")),
         None => return Err(CliError::other("the service sent nothing")),
     };
-    let mut sink = if out == Path::new("-") {
-        Sink::Stdout(Vec::with_capacity(usize::try_from(material.size_bytes).unwrap_or(0).min(64 << 20)))
-    } else {
-        let mut part = out.as_os_str().to_owned();
-        part.push(".part");
-        let part = PathBuf::from(part);
-        let file = tokio::fs::File::create(&part).await.map_err(|e| CliError::other(format!("cannot create {}: {e}", part.display())))?;
-        Sink::File { out: out.to_path_buf(), part, file }
-    };
+    let mut sink = Sink::open(out, material.size_bytes).await?;
     let received = async {
         let mut written: u64 = 0;
         while let Some(msg) = stream.message().await? {

@@ -8,7 +8,7 @@ use egov_proto::{
     intake::{ApplicationState, ChecklistResult, DocumentKind, PenaltyKind},
 };
 
-use crate::{acceptance::AcceptanceCmd, enums, procurement::ProcurementCmd, review::ReviewCmd};
+use crate::{acceptance::AcceptanceCmd, enums, evaluation::EvaluationCmd, procurement::ProcurementCmd, review::ReviewCmd};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -18,14 +18,15 @@ use crate::{acceptance::AcceptanceCmd, enums, procurement::ProcurementCmd, revie
     long_about = "Client of the Shangcheng District e-government project management suite (上城区电子政务项目管理系统).\n\n\
         Every command calls one gRPC method of the service at --endpoint (the `review` commands: at \
         --review-endpoint; the `procurement` commands: at --procurement-endpoint; the `acceptance` commands: at \
-        --acceptance-endpoint). Refusals print the gRPC code, \
+        --acceptance-endpoint; the `evaluation` commands: at --evaluation-endpoint). Refusals print the gRPC code, \
         the rules refused (R-I4, ...) and the fields at fault. Exit codes: 0 success, 1 refused or failed, 2 usage.",
     propagate_version = true
 )]
 pub struct Cli {
     /// gRPC endpoint of the service to call (intake 50051, review 50052, procurement 50053,
     /// acceptance 50054, evaluation 50055). `review` commands use --review-endpoint, `procurement`
-    /// commands --procurement-endpoint, `acceptance` commands --acceptance-endpoint.
+    /// commands --procurement-endpoint, `acceptance` commands --acceptance-endpoint, `evaluation`
+    /// commands --evaluation-endpoint.
     #[arg(long, global = true, env = "EGOVCTL_ENDPOINT", default_value = "http://127.0.0.1:50051")]
     pub endpoint: String,
     /// gRPC endpoint of the review service (评审立项), called by the `review` commands.
@@ -37,6 +38,9 @@ pub struct Cli {
     /// gRPC endpoint of the acceptance service (验收), called by the `acceptance` commands.
     #[arg(long, global = true, env = "EGOVCTL_ACCEPTANCE_ENDPOINT", default_value = "http://127.0.0.1:50054")]
     pub acceptance_endpoint: String,
+    /// gRPC endpoint of the evaluation service (运行、绩效、审计), called by the `evaluation` commands.
+    #[arg(long, global = true, env = "EGOVCTL_EVALUATION_ENDPOINT", default_value = "http://127.0.0.1:50055")]
+    pub evaluation_endpoint: String,
     /// Bearer token (JWT); mint a local one with `egovctl token`.
     #[arg(long, global = true, env = "EGOV_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -52,6 +56,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Compare every service's view of every project (intake at --endpoint, the others at their
+    /// endpoints; OPERATOR or AUDIT) and report where they disagree: cases after a cancelled
+    /// approval or without their predecessor, schedules without a passed acceptance, ends not
+    /// followed, registry statuses, timeline steps missing, money out of bounds. Exit 1 when
+    /// they disagree.
+    Reconcile(crate::reconcile::ReconcileArgs),
     /// Mint a local-profile HS256 token and print it.
     Token(TokenArgs),
     /// Ask a service's gRPC health (grpc.health.v1); exit 0 when SERVING.
@@ -113,6 +123,13 @@ pub enum Command {
     /// report, the application with its R-A3 checks, DRB's review and the acceptance itself.
     #[command(subcommand)]
     Acceptance(AcceptanceCmd),
+    /// The evaluation service (运行、绩效、审计, R-E1 … R-E8, R-I9) at --evaluation-endpoint: the
+    /// catalogue (entries, the import of the existing catalogue), duplicate screening, indicator
+    /// systems, schedules, evaluations and their published results, rectification and
+    /// elimination, sharing violations, early stops, 等保/密评 assessments, third-party audit
+    /// reports and the two queries other services ask.
+    #[command(subcommand)]
+    Evaluation(EvaluationCmd),
 }
 
 // ------------------------------------------------------------------ token and health
@@ -430,6 +447,9 @@ pub enum ReReviewCmd {
 pub enum ProjectsCmd {
     /// Where a project stands, with its cross-service timeline.
     Status { project_id: String },
+    /// The project's cross-service timeline by lifecycle stage (申报 … 绩效评价), in Chinese and
+    /// English.
+    Timeline { project_id: String },
     List {
         #[arg(long, default_value = "")]
         unit: String,

@@ -92,7 +92,8 @@ fn hint(code: Code) -> Option<&'static str> {
         Code::Unavailable => Some(
             "is the service running at --endpoint / EGOVCTL_ENDPOINT (review commands: --review-endpoint / \
                  EGOVCTL_REVIEW_ENDPOINT; procurement commands: --procurement-endpoint / EGOVCTL_PROCUREMENT_ENDPOINT; \
-                 acceptance commands: --acceptance-endpoint / EGOVCTL_ACCEPTANCE_ENDPOINT)?",
+                 acceptance commands: --acceptance-endpoint / EGOVCTL_ACCEPTANCE_ENDPOINT; evaluation commands: \
+                 --evaluation-endpoint / EGOVCTL_EVALUATION_ENDPOINT)?",
         ),
         _ => None,
     }

@@ -33,7 +33,7 @@ use crate::{
     cli::*,
     client::{self, Authed, Bearer, CliError},
     draft::{self, DraftJson},
-    procurement,
+    evaluation, procurement,
     render::{self, Output},
     review,
 };
@@ -52,6 +52,8 @@ pub struct Ctx {
     pub procurement_endpoint: String,
     /// Where the `acceptance` commands call.
     pub acceptance_endpoint: String,
+    /// Where the `evaluation` commands call.
+    pub evaluation_endpoint: String,
     pub timeout: Duration,
     pub bearer: Bearer,
     pub json: bool,
@@ -93,6 +95,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         review_endpoint: cli.review_endpoint.clone(),
         procurement_endpoint: cli.procurement_endpoint.clone(),
         acceptance_endpoint: cli.acceptance_endpoint.clone(),
+        evaluation_endpoint: cli.evaluation_endpoint.clone(),
         timeout: Duration::from_secs(cli.timeout),
         bearer: Bearer::new(cli.token.as_deref())?,
         json: cli.json,
@@ -169,6 +172,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
             ctx.show(&a);
             Ok(0)
         }
+        Command::Reconcile(a) => crate::reconcile::run(&ctx, a).await,
+        Command::Projects(ProjectsCmd::Timeline { project_id }) => crate::reconcile::timeline(&ctx, project_id).await,
         Command::Projects(ProjectsCmd::Status { project_id }) => {
             let p = ctx.intake().await?.get_project_status(GetProjectStatusRequest { project_id }).await?.into_inner();
             ctx.show(&p);
@@ -189,6 +194,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Review(c) => review::run(&ctx, c).await,
         Command::Procurement(c) => procurement::run(&ctx, c).await,
         Command::Acceptance(c) => acceptance::run(&ctx, c).await,
+        Command::Evaluation(c) => evaluation::run(&ctx, c).await,
     }
 }
 
@@ -528,6 +534,66 @@ async fn download(cl: &mut IntakeClient<Authed>, document_id: String, out: &Path
     }
 }
 
+/// Where a download goes (the acceptance materials, the evaluation audit reports).
+pub enum Sink {
+    /// `<out>.part`, renamed to `out` once the content is whole.
+    File { out: PathBuf, part: PathBuf, file: tokio::fs::File },
+    /// Held until the content is whole, then written to standard output: a consumer never gets a
+    /// truncated material.
+    Stdout(Vec<u8>),
+}
+
+impl Sink {
+    /// Where `out` says (`-`: standard output), for content of `size` bytes announced.
+    pub async fn open(out: &Path, size: i64) -> Result<Sink> {
+        if out == Path::new("-") {
+            return Ok(Sink::Stdout(Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(64 << 20))));
+        }
+        let mut part = out.as_os_str().to_owned();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        let file = tokio::fs::File::create(&part).await.map_err(|e| CliError::other(format!("cannot create {}: {e}", part.display())))?;
+        Ok(Sink::File { out: out.to_path_buf(), part, file })
+    }
+
+    pub async fn write(&mut self, b: &[u8]) -> Result<()> {
+        match self {
+            Sink::File { part, file, .. } => {
+                file.write_all(b).await.map_err(|e| CliError::other(format!("writing {}: {e}", part.display())))
+            }
+            Sink::Stdout(buf) => {
+                buf.extend_from_slice(b);
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn finish(self) -> Result<()> {
+        match self {
+            Sink::File { out, part, mut file } => {
+                let io = |e: std::io::Error| CliError::other(format!("writing {}: {e}", part.display()));
+                file.flush().await.map_err(io)?;
+                file.sync_all().await.map_err(io)?;
+                tokio::fs::rename(&part, &out)
+                    .await
+                    .map_err(|e| CliError::other(format!("cannot move {} to {}: {e}", part.display(), out.display())))
+            }
+            Sink::Stdout(buf) => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                out.write_all(&buf).and_then(|()| out.flush()).map_err(|e| CliError::other(format!("writing to standard output: {e}")))
+            }
+        }
+    }
+
+    pub async fn discard(self) {
+        if let Sink::File { part, file, .. } = self {
+            drop(file);
+            let _ = tokio::fs::remove_file(&part).await;
+        }
+    }
+}
+
 // ------------------------------------------------------------------ compliance
 
 async fn compliance(ctx: &Ctx, c: ComplianceCmd) -> Result<u8> {
@@ -650,6 +716,7 @@ mod tests {
             review_endpoint: String::new(),
             procurement_endpoint: String::new(),
             acceptance_endpoint: String::new(),
+            evaluation_endpoint: String::new(),
             timeout: Duration::from_secs(1),
             bearer: Bearer::new(None).unwrap(),
             json: false,

@@ -2,7 +2,7 @@
 //! the JSON output shows (`PROJECT_CATEGORY_BUSINESS_APPLICATION`).
 
 use egov_proto::{
-    acceptance,
+    acceptance, evaluation,
     intake::{
         ApplicationState, BuildType, ContentKind, CostCategory, DocumentKind, FastTrackGround, FundingSource, PenaltyKind, ProjectCategory,
         RoundState, Terminal,
@@ -66,6 +66,19 @@ proto_enum! {
     acceptance::Specialty => "SPECIALTY_",
     acceptance::MaterialKind => "MATERIAL_KIND_",
     acceptance::ReportSource => "REPORT_SOURCE_",
+}
+
+// The evaluation service's enums, by path as acceptance's.
+proto_enum! {
+    evaluation::EntryKind => "ENTRY_KIND_",
+    evaluation::EntryState => "ENTRY_STATE_",
+    evaluation::EvaluationGrade => "EVALUATION_GRADE_",
+    evaluation::EvaluationStatus => "EVALUATION_STATUS_",
+    evaluation::RectificationStatus => "RECTIFICATION_STATUS_",
+    evaluation::EliminationStatus => "ELIMINATION_STATUS_",
+    evaluation::AssessmentKind => "ASSESSMENT_KIND_",
+    evaluation::ScreeningVerdict => "SCREENING_VERDICT_",
+    evaluation::ImportFormat => "IMPORT_FORMAT_",
 }
 
 /// The short names of every value but UNSPECIFIED, in declaration order.
@@ -153,5 +166,17 @@ mod tests {
         assert_eq!(parse::<TerminationGround>("force_majeure"), Ok(TerminationGround::ForceMajeure));
         assert!(parse::<TerminationGround>("BORED").unwrap_err().contains("FUNCTION_TRANSFER_OR_POLICY_CHANGE"));
         assert_eq!(full::<TerminationGround>(6), "TERMINATION_GROUND_OTHER");
+    }
+
+    #[test]
+    fn evaluation_enums() {
+        use evaluation::{AssessmentKind, EntryKind, EntryState, EvaluationGrade, ImportFormat, ScreeningVerdict};
+        assert_eq!(parse::<EntryKind>("data"), Ok(EntryKind::Data));
+        assert_eq!(parse::<EntryState>("ENTRY_STATE_DELISTED"), Ok(EntryState::Delisted));
+        assert_eq!(short::<EvaluationGrade>(EvaluationGrade::Excellent as i32), "EXCELLENT");
+        assert_eq!(parse::<AssessmentKind>("classified-protection"), Ok(AssessmentKind::ClassifiedProtection));
+        assert_eq!(short_names::<ScreeningVerdict>(), vec!["DUPLICATE", "PARTIAL_DUPLICATE", "DISTINCT"]);
+        assert_eq!(parse::<ImportFormat>("csv"), Ok(ImportFormat::Csv));
+        assert!(parse::<EntryKind>("APP").unwrap_err().contains("APPLICATION, DATA, CLOUD, COMPONENT"));
     }
 }

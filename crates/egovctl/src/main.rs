@@ -16,6 +16,11 @@
 //!   `ContractTerms`.
 //! - `acceptance`: the `acceptance` commands (the acceptance service at `--acceptance-endpoint`),
 //!   built the way `procurement` is; the panel file ↔ `PanelMember`s.
+//! - `evaluation`: the `evaluation` commands (both services of the evaluation service at
+//!   `--evaluation-endpoint`), built the way `acceptance` is; the entry, modules and scores files.
+//!
+//! - `reconcile`: `reconcile` (every service's facts about every project compared) and
+//!   `projects timeline` (the cross-service timeline with stage names in Chinese and English).
 //!
 //! Exit codes: 0 success; 1 the service refused or failed (or a check came back negative);
 //! 2 usage (bad arguments or input files).
@@ -26,8 +31,10 @@ mod client;
 mod commands;
 mod draft;
 mod enums;
+mod evaluation;
 mod input;
 mod procurement;
+mod reconcile;
 mod render;
 mod review;
 

@@ -40,6 +40,19 @@ pub fn print(value: &dyn Output, json: bool) {
     }
 }
 
+/// Prints `value` on standard error (when standard output carries a download's content).
+pub fn eprint(value: &dyn Output, json: bool) {
+    if json {
+        eprintln!("{}", serde_json::to_string_pretty(&value.to_json()).unwrap_or_else(|_| "null".into()));
+    } else {
+        let text = value.to_text();
+        eprint!("{text}");
+        if !text.ends_with('\n') {
+            eprintln!();
+        }
+    }
+}
+
 // ------------------------------------------------------------------ scalars
 
 /// Asia/Shanghai has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.

@@ -16,18 +16,7 @@ use crate::{
     render::{Fields, Listed, Output, Table, block, date_json, date_text, list_or_dash, money, or_dash, section, ts_json, ts_text, yuan},
 };
 
-/// Prints `value` on standard error (when standard output carries a download's content).
-pub fn eprint(value: &dyn Output, json: bool) {
-    if json {
-        eprintln!("{}", serde_json::to_string_pretty(&value.to_json()).unwrap_or_else(|_| "null".into()));
-    } else {
-        let text = value.to_text();
-        eprint!("{text}");
-        if !text.ends_with('\n') {
-            eprintln!();
-        }
-    }
-}
+pub use crate::render::eprint;
 
 // ------------------------------------------------------------------ names in English and Chinese
 

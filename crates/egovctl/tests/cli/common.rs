@@ -53,6 +53,7 @@ pub const INTAKE: &str = "EGOVCTL_ENDPOINT";
 pub const REVIEW: &str = "EGOVCTL_REVIEW_ENDPOINT";
 pub const PROCUREMENT: &str = "EGOVCTL_PROCUREMENT_ENDPOINT";
 pub const ACCEPTANCE: &str = "EGOVCTL_ACCEPTANCE_ENDPOINT";
+pub const EVALUATION: &str = "EGOVCTL_EVALUATION_ENDPOINT";
 
 /// Runs egovctl with each endpoint variable of `endpoints` set to its address and `token` as
 /// EGOV_TOKEN; the token and the signing secret of the environment running the tests are left
