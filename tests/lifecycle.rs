@@ -1,6 +1,14 @@
-//! A project across services: intake, review, procurement and acceptance in one process each as
-//! `main` would run them, each with its own database, sharing one RabbitMQ virtual host.
+//! A project across services: intake, review, procurement, acceptance and evaluation in one
+//! process each as `main` would run them, each with its own database, sharing one RabbitMQ
+//! virtual host. `branches` walks one project to its first published evaluation and every
+//! terminal branch of the lifecycle, asserting what every service shows; `reconcile` compares
+//! the five services' views (what `egovctl reconcile` does) and plants each kind of
+//! disagreement.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed step fails it
+
+mod branches;
+mod reconcile;
+mod walks;
 
 use std::time::Duration;
 
@@ -23,8 +31,9 @@ struct Suite {
     review: RunningService,
     procurement: RunningService,
     acceptance: RunningService,
+    evaluation: RunningService,
     vhost: TestVhost,
-    _dbs: (TestDatabase, TestDatabase, TestDatabase, TestDatabase),
+    _dbs: [TestDatabase; 5],
 }
 
 /// How an application is funded and tracked.
@@ -41,21 +50,35 @@ enum Track {
 impl Suite {
     async fn start() -> Suite {
         let vhost = TestVhost::create().await.unwrap();
-        let (idb, rdb, pdb) =
-            (TestDatabase::create().await.unwrap(), TestDatabase::create().await.unwrap(), TestDatabase::create().await.unwrap());
-        let mut is = test_settings("intake", &idb, &vhost);
-        is.peers.evaluation = String::new(); // no evaluation service yet: screening flagged
+        let mut dbs = Vec::new();
+        for _ in 0..5 {
+            dbs.push(TestDatabase::create().await.unwrap());
+        }
+        let [idb, rdb, pdb, adb, edb]: [TestDatabase; 5] = dbs.try_into().unwrap();
+        // Five services a suite, suites in parallel: small pools keep PostgreSQL's connections.
+        let settings = |name: &str, db: &TestDatabase| {
+            let mut s = test_settings(name, db, &vhost);
+            s.database.max_connections = 4;
+            s
+        };
+        // Intake screens against evaluation's catalogue (R-I9) over gRPC.
+        let evaluation = RunningService::start::<egov_evaluation::startup::Application>(settings("evaluation", &edb)).await.unwrap();
+        let mut is = settings("intake", &idb);
+        is.peers.evaluation = format!("http://{}", evaluation.addr);
         let intake = RunningService::start::<egov_intake::startup::Application>(is).await.unwrap();
-        let review = RunningService::start::<egov_review::startup::Application>(test_settings("review", &rdb, &vhost)).await.unwrap();
-        let procurement =
-            RunningService::start::<egov_procurement::startup::Application>(test_settings("procurement", &pdb, &vhost)).await.unwrap();
+        let review = RunningService::start::<egov_review::startup::Application>(settings("review", &rdb)).await.unwrap();
+        let procurement = RunningService::start::<egov_procurement::startup::Application>(settings("procurement", &pdb)).await.unwrap();
         // Acceptance asks review and procurement (R-A3) over gRPC with its own SERVICE token.
-        let adb = TestDatabase::create().await.unwrap();
-        let mut acs = test_settings("acceptance", &adb, &vhost);
+        let mut acs = settings("acceptance", &adb);
         acs.peers.review = format!("http://{}", review.addr);
         acs.peers.procurement = format!("http://{}", procurement.addr);
         let acceptance = RunningService::start::<egov_acceptance::startup::Application>(acs).await.unwrap();
-        Suite { intake, review, procurement, acceptance, vhost, _dbs: (idb, rdb, pdb, adb) }
+        Suite { intake, review, procurement, acceptance, evaluation, vhost, _dbs: [idb, rdb, pdb, adb, edb] }
+    }
+
+    /// The five services, in lifecycle order.
+    fn services(&self) -> [&RunningService; 5] {
+        [&self.intake, &self.review, &self.procurement, &self.acceptance, &self.evaluation]
     }
 
     fn intake(
@@ -74,11 +97,44 @@ impl Suite {
         ReviewClient::with_interceptor(self.review.channel.clone(), bearer(&token(role, unit)))
     }
 
-    /// A unit's application through compliance, in a round opened next spring.
-    async fn passed_application(&self, unit: &str, track: Track) -> ipb::Application {
+    /// The round open today, or one opened next spring (time moved there through the
+    /// Operations service's broadcast).
+    async fn open_round(&self) -> ipb::ApplicationRound {
         let drb = self.intake(Role::Drb, None);
-        let _ = drb
-            .clone()
+        let today = self.intake.clock.today();
+        let rounds = drb.clone().list_rounds(ipb::ListRoundsRequest::default()).await.unwrap().into_inner().rounds;
+        let open = rounds.into_iter().find(|r| {
+            r.state == ipb::RoundState::Open as i32
+                && egov_platform::convert::date("deadline", r.deadline.as_ref()).is_ok_and(|d| d >= today)
+        });
+        match open {
+            Some(r) => r,
+            None => {
+                // The next spring: this year's if it has not passed, else next year's.
+                let this_spring = time::Date::from_calendar_date(today.year(), time::Month::March, 2).unwrap();
+                let spring = if today <= this_spring {
+                    this_spring
+                } else {
+                    time::Date::from_calendar_date(today.year() + 1, time::Month::March, 2).unwrap()
+                };
+                if self.intake.clock.now() < shanghai(spring, time::macros::time!(10:00)) {
+                    self.move_to(spring).await;
+                }
+                let target_year = spring.year() + 1;
+                drb.clone()
+                    .open_round(ipb::OpenRoundRequest { request_id: format!("round-{target_year}"), target_year })
+                    .await
+                    .unwrap()
+                    .into_inner()
+            }
+        }
+    }
+
+    /// A unit's application with its dossier uploaded, not yet submitted (the unit registered
+    /// first).
+    async fn drafted_application(&self, unit: &str, track: Track) -> ipb::Application {
+        let _ = self
+            .intake(Role::Drb, None)
             .create_unit(ipb::CreateUnitRequest {
                 request_id: format!("unit-{unit}"),
                 unit_id: unit.into(),
@@ -88,34 +144,6 @@ impl Suite {
             })
             .await
             .unwrap();
-        let today = self.intake.clock.today();
-        let rounds = drb.clone().list_rounds(ipb::ListRoundsRequest::default()).await.unwrap().into_inner().rounds;
-        let open = rounds.into_iter().find(|r| {
-            r.state == ipb::RoundState::Open as i32
-                && egov_platform::convert::date("deadline", r.deadline.as_ref()).is_ok_and(|d| d >= today)
-        });
-        let round = match open {
-            Some(r) => r,
-            None => {
-                // Next spring, through the Operations service: its broadcast moves every
-                // service's clock together.
-                let spring = time::Date::from_calendar_date(today.year() + 1, time::Month::March, 2).unwrap();
-                let seconds = (shanghai(spring, time::macros::time!(10:00)) - self.intake.clock.now()).whole_seconds();
-                let mut ops = egov_proto::common::operations_client::OperationsClient::with_interceptor(
-                    self.intake.channel.clone(),
-                    bearer(&token(Role::Operator, None)),
-                );
-                ops.advance_clock(egov_proto::common::AdvanceClockRequest { seconds }).await.unwrap();
-                let offset = self.intake.clock.offset_seconds();
-                eventually(WAIT, "review's clock follows the broadcast", || async { self.review.clock.offset_seconds() == offset }).await;
-                let target_year = spring.year() + 1;
-                drb.clone()
-                    .open_round(ipb::OpenRoundRequest { request_id: format!("round-{target_year}"), target_year })
-                    .await
-                    .unwrap()
-                    .into_inner()
-            }
-        };
         let mut d = ipb::ApplicationDraft {
             name: "社会救助一件事".into(),
             category: ipb::ProjectCategory::DataResource as i32,
@@ -187,15 +215,34 @@ impl Suite {
             ];
             u.clone().upload_document(futures::stream::iter(msgs)).await.unwrap();
         }
-        let a =
-            u.clone().get_application(ipb::GetApplicationRequest { application_id: a.application_id.clone() }).await.unwrap().into_inner();
-        let a = u
-            .clone()
+        u.clone().get_application(ipb::GetApplicationRequest { application_id: a.application_id.clone() }).await.unwrap().into_inner()
+    }
+
+    /// Submits a drafted application into the open round.
+    async fn submit(&self, unit: &str, a: &ipb::Application) -> Result<ipb::Application, tonic::Status> {
+        let round = self.open_round().await;
+        let a = self
+            .intake(Role::Unit, Some(unit))
+            .get_application(ipb::GetApplicationRequest { application_id: a.application_id.clone() })
+            .await?
+            .into_inner();
+        self.intake(Role::Unit, Some(unit))
             .submit_application(ipb::SubmitApplicationRequest {
                 application_id: a.application_id.clone(),
                 etag: a.etag.clone(),
                 round_id: round.round_id.clone(),
             })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// DRB's compliance decision on a submitted (or re-review requested) application: every
+    /// checklist item passed, or the first failed.
+    async fn decide_compliance(&self, a: &ipb::Application, pass: bool) -> ipb::Application {
+        let drb = self.intake(Role::Drb, None);
+        let a = drb
+            .clone()
+            .get_application(ipb::GetApplicationRequest { application_id: a.application_id.clone() })
             .await
             .unwrap()
             .into_inner();
@@ -206,17 +253,32 @@ impl Suite {
             .unwrap()
             .into_inner()
             .items;
-        let results = items.into_iter().map(|i| ipb::ChecklistResult { code: i.code, passed: true, note: String::new() }).collect();
+        let results = items
+            .into_iter()
+            .enumerate()
+            .map(|(n, i)| ipb::ChecklistResult {
+                code: i.code,
+                passed: pass || n > 0,
+                note: if pass || n > 0 { String::new() } else { "材料不全，请补充".into() },
+            })
+            .collect();
         drb.clone()
             .decide_compliance(ipb::DecideComplianceRequest {
                 application_id: a.application_id.clone(),
                 etag: a.etag.clone(),
                 results,
-                comment: "合规".into(),
+                comment: if pass { "合规".into() } else { "不合规".into() },
             })
             .await
             .unwrap()
             .into_inner()
+    }
+
+    /// A unit's application through compliance, in a round opened next spring.
+    async fn passed_application(&self, unit: &str, track: Track) -> ipb::Application {
+        let a = self.drafted_application(unit, track).await;
+        let a = self.submit(unit, &a).await.unwrap();
+        self.decide_compliance(&a, true).await
     }
 
     async fn case(&self, id: &str) -> Option<rpb::ReviewCase> {
@@ -302,75 +364,26 @@ async fn compliance_to_approval_across_intake_and_review() {
 }
 
 #[tokio::test]
-async fn a_rejected_application_shows_as_ended_in_intake() {
+async fn ended_at_preliminary_review_in_every_service() {
     let s = Suite::start().await;
     let a = s.passed_application("U-CIVIL", Track::Normal).await;
-    eventually(WAIT, "review case opened", || async { s.case(&a.project_id).await.is_some() }).await;
-    let tasks = s
-        .review(Role::Audit, None)
-        .list_tasks(rpb::ListTasksRequest { case_id: a.project_id.clone(), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner()
-        .tasks;
-    assert_eq!(tasks.len(), 4);
-    let sheet = s
-        .review(Role::Drb, None)
-        .get_scoring_sheet(rpb::GetScoringSheetRequest { case_id: a.project_id.clone() })
-        .await
-        .unwrap()
-        .into_inner();
-    for t in tasks {
-        let role = Role::parse(&t.assignee_role).unwrap();
-        s.review(role, None)
-            .submit_preliminary_opinion(rpb::SubmitPreliminaryOpinionRequest {
-                case_id: a.project_id.clone(),
-                task_id: t.task_id.clone(),
-                etag: t.etag.clone(),
-                scores: sheet.criteria.iter().map(|c| rpb::CriterionScore { code: c.code.clone(), score: 40 }).collect(),
-                passed: false,
-                opinion: "与已建系统重复".into(),
-                request_id: t.task_id.clone(),
-            })
-            .await
-            .unwrap();
-    }
-    let case = s.case(&a.project_id).await.unwrap();
-    s.review(Role::Drb, None)
-        .decide_preliminary(rpb::DecidePreliminaryRequest {
-            case_id: a.project_id.clone(),
-            etag: case.etag,
-            passed: false,
-            comment: "重复建设，不予通过".into(),
-            request_id: "d".into(),
-        })
-        .await
-        .unwrap();
-    eventually(WAIT, "intake shows the end", || async { s.status("U-CIVIL", &a.project_id).await.status == "申报结束 ENDED" }).await;
-    let st = s.status("U-CIVIL", &a.project_id).await;
+    let id = a.project_id.clone();
+    s.opened_case(&id).await;
+    let tasks = s.review(Role::Audit, None).list_tasks(rpb::ListTasksRequest { case_id: id.clone(), ..Default::default() }).await.unwrap();
+    assert_eq!(tasks.into_inner().tasks.len(), 4, "DRC, FINANCE, CAC, XINCHUANG (R-R1)");
+    assert_eq!(s.decide_preliminary(&id, false).await.stage, rpb::CaseStage::Ended as i32);
+    s.assert_shows(&id, ["申报结束 ENDED", "ENDED", "", "", ""]).await;
+    let st = s.status("U-CIVIL", &id).await;
     assert!(st.timeline.iter().any(|t| t.producer == "review" && t.summary.contains("重复建设")), "{:?}", st.timeline);
+    s.reconcile_agrees().await;
 }
 
 impl Suite {
     /// A fast-tracked, fiscally funded project approved today.
     async fn approved_fiscal_project(&self) -> String {
         let a = self.passed_application("U-CIVIL", Track::LeaderAgreed).await;
-        eventually(WAIT, "review case opened", || async { self.case(&a.project_id).await.is_some() }).await;
-        let case = self.case(&a.project_id).await.unwrap();
-        assert_eq!(case.stage, rpb::CaseStage::Approval as i32);
-        self.review(Role::Drb, None)
-            .issue_approval(rpb::IssueApprovalRequest {
-                case_id: case.case_id.clone(),
-                etag: case.etag.clone(),
-                document_number: "上数〔2027〕3号".into(),
-                issued_on: Some(egov_platform::convert::civil(self.review.clock.today())),
-                budget_fen: 10_000_000,
-                scope: "救助审核模块".into(),
-                planned_construction_months: 12,
-                request_id: "approve".into(),
-            })
-            .await
-            .unwrap();
+        self.opened_case(&a.project_id).await;
+        self.issue_approval(&a.project_id, 10_000_000).await;
         a.project_id
     }
 
@@ -427,10 +440,8 @@ async fn r_p1_an_unprocured_approval_is_cancelled_in_review_when_the_deadline_pa
         s.status("U-CIVIL", &id).await.status == "取消立项 APPROVAL_CANCELLED"
     })
     .await;
-    eventually(WAIT, "procurement closes its case", || async {
-        s.procurement_case(&id).await.is_some_and(|c| c.state == egov_proto::procurement::CaseState::Cancelled as i32)
-    })
-    .await;
+    s.assert_shows(&id, ["取消立项 APPROVAL_CANCELLED", "CANCELLED", "CANCELLED", "", ""]).await;
+    s.reconcile_agrees().await;
 }
 
 #[tokio::test]
@@ -651,23 +662,7 @@ async fn r_p10_a_revoked_project_ends_in_review_and_shows_in_intake() {
     let s = Suite::start().await;
     let id = s.approved_fiscal_project().await;
     eventually(WAIT, "procurement case opened", || async { s.procurement_case(&id).await.is_some() }).await;
-    let case = s.procurement_case(&id).await.unwrap();
-    let k = s
-        .procurement_client(Role::Unit, Some("U-CIVIL"))
-        .terminate_project(ppb::TerminateProjectRequest {
-            project_id: id.clone(),
-            etag: case.etag,
-            ground: ppb::TerminationGround::FunctionTransferOrPolicyChange as i32,
-            reason: "职能划转至市级部门统一建设".into(),
-            progress: "尚未开展采购".into(),
-            payments: "未支付".into(),
-            party_committee_resolution: "党组会议纪要〔2026〕15号".into(),
-            leader_approval: "区分管领导审批件".into(),
-            request_id: "revoke".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let k = s.terminate(&id, "未支付").await;
     assert_eq!(k.state, ppb::CaseState::Terminated as i32);
     assert_eq!(k.termination.unwrap().kind, "REVOKED");
     let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_timers WHERE kind = 'procurement.deadline' AND status = 'pending'")
@@ -677,7 +672,7 @@ async fn r_p10_a_revoked_project_ends_in_review_and_shows_in_intake() {
     assert_eq!(pending, 0, "no R-P1 deadline for a revoked project");
     eventually(WAIT, "review ends the case", || async { s.case(&id).await.is_some_and(|c| c.stage == rpb::CaseStage::Terminated as i32) })
         .await;
-    eventually(WAIT, "intake shows the revocation", || async { s.status("U-CIVIL", &id).await.status == "撤销 REVOKED" }).await;
+    s.assert_shows(&id, ["撤销 REVOKED", "TERMINATED", "TERMINATED", "", ""]).await;
     // No change is taken for an ended project (R-R7 after R-P10).
     let c = s.case(&id).await.unwrap();
     let e = s
@@ -692,6 +687,7 @@ async fn r_p10_a_revoked_project_ends_in_review_and_shows_in_intake() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+    s.reconcile_agrees().await;
 }
 
 impl Suite {
@@ -719,14 +715,26 @@ impl Suite {
     /// Moves every service's clock to 10:00 Asia/Shanghai of `d`, through the Operations
     /// service's broadcast.
     async fn move_to(&self, d: time::Date) {
-        let seconds = (shanghai(d, time::macros::time!(10:00)) - self.procurement.clock.now()).whole_seconds();
+        self.move_to_instant(shanghai(d, time::macros::time!(10:00))).await;
+    }
+
+    /// Moves every service's clock to `at` (forward only), through the Operations service's
+    /// broadcast, and waits until every service follows.
+    async fn move_to_instant(&self, at: time::OffsetDateTime) {
+        let seconds = (at - self.procurement.clock.now()).whole_seconds();
+        if seconds < 1 {
+            return; // already there: the clock moves by whole seconds
+        }
         let mut ops = egov_proto::common::operations_client::OperationsClient::with_interceptor(
             self.procurement.channel.clone(),
             bearer(&token(Role::Operator, None)),
         );
         ops.advance_clock(egov_proto::common::AdvanceClockRequest { seconds }).await.unwrap();
         let offset = self.procurement.clock.offset_seconds();
-        eventually(WAIT, "acceptance's clock follows the broadcast", || async { self.acceptance.clock.offset_seconds() == offset }).await;
+        eventually(WAIT, "every service's clock follows the broadcast", || async {
+            self.services().iter().all(|s| s.clock.offset_seconds() == offset)
+        })
+        .await;
     }
 }
 
@@ -751,74 +759,13 @@ async fn file_material(s: &Suite, id: &str, kind: egov_proto::acceptance::Materi
 
 #[tokio::test]
 async fn from_construction_to_accepted_across_procurement_acceptance_and_intake_once() {
-    use egov_proto::{acceptance as apb, procurement as ppb};
-    let civil = egov_platform::convert::civil;
+    use egov_proto::acceptance as apb;
     let s = Suite::start().await;
     let id = s.approved_fiscal_project().await;
-    eventually(WAIT, "procurement case opened", || async { s.procurement_case(&id).await.is_some() }).await;
-    let (start, _) = s.under_construction(&id).await;
-    let unit = s.procurement_client(Role::Unit, Some("U-CIVIL"));
-    // A plan whose later stages wait for acceptance's milestones (R-P6).
-    let k = s.procurement_case(&id).await.unwrap();
-    let stage =
-        |id: &str, condition: &str, ratio_bp: u32| ppb::PaymentStageTerms { stage_id: id.into(), condition: condition.into(), ratio_bp };
-    unit.clone()
-        .set_payment_plan(ppb::SetPaymentPlanRequest {
-            project_id: id.clone(),
-            etag: k.etag,
-            stages: vec![stage("sign", "合同签订", 3000), stage("initial", "初验通过", 4000), stage("final", "终验通过", 3000)],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    // Construction ends early, within the contract period.
-    s.move_to(start + time::Duration::days(10)).await;
-    let k = s.procurement_case(&id).await.unwrap();
-    let done = unit
-        .clone()
-        .declare_construction_complete(ppb::DeclareConstructionCompleteRequest {
-            project_id: id.clone(),
-            etag: k.etag,
-            completed_on: Some(civil(s.procurement.clock.today())),
-            summary: "建设内容全部完成".into(),
-            overrun_explanation: String::new(),
-            request_id: "done".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let name = done.project_name.clone();
-    eventually(WAIT, "acceptance opened the case", || async { s.acceptance_case(&id).await.is_some() }).await;
-
+    // A plan whose later stages wait for acceptance's milestones (R-P6); construction ends early.
+    let name = s.completed_construction(&id).await;
     // R-A1: the unit's initial acceptance passes; procurement's "初验通过" stage is met.
-    let au = s.acceptance_client(Role::Unit, Some("U-CIVIL"));
-    for kind in [apb::MaterialKind::InitialPanelOpinions, apb::MaterialKind::InitialMinutes, apb::MaterialKind::InitialTestReport] {
-        file_material(&s, &id, kind, &name).await;
-    }
-    let member = |n: &str, sp: apb::Specialty| apb::PanelMember {
-        name: n.into(),
-        specialties: vec![sp as i32],
-        affiliation: "浙江工业大学".into(),
-        affiliation_credit_code: "12330000470003266X".into(),
-        opinion: "功能完整，同意通过".into(),
-        passes: true,
-    };
-    let k = s.acceptance_case(&id).await.unwrap();
-    let held = s.acceptance.clock.today();
-    au.clone()
-        .record_initial_acceptance(apb::RecordInitialAcceptanceRequest {
-            project_id: id.clone(),
-            etag: k.etag,
-            held_on: Some(civil(held)),
-            panel: vec![
-                member("王工", apb::Specialty::InformationTechnology),
-                member("李工", apb::Specialty::Cybersecurity),
-                member("赵处", apb::Specialty::BusinessDomain),
-            ],
-            conclusion: "同意通过初验，进入试运行".into(),
-        })
-        .await
-        .unwrap();
+    let held = s.initial_acceptance(&id, &name).await;
     let stage_met = |stage: &'static str| {
         let s = &s;
         let id = id.clone();
@@ -830,82 +777,14 @@ async fn from_construction_to_accepted_across_procurement_acceptance_and_intake_
         }
     };
     eventually(WAIT, "procurement marks the initial-acceptance stage met", || stage_met("initial")).await;
-    for kind in [
-        apb::MaterialKind::FunctionPerformanceTestReport,
-        apb::MaterialKind::ClassifiedProtectionAssessment,
-        apb::MaterialKind::XinchuangAssessment,
-        apb::MaterialKind::ConstructionSummary,
-    ] {
-        file_material(&s, &id, kind, &name).await;
-    }
     // R-A2: the trial runs 30 days; the provincial system deposits its report.
-    s.move_to(held + time::Duration::days(30)).await;
-    let report = apb::TrialReportHeader {
-        request_id: "trial".into(),
-        project_id: id.clone(),
-        file_name: "试运行报告.pdf".into(),
-        content_type: "application/pdf".into(),
-        produced_on: Some(civil(held + time::Duration::days(29))),
-        period_from: Some(civil(held)),
-        period_to: Some(civil(held + time::Duration::days(29))),
-        external_reference: "ZJ-SZZY-0001".into(),
-        project_name: name.clone(),
-    };
-    s.acceptance_client(Role::Province, None)
-        .deposit_trial_report(futures::stream::iter(vec![
-            apb::DepositTrialReportRequest { part: Some(apb::deposit_trial_report_request::Part::Header(report)) },
-            apb::DepositTrialReportRequest { part: Some(apb::deposit_trial_report_request::Part::Chunk(b"report".to_vec())) },
-        ]))
-        .await
-        .unwrap();
+    s.trial_operation(&id, &name, held).await;
     // R-A3: acceptance asks review and procurement itself, with its own service account.
-    let k = s.acceptance_case(&id).await.unwrap();
-    let applied = au
-        .clone()
-        .apply_for_acceptance(apb::ApplyForAcceptanceRequest {
-            project_id: id.clone(),
-            etag: k.etag,
-            built_modules: vec!["救助审核".into()],
-            goals_met: true,
-            function_performance_met: true,
-            statement: "全部建设内容已完成".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(applied.category, "DATA_RESOURCE", "from review's dossier");
-    assert!(applied.applications[0].checks.iter().any(|c| c.detail.contains("fast track")), "no expert opinion on the fast track");
-    let approved = s
-        .acceptance_client(Role::Drb, None)
-        .review_application(apb::ReviewApplicationRequest {
-            project_id: id.clone(),
-            etag: applied.etag,
-            approve: true,
-            reasons: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let approved = s.apply_for_acceptance(&id).await;
+    assert_eq!(approved.category, "DATA_RESOURCE", "from review's dossier");
+    assert!(approved.applications[0].checks.iter().any(|c| c.detail.contains("fast track")), "no expert opinion on the fast track");
     // R-A4: bought through small public-resource trading, the unit organises the acceptance.
-    let accepted = au
-        .clone()
-        .record_acceptance(apb::RecordAcceptanceRequest {
-            project_id: id.clone(),
-            etag: approved.etag,
-            held_on: Some(civil(s.acceptance.clock.today())),
-            experts: vec![
-                member("钱工", apb::Specialty::InformationTechnology),
-                member("孙工", apb::Specialty::Cybersecurity),
-                member("周处", apb::Specialty::BusinessDomain),
-            ],
-            conclusion: "验收通过".into(),
-            costs_fen: 500_000,
-            drb_joined: true,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let accepted = s.record_acceptance(&id, true).await;
     assert_eq!(accepted.state, apb::CaseState::Accepted as i32);
     eventually(WAIT, "procurement marks the final stage met", || stage_met("final")).await;
     eventually(WAIT, "intake shows the system in use", || async { s.status("U-CIVIL", &id).await.status == "运行 IN_OPERATION" }).await;
@@ -926,11 +805,11 @@ async fn from_construction_to_accepted_across_procurement_acceptance_and_intake_
     let count = |t: &str| st.timeline.iter().filter(|e| e.event_type == t).count();
     assert_eq!(count("acceptance.project.accepted"), 1, "{:?}", st.timeline);
     assert_eq!(count("acceptance.case.opened"), 1);
-    assert_eq!(count("procurement.payment.condition_met"), 2, "initial, then final: each once");
+    assert_eq!(count("procurement.payment.condition_met"), 2, "initial, then final (acceptance's milestones): each once");
     assert_eq!(st.status, "运行 IN_OPERATION");
     let met: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_audit WHERE action = 'MarkStageConditionMet'")
         .fetch_one(&s.procurement.pool)
         .await
         .unwrap();
-    assert_eq!(met, 2);
+    assert_eq!(met, 3);
 }
