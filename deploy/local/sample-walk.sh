@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Drives two sample projects through intake and review, and the first on through procurement and
-# construction, with egovctl, as the people involved would.
+# Drives two sample projects through intake and review, and the first on through procurement,
+# construction, acceptance and its first performance evaluation, with egovctl, as the people
+# involved would; ends with the first project's cross-service timeline (Chinese and English stage
+# names) and the reconcile of every service's view of every project.
 #
 # Setup: DRB (区数据资源局) registers 民政局 as unit U-CIVIL and opens next year's round.
 #
@@ -42,6 +44,20 @@
 #   moves every service's clock (local profile) to the 1st of the next month and reports then;
 #   EGOV_WALK_MOVE_CLOCK=0 skips the report instead.
 #
+# Part 4, acceptance (验收): construction completed opens the acceptance case; UNIT files the
+#   initial-acceptance materials and records the initial acceptance (初验, R-A1) with a five-expert
+#   panel (crates/egovctl/samples/initial-acceptance-panel.json): the trial operation starts
+#   (试运行, R-A2) and procurement meets stage 2 (初验通过); UNIT files the acceptance materials;
+#   every clock moves to the trial's end; PROVINCE deposits the trial-operation report; UNIT
+#   applies (R-A3: acceptance checks the approved modules, contract and materials with review and
+#   procurement itself); DRB approves and, the project bought by government procurement, records
+#   the acceptance (R-A4) with five experts (samples/acceptance-experts.json, R-A5). Intake then
+#   shows 运行 IN_OPERATION and procurement meets stage 3 (终验通过).
+# Part 5, evaluation (绩效评价): evaluation catalogues the accepted application and schedules its
+#   first evaluation (R-E1, R-E2); every clock moves to the due day; DRB opens the evaluation, DRB
+#   and FINANCE score their indicators (samples/evaluation-scores-*.json), DRB publishes it.
+#   Parts 4 and 5 move every service's clock forward (local profile; EGOV_WALK_MOVE_CLOCK=0 stops
+#   at the trial). A second walk on the same stack starts from the clocks as this one left them.
 # A round for next year can only be opened on or before 09-30 (R-I3). After that date, or when
 # the round refuses the submission for the date, each application goes the supplementary way
 # (增补项目): UNIT asks with an urgency justification, DRB accepts, UNIT submits without a round.
@@ -49,6 +65,8 @@
 # Environment: EGOVCTL (default target/release/egovctl), EGOVCTL_ENDPOINT (intake, default
 # http://127.0.0.1:50051), EGOVCTL_REVIEW_ENDPOINT (review, default http://127.0.0.1:50052),
 # EGOVCTL_PROCUREMENT_ENDPOINT (procurement, default http://127.0.0.1:50053),
+# EGOVCTL_ACCEPTANCE_ENDPOINT (default http://127.0.0.1:50054), EGOVCTL_EVALUATION_ENDPOINT
+# (default http://127.0.0.1:50055),
 # EGOV_AUTH__HS256_SECRET (tokens are minted with it; default: the local profile's). When review
 # is not SERVING, each project's walk ends at compliance; when procurement is not, at approval.
 # Needs python3 to read the JSON answers.
@@ -59,6 +77,8 @@ CTL="${EGOVCTL:-$root/target/release/egovctl}"
 export EGOVCTL_ENDPOINT="${EGOVCTL_ENDPOINT:-http://127.0.0.1:50051}"
 export EGOVCTL_REVIEW_ENDPOINT="${EGOVCTL_REVIEW_ENDPOINT:-http://127.0.0.1:50052}"
 export EGOVCTL_PROCUREMENT_ENDPOINT="${EGOVCTL_PROCUREMENT_ENDPOINT:-http://127.0.0.1:50053}"
+export EGOVCTL_ACCEPTANCE_ENDPOINT="${EGOVCTL_ACCEPTANCE_ENDPOINT:-http://127.0.0.1:50054}"
+export EGOVCTL_EVALUATION_ENDPOINT="${EGOVCTL_EVALUATION_ENDPOINT:-http://127.0.0.1:50055}"
 [ -x "$CTL" ] || { echo "sample-walk: $CTL is missing: cargo build --release -p egovctl" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "sample-walk: python3 is needed to read egovctl's JSON" >&2; exit 1; }
 
@@ -196,6 +216,14 @@ if "$CTL" health --endpoint "$EGOVCTL_REVIEW_ENDPOINT" >/dev/null 2>&1; then
 else
   REVIEW=0
   echo "sample walk: review is not SERVING at $EGOVCTL_REVIEW_ENDPOINT: each project's walk ends at compliance"
+fi
+ACCEPTANCE=0
+EVALUATION=0
+if "$CTL" health --endpoint "$EGOVCTL_ACCEPTANCE_ENDPOINT" >/dev/null 2>&1; then ACCEPTANCE=1; else
+  echo "sample walk: acceptance is not SERVING at $EGOVCTL_ACCEPTANCE_ENDPOINT: the business application's walk ends at construction completed"
+fi
+if "$CTL" health --endpoint "$EGOVCTL_EVALUATION_ENDPOINT" >/dev/null 2>&1; then EVALUATION=1; else
+  echo "sample walk: evaluation is not SERVING at $EGOVCTL_EVALUATION_ENDPOINT: the business application's walk ends at its acceptance"
 fi
 PROCUREMENT=0
 if [ "$REVIEW" = 1 ]; then
@@ -840,14 +868,217 @@ PY
   expect_state CONSTRUCTION_COMPLETED
   note "completed on $(get completion.completed_on), declared $(get completion.declared_on), $(get completion.overrun_days) day(s) past the contract period"
 
-  step "Intake's status of project $PROJECT: 建设完成 CONSTRUCTION_COMPLETED, procurement's steps on the timeline"
-  if ! status_until "$PROJECT" '"CONSTRUCTION_COMPLETED" in s["status"] and any(e["event_type"] == "procurement.construction.completed" for e in s["timeline"])'; then
+  step "Intake's status of project $PROJECT: 建设完成 CONSTRUCTION_COMPLETED (or already 初验, acceptance's next step), procurement's steps on the timeline"
+  if ! status_until "$PROJECT" 'any(e["event_type"] == "procurement.construction.completed" for e in s["timeline"])'; then
     show "$DRB" projects status "$PROJECT"
     echo "sample-walk: FAILED: intake's status of $PROJECT did not reach CONSTRUCTION_COMPLETED within ${EVENT_WAIT_SECS}s" >&2
     exit 1
   fi
   show "$DRB" projects status "$PROJECT"
   PROCUREMENT_PATH="procurement (R-P3, R-P4) → contract filed (R-P2, R-P5, R-P9) → payment plan, stage 1 paid (R-P6) → progress: $reported (R-P7) → 建设完成 CONSTRUCTION_COMPLETED"
+}
+
+# move_clock_to_day <YYYY-MM-DD>: moves every service's clock forward to 10:00 Asia/Shanghai of
+# that day (nothing when the clocks are already past it).
+move_clock_to_day() {
+  local seconds
+  call "$OPERATOR" --endpoint "$EGOVCTL_PROCUREMENT_ENDPOINT" ops clock get || fail "reading the procurement service's clock"
+  seconds="$(python3 - "$1" "$work/out.json" <<'PY'
+import datetime, json, math, sys
+now = datetime.datetime.fromisoformat(json.load(open(sys.argv[2]))["now"].replace("Z", "+00:00"))
+d = datetime.date.fromisoformat(sys.argv[1])
+target = datetime.datetime(d.year, d.month, d.day, 10, 0, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+print(max(0, math.ceil((target - now).total_seconds())))
+PY
+)"
+  if [ "$seconds" -gt 0 ]; then
+    call "$OPERATOR" --endpoint "$EGOVCTL_PROCUREMENT_ENDPOINT" ops clock advance --seconds "$seconds" || fail "moving the clocks forward"
+    note "every service's clock moved forward by $seconds s to $1 10:00 (Asia/Shanghai): offset $(get offset_seconds) s"
+  fi
+  procurement_today
+}
+
+# acase <token>: reads the acceptance case of $PROJECT into $work/acase.json and AETAG.
+acase() {
+  call "${1:-$UNIT}" acceptance cases get "$PROJECT" || fail "reading the acceptance case of $PROJECT"
+  cp "$work/out.json" "$work/acase.json"
+  AETAG="$(get etag)"
+}
+
+# expect_acceptance <state>: the last answer's acceptance case state; keeps its etag in AETAG.
+expect_acceptance() {
+  local state
+  state="$(get state)"
+  AETAG="$(get etag)"
+  [ "$state" = "CASE_STATE_$1" ] || fail "expected the acceptance case in $1, it is in $state"
+}
+
+# material <kind> <produced on> <text>: UNIT uploads an acceptance material (a small text file).
+material() {
+  printf '%s\n' "$3" >"$work/$1.txt"
+  call "$UNIT" acceptance materials upload "$PROJECT" --kind "$1" --file "$work/$1.txt" --file-name "$1.txt" \
+    --produced-on "$2" --project-name "$ANAME" || fail "uploading the material $1"
+  note "$1: $(get file_name) sha256 $(get sha256 | cut -c1-16)… filed $(get filing.filed_on), late: $(get filing.late) (R-P5)"
+}
+
+# stage_met <condition>: whether procurement shows the payment stage with that condition met.
+stage_met() {
+  call "$UNIT" procurement cases get "$PROJECT" &&
+    python3 -c 'import json,sys; k=json.load(open(sys.argv[1])); sys.exit(0 if any(s["condition"]==sys.argv[2] and s.get("condition_met") for s in k["contract"]["payment_stages"]) else 1)' "$work/out.json" "$1"
+}
+
+# pay_stage <n>: UNIT files the payment of stage <n> (R-P6) for its whole amount.
+pay_stage() {
+  local amount
+  pcase_etag
+  amount="$(get "contract.payment_stages.$(($1 - 1)).amount_fen" "$work/pcase.json")"
+  call "$UNIT" procurement file-payment "$PROJECT" --etag "$PETAG" --stage "$1" --amount-fen "$amount" ||
+    fail "filing the payment of stage $1"
+  note "stage $1 paid: $amount fen; $(get contract.paid_fen) of $(get contract.terms.amount_fen) fen paid in all"
+}
+
+# acceptance_walk: the completed $PROJECT from its acceptance case to 运行 IN_OPERATION.
+# Sets ACCEPTANCE_PATH.
+acceptance_walk() {
+  local i held modules=() built=() m trial_end
+  step "UNIT waits for the acceptance case of project $PROJECT (opened by procurement's construction-completed event)"
+  for i in $(seq 1 $((EVENT_WAIT_SECS * 2))); do
+    if call "$UNIT" acceptance cases get "$PROJECT"; then break; fi
+    [ "$(error_code)" = "NOT_FOUND" ] || fail "reading acceptance case $PROJECT"
+    sleep 0.5
+  done
+  [ -s "$work/out.json" ] && [ "$(get project_id)" = "$PROJECT" ] || fail "no acceptance case for $PROJECT after ${EVENT_WAIT_SECS}s (.egov-local/logs/acceptance.log)"
+  expect_acceptance INITIAL_ACCEPTANCE
+  ANAME="$(get project_name)"
+  note "case $PROJECT is $(get state): channel $(get channel), supplier $(get supplier_name), contract $(get contract_amount_fen) fen, 等保 level $(get classified_protection_level)"
+  procurement_today
+  held="$TODAY"
+
+  step "UNIT files the initial-acceptance materials (专家意见、会议纪要、初验测试报告; R-A1, R-P5)"
+  material INITIAL_PANEL_OPINIONS "$held" "初验专家组意见（样例）：同意通过初验。"
+  material INITIAL_MINUTES "$held" "初验会议纪要（样例）：${held} 召开初验会，专家组五人。"
+  material INITIAL_TEST_REPORT "$held" "初验测试报告（样例）：功能测试用例全部通过。"
+
+  step "UNIT records the initial acceptance (初验, R-A1) held $held: five experts covering 信息技术, 网络安全, 业务领域"
+  acase
+  call "$UNIT" acceptance initial-acceptance "$PROJECT" --etag "$AETAG" --held-on "$held" \
+    --panel "$root/crates/egovctl/samples/initial-acceptance-panel.json" --conclusion "同意通过初验，进入试运行（样例）" ||
+    fail "recording the initial acceptance"
+  expect_acceptance TRIAL_OPERATION
+  trial_end="$(get trial.completes_on)"
+  note "trial operation (试运行, R-A2) from $(get trial.started_on); the acceptance may be applied for from $trial_end"
+
+  step "Procurement meets stage 2 (初验通过) on acceptance's event (R-P6)"
+  for i in $(seq 1 $((EVENT_WAIT_SECS * 2))); do stage_met 初验通过 && break; sleep 0.5; done
+  stage_met 初验通过 || fail "procurement did not mark the 初验通过 stage met within ${EVENT_WAIT_SECS}s"
+  note "stage 2 (初验通过) met: its payment may be filed"
+  step "UNIT files stage 2's payment (资金支付报备, R-P6)"
+  pay_stage 2
+
+  step "UNIT files the acceptance materials (功能性能测试、等保测评、信创评估、建设总结; R-A3)"
+  material FUNCTION_PERFORMANCE_TEST_REPORT "$held" "功能性能测试报告（样例）：满足设计要求。"
+  material CLASSIFIED_PROTECTION_ASSESSMENT "$held" "等级保护测评报告（样例）：三级，符合。"
+  material XINCHUANG_ASSESSMENT "$held" "信创适配评估报告（样例）：已完成适配。"
+  material CONSTRUCTION_SUMMARY "$held" "项目建设总结报告（样例）：建设内容全部完成。"
+
+  if [ "${EGOV_WALK_MOVE_CLOCK:-1}" = 0 ] || [ "$ADJUSTABLE" != "true" ]; then
+    ACCEPTANCE_PATH="初验 passed, 试运行 running until $trial_end (the clocks stay: EGOV_WALK_MOVE_CLOCK=0 or a fixed clock)"
+    return 0
+  fi
+  step "Time passes: every service's clock moves to $trial_end, the trial's end (R-A2)"
+  move_clock_to_day "$trial_end"
+
+  step "PROVINCE (一体化数字资源系统) deposits the trial-operation report (试运行报告, R-A2)"
+  PROVINCE="$("$CTL" token --role PROVINCE --sub province-sample-walk)"
+  printf '试运行报告（样例）：%s 至 %s 运行平稳，无重大故障。\n' "$held" "$(python3 -c 'import datetime,sys; print(datetime.date.fromisoformat(sys.argv[1]) - datetime.timedelta(days=1))' "$trial_end")" >"$work/trial.txt"
+  call "$PROVINCE" acceptance trial-report deposit "$PROJECT" --file "$work/trial.txt" --file-name 试运行报告.txt \
+    --produced-on "$TODAY" --period-from "$held" \
+    --period-to "$(python3 -c 'import datetime,sys; print(datetime.date.fromisoformat(sys.argv[1]) - datetime.timedelta(days=1))' "$trial_end")" \
+    --external-reference "ZJ-SZZY-SAMPLE" --project-name "$ANAME" || fail "depositing the trial-operation report"
+  note "report $(get document_id) ($(get file_name), sha256 $(get sha256 | cut -c1-16)…) from $(get source), filed $(get filing.filed_on)"
+
+  step "UNIT applies for acceptance (验收申请, R-A3): acceptance checks review's dossier and procurement's case itself"
+  acase
+  # The modules the unit applied for (deploy/local/sample-draft.json), all built.
+  while IFS= read -r m; do [ -n "$m" ] && modules+=(--built-module "$m") && built+=("$m"); done < <(python3 -c 'import json,sys; [print(m["name"]) for m in json.load(open(sys.argv[1], encoding="utf-8"))["modules"]]' "$root/deploy/local/sample-draft.json")
+  note "built: ${built[*]}"
+  call "$UNIT" acceptance apply "$PROJECT" --etag "$AETAG" "${modules[@]}" --goals-met --function-performance-met \
+    --statement "建设内容已按立项批复和合同全部完成，试运行稳定（样例）" || fail "applying for acceptance"
+  expect_acceptance APPLICATION_REVIEW
+  python3 - "$work/out.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1], encoding="utf-8"))["applications"][-1]
+for c in a["checks"]:
+    print(f"    {'✓' if c['satisfied'] else '✗'} {c['item']}: {c['detail']}")
+PY
+
+  step "DRB approves the application; the acceptance goes to its organiser (R-A4: DRB, for government procurement)"
+  call "$DRB" acceptance review-application "$PROJECT" --etag "$AETAG" --approve || fail "approving the acceptance application"
+  expect_acceptance ACCEPTANCE
+
+  step "DRB records the acceptance (验收, R-A4, R-A5) held $TODAY: five experts, their majority decides"
+  call "$DRB" acceptance record-acceptance "$PROJECT" --etag "$AETAG" --held-on "$TODAY" \
+    --experts "$root/crates/egovctl/samples/acceptance-experts.json" --conclusion "同意通过验收（样例）" \
+    --costs-fen 1500000 || fail "recording the acceptance"
+  expect_acceptance ACCEPTED
+  note "accepted on $(get accepted_on): the system goes into use"
+
+  step "Intake's status of project $PROJECT: 运行 IN_OPERATION; procurement meets stage 3 (终验通过)"
+  status_until "$PROJECT" '"IN_OPERATION" in s["status"]' || { show "$DRB" projects status "$PROJECT"; fail "intake's status did not reach IN_OPERATION within ${EVENT_WAIT_SECS}s"; }
+  note "intake: $(get status)"
+  for i in $(seq 1 $((EVENT_WAIT_SECS * 2))); do stage_met 终验通过 && break; sleep 0.5; done
+  stage_met 终验通过 || fail "procurement did not mark the 终验通过 stage met within ${EVENT_WAIT_SECS}s"
+  step "UNIT files the last stage's payment (终验通过, R-P6): the contract is paid in full"
+  pay_stage 3
+  [ "$(get contract.paid_fen)" = "$(get contract.terms.amount_fen)" ] || fail "the contract is not paid in full: $(get contract.paid_fen) of $(get contract.terms.amount_fen) fen"
+  ACCEPTANCE_PATH="初验 (R-A1), stage 2 paid → 试运行 $held..$trial_end (R-A2) → 验收申请 checked (R-A3) → 验收 by DRB (R-A4) → 运行 IN_OPERATION (R-A5), the last stage paid"
+}
+
+# evaluation_walk: the accepted $PROJECT catalogued by evaluation, its first evaluation published.
+# Sets EVALUATION_PATH.
+evaluation_walk() {
+  local i due evaluation
+  step "DRB waits for evaluation to catalogue the accepted application with its schedule (R-E1, R-E2)"
+  for i in $(seq 1 $((EVENT_WAIT_SECS * 2))); do
+    if call "$DRB" evaluation entries get "$PROJECT" && [ -n "$(get schedule.next_due_on)" ]; then break; fi
+    sleep 0.5
+  done
+  due="$(get schedule.next_due_on)"
+  [ -n "$due" ] || fail "evaluation did not catalogue $PROJECT within ${EVENT_WAIT_SECS}s (.egov-local/logs/evaluation.log)"
+  note "entry $(get entry_id) $(get name): $(get state), $(get category), live since $(get go_live_on); first evaluation due $due"
+
+  step "Time passes: every service's clock moves to $due, when the first evaluation falls due (R-E2)"
+  move_clock_to_day "$due"
+  for i in $(seq 1 $((EVENT_WAIT_SECS * 2))); do
+    call "$DRB" evaluation entries get "$PROJECT" && [ "$(get schedule.due)" = true ] && break
+    sleep 0.5
+  done
+  [ "$(get schedule.due)" = true ] || fail "the evaluation of $PROJECT did not fall due on $due within ${EVENT_WAIT_SECS}s"
+  note "the evaluation is due (绩效评价 EVALUATION_DUE)"
+
+  step "DRB opens the evaluation under the current indicator system (R-E2)"
+  call "$DRB" evaluation open "$PROJECT" || fail "opening the evaluation"
+  evaluation="$(get evaluations.-1.evaluation_id)"
+  note "evaluation $evaluation opened (etag $(get etag))"
+
+  step "DRB scores its indicators (USAGE, EFFECT, SHARING, SECURITY); FINANCE scores COST"
+  call "$DRB" evaluation record-scores "$PROJECT" --etag "$(get etag)" --evaluation "$evaluation" \
+    --scores "$root/crates/egovctl/samples/evaluation-scores-drb.json" || fail "DRB scoring"
+  FINANCE="$("$CTL" token --role FINANCE --sub finance-sample-walk)"
+  call "$FINANCE" evaluation record-scores "$PROJECT" --etag "$(get etag)" --evaluation "$evaluation" \
+    --scores "$root/crates/egovctl/samples/evaluation-scores-finance.json" || fail "FINANCE scoring"
+
+  step "DRB publishes the evaluation: grade, weighted score and funding recommendation"
+  call "$DRB" evaluation publish "$PROJECT" --etag "$(get etag)" --evaluation "$evaluation" \
+    --comment "运行平稳，数据共享仍需加强（样例）" || fail "publishing the evaluation"
+  python3 - "$work/out.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1], encoding="utf-8"))
+r = e["evaluations"][-1]
+print(f"    {r.get('status')}: grade {r.get('grade')}, weighted score {int(r.get('score_centi') or 0) / 100:.2f}, passed {r.get('passed')}; funding {r.get('funding_recommendation', '')} ({int(r.get('funding_bp') or 0) / 100:.2f} %)")
+print(f"    next evaluation due {(e.get('schedule') or {}).get('next_due_on')}")
+PY
+  EVALUATION_PATH="catalogued (R-E1) → 绩效评价 due $due (R-E2) → scored by DRB and FINANCE → published"
 }
 
 # ==================================================================== the projects
@@ -886,8 +1117,33 @@ if [ "$REVIEW" = 1 ] && [ "$PROCUREMENT" = 1 ]; then
   PROJECT="$PROJECT1"
   procurement_walk
   PATH1="$PATH1 → $PROCUREMENT_PATH"
+  if [ "$ACCEPTANCE" = 1 ]; then
+    part "Part 4: the business application is accepted (验收)"
+    acceptance_walk
+    PATH1="$PATH1 → $ACCEPTANCE_PATH"
+    if [ "$EVALUATION" = 1 ] && [[ "$ACCEPTANCE_PATH" == *IN_OPERATION* ]]; then
+      part "Part 5: the application in use is evaluated (绩效评价)"
+      evaluation_walk
+      PATH1="$PATH1 → $EVALUATION_PATH"
+    fi
+  fi
 elif [ "$REVIEW" = 1 ]; then
   PATH1="$PATH1; procurement not walked (procurement is not SERVING)"
+fi
+
+if [ "$REVIEW" = 1 ]; then
+  part "The business application's cross-service timeline (egovctl projects timeline $PROJECT1)"
+  show "$DRB" projects timeline "$PROJECT1"
+  if [ "$ACCEPTANCE" = 1 ] && [ "$EVALUATION" = 1 ]; then
+    part "Reconcile: every service's view of every project compared (egovctl reconcile)"
+    if EGOV_TOKEN="$OPERATOR" "$CTL" reconcile >"$work/reconcile.txt" 2>&1; then
+      indent <"$work/reconcile.txt"
+    else
+      indent <"$work/reconcile.txt"
+      echo "sample-walk: FAILED: the services disagree (egovctl reconcile)" >&2
+      exit 1
+    fi
+  fi
 fi
 
 printf '\nsample walk done:\n'

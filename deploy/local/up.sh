@@ -151,6 +151,8 @@ if [ "${EGOV_SKIP_WALK:-0}" = "1" ]; then
 else
   EGOVCTL="$CTL" EGOVCTL_ENDPOINT="http://127.0.0.1:$(port_of intake)" \
     EGOVCTL_REVIEW_ENDPOINT="http://127.0.0.1:$(port_of review)" \
-    EGOVCTL_PROCUREMENT_ENDPOINT="http://127.0.0.1:$(port_of procurement)" bash "$root/deploy/local/sample-walk.sh"
+    EGOVCTL_PROCUREMENT_ENDPOINT="http://127.0.0.1:$(port_of procurement)" \
+    EGOVCTL_ACCEPTANCE_ENDPOINT="http://127.0.0.1:$(port_of acceptance)" \
+    EGOVCTL_EVALUATION_ENDPOINT="http://127.0.0.1:$(port_of evaluation)" bash "$root/deploy/local/sample-walk.sh"
 fi
-say "the suite runs: egovctl --endpoint http://127.0.0.1:50051 ... (review commands: --review-endpoint http://127.0.0.1:50052, procurement commands: --procurement-endpoint http://127.0.0.1:50053); stop it with deploy/local/down.sh"
+say "the suite runs: egovctl --endpoint http://127.0.0.1:50051 ... (review commands: --review-endpoint http://127.0.0.1:50052, procurement: --procurement-endpoint http://127.0.0.1:50053, acceptance: --acceptance-endpoint http://127.0.0.1:50054, evaluation: --evaluation-endpoint http://127.0.0.1:50055); stop it with deploy/local/down.sh"

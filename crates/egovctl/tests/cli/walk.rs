@@ -666,13 +666,10 @@ fn health_audit_and_operations() {
     assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("cannot reach http://{closed}")));
 }
 
-/// Runs deploy/local/sample-walk.sh against the fake; `None` when bash or python3 is missing.
+/// Runs deploy/local/sample-walk.sh against the fake (bash and python3 are required).
 fn walk(mode: Mode) -> Option<String> {
     for tool in ["bash", "python3"] {
-        if Command::new(tool).arg("--version").output().is_err() {
-            eprintln!("skipping the sample walk: {tool} is not installed");
-            return None;
-        }
+        assert!(Command::new(tool).arg("--version").output().is_ok(), "the sample walk needs {tool}: deploy/local/setup.sh installs it");
     }
     let (addr, _) = serve(mode);
     // The fake is intake only: review is somewhere nothing listens, so each project's walk ends
@@ -683,6 +680,9 @@ fn walk(mode: Mode) -> Option<String> {
         .env("EGOVCTL", env!("CARGO_BIN_EXE_egovctl"))
         .env("EGOVCTL_ENDPOINT", format!("http://{addr}"))
         .env("EGOVCTL_REVIEW_ENDPOINT", format!("http://{no_review}"))
+        .env("EGOVCTL_PROCUREMENT_ENDPOINT", format!("http://{}", closed()))
+        .env("EGOVCTL_ACCEPTANCE_ENDPOINT", format!("http://{}", closed()))
+        .env("EGOVCTL_EVALUATION_ENDPOINT", format!("http://{}", closed()))
         .env_remove("EGOV_TOKEN")
         .env_remove("EGOV_AUTH__HS256_SECRET")
         .output()
