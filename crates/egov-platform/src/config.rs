@@ -55,6 +55,9 @@ pub struct Settings {
     pub peers: PeerSettings,
     #[serde(default)]
     pub housekeeping: HousekeepingSettings,
+    /// Longest text by kind of field, checked at the edge (`edge.rs`).
+    #[serde(default)]
+    pub edge: crate::edge::TextLimits,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -388,6 +391,7 @@ impl Settings {
                 token_file: String::new(),
             },
             housekeeping: HousekeepingSettings::default(),
+            edge: crate::edge::TextLimits::default(),
         }
     }
 
@@ -465,6 +469,15 @@ impl Settings {
                 "housekeeping.interval_secs",
                 "housekeeping.interval_secs and housekeeping.batch_size must be at least 1",
             ));
+        }
+        for (key, chars) in [
+            ("edge.identifier_chars", self.edge.identifier_chars),
+            ("edge.name_chars", self.edge.name_chars),
+            ("edge.text_chars", self.edge.text_chars),
+        ] {
+            if !(16..=1_000_000).contains(&chars) {
+                return Err(ConfigError::new(key, "must be between 16 and 1,000,000 characters"));
+            }
         }
         if self.telemetry.metrics_sample_ms == 0 {
             return Err(ConfigError::new("telemetry.metrics_sample_ms", "must be at least 1"));

@@ -204,6 +204,10 @@ impl From<sqlx::Error> for AppError {
             sqlx::Error::Database(db) if db.code().as_deref() == Some("40001") || db.code().as_deref() == Some("40P01") => {
                 AppError::Aborted(format!("concurrent update, retry: {e}"))
             }
+            // A text PostgreSQL cannot store (U+0000) that reached it through a stream's header.
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")) => {
+                AppError::field("(text)", "a text contains a character that cannot be stored (U+0000 or an invalid sequence)")
+            }
             _ => AppError::Internal(anyhow::Error::new(e)),
         }
     }

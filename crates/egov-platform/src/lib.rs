@@ -35,6 +35,7 @@ pub mod config;
 pub mod convert;
 pub mod db;
 pub mod documents;
+pub mod edge;
 pub mod error;
 pub mod housekeeping;
 pub mod idempotency;

@@ -238,6 +238,8 @@ impl Platform {
             // Outermost first: the metrics layer also sees the calls the auth layer refuses.
             .layer(RpcMetricsLayer::new(metrics, roles.clone()))
             .layer(AuthLayer::new(verifier, roles))
+            // After authentication: only an authorised caller's body is read and checked.
+            .layer(crate::edge::EdgeLayer::new(settings.edge))
             .add_routes(routes)
             .serve_with_incoming_shutdown(no_delay(listener), drain.cancelled_owned());
         let served = server.await;

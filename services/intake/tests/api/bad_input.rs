@@ -1,5 +1,6 @@
 //! Bad input gets a structured error naming the field, never INTERNAL, and changes nothing.
 
+use egov_platform::auth::Role;
 use egov_proto::intake as pb;
 use tonic::Code;
 
@@ -109,4 +110,58 @@ async fn checklist_answers_must_be_complete() {
     assert_eq!(e.code(), Code::InvalidArgument);
     assert!(fields(&e).iter().any(|f| f == "results"), "{:?}", fields(&e));
     assert_eq!(get(&app, "U-CIVIL", &a.application_id).await.state, pb::ApplicationState::Submitted as i32);
+}
+
+/// The edge (issue 13): a NUL, an over-long id and an over-long name are refused before any
+/// handler, naming the field and quoting a bounded prefix; a body that is not the method's
+/// message is INVALID_ARGUMENT in few words; nothing is stored.
+#[tokio::test]
+async fn text_is_checked_once_at_the_edge_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let units = || async { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM units").fetch_one(&app.pool).await.unwrap() };
+    let before = units().await;
+    let create = |unit_id: String, name: String| pb::CreateUnitRequest { request_id: rid(), unit_id, name, ..Default::default() };
+
+    let e = app.drb().create_unit(create("U-CIV\0IL".into(), "民政局".into())).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert_eq!(fields(&e), vec!["unit_id"]);
+    assert!(e.message().len() < 600, "a bounded refusal: {}", e.message().len());
+
+    let e = app.drb().create_unit(create("U".repeat(5_000), "民政局".into())).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert_eq!(fields(&e), vec!["unit_id"]);
+    assert!(e.message().len() < 600, "5,000 characters are not echoed: {}", e.message().len());
+
+    let e = app.drb().create_unit(create("U-BIG".into(), "局".repeat(1_000_000))).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert_eq!(fields(&e), vec!["name"]);
+
+    // A NUL deep in an application draft.
+    create_unit(&app, "U-CIVIL").await;
+    let mut d = draft();
+    d.modules[0].description = "救助\0对象".into();
+    let e = app
+        .unit("U-CIVIL")
+        .create_application(pb::CreateApplicationRequest { request_id: rid(), lead_unit_id: "U-CIVIL".into(), draft: Some(d) })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert_eq!(fields(&e), vec!["draft.modules[0].description"]);
+
+    // Not a CreateUnitRequest: field 2 (unit_id, a string) sent as a number.
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct NotTheMessage {
+        #[prost(uint64, tag = "2")]
+        unit_id: u64,
+    }
+    let mut grpc = tonic::client::Grpc::new(app.channel.clone());
+    grpc.ready().await.unwrap();
+    let mut req = tonic::Request::new(NotTheMessage { unit_id: 7 });
+    req.metadata_mut().insert("authorization", format!("Bearer {}", token(Role::Drb, None)).parse().unwrap());
+    let path = http::uri::PathAndQuery::from_static("/egov.intake.v1.Intake/CreateUnit");
+    let e = grpc.unary::<_, pb::Unit, _>(req, path, tonic_prost::ProstCodec::default()).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("not a valid CreateUnitRequest message"), "{}", e.message());
+
+    assert_eq!(units().await, before + 1, "only U-CIVIL was stored");
 }
