@@ -393,6 +393,16 @@ impl RoleTable {
         self.public_prefixes.iter().any(|p| path.starts_with(p.as_str()))
     }
 
+    /// The services (`package.Service`) this table has methods of: what the port serves.
+    pub fn services(&self) -> std::collections::BTreeSet<&str> {
+        self.methods.keys().filter_map(|p| p.trim_start_matches('/').split_once('/').map(|(s, _)| s)).collect()
+    }
+
+    /// Whether `path` belongs to a service this port serves (public or in the table).
+    pub fn serves(&self, path: &str) -> bool {
+        self.is_public(path) || path.trim_start_matches('/').split_once('/').is_some_and(|(service, _)| self.services().contains(service))
+    }
+
     /// Every method path in the table (for tests that check coverage of a service).
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.methods.keys().map(String::as_str)
@@ -467,6 +477,10 @@ where
         // Checked inside the future: a token of a new kid may wait for a JWKS reload.
         Box::pin(async move {
             let (verifier, table) = &*auth;
+            if !table.serves(req.uri().path()) {
+                // Another service's method: this port does not serve it (not a refusal).
+                return Ok(Status::unimplemented("this port does not serve that service").into_http());
+            }
             let header = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
             match table.check(verifier, req.uri().path(), header).await {
                 Ok(principal) => {

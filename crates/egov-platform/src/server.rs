@@ -189,14 +189,18 @@ impl Platform {
         set_status(&reporter, &names, ServingStatus::Serving).await;
         tasks.push(spawn_health_watch(reporter.clone(), names.clone(), pool.clone(), broker.clone(), background.clone()));
 
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(egov_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(egov_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
+        // Reflection lists only what this port serves: its own services, the platform's, health.
+        let served: Vec<String> = roles.services().into_iter().map(String::from).chain(["grpc.health.v1.Health".to_string()]).collect();
+        let reflection_for = || {
+            served.iter().fold(
+                tonic_reflection::server::Builder::configure()
+                    .register_encoded_file_descriptor_set(egov_proto::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+                |b, name| b.with_service_name(name.clone()),
+            )
+        };
+        let reflection = reflection_for().build_v1()?;
+        let reflection_alpha = reflection_for().build_v1alpha()?;
         let routes = routes
             .add_service(health_service)
             .add_service(reflection)

@@ -1,7 +1,10 @@
 //! The registry and its timeline follow events from any service; the audit chain finds
 //! tampering; health and reflection are served.
 
-use egov_platform::{auth::Role, testing::eventually};
+use egov_platform::{
+    auth::Role,
+    testing::{bearer, eventually},
+};
 use egov_proto::{events as ev, intake as pb};
 
 use crate::helpers::*;
@@ -148,6 +151,29 @@ async fn health_serving_and_reflection_lists_services() {
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
     for n in ["egov.intake.v1.Intake", "grpc.health.v1.Health", "egov.common.v1.AuditTrail", "egov.common.v1.Operations"] {
         assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
+    }
+    // Only what this port serves: no other service of the suite is listed.
+    for n in ["egov.review.v1.Review", "egov.procurement.v1.Procurement", "egov.acceptance.v1.Acceptance", "egov.evaluation.v1.Evaluations"]
+    {
+        assert!(!names.iter().any(|x| x == n), "{n} listed by intake: {names:?}");
+    }
+    // A service this port does not serve answers UNIMPLEMENTED, with or without a token.
+    for role in [Some(Role::Drb), None] {
+        let channel = app.channel.clone();
+        let e = match role {
+            Some(r) => {
+                egov_proto::review::review_client::ReviewClient::with_interceptor(channel, bearer(&token(r, None)))
+                    .get_case(egov_proto::review::GetCaseRequest { case_id: rid() })
+                    .await
+            }
+            None => {
+                egov_proto::review::review_client::ReviewClient::new(channel)
+                    .get_case(egov_proto::review::GetCaseRequest { case_id: rid() })
+                    .await
+            }
+        }
+        .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Unimplemented, "{e:?}");
     }
     // Shutdown flips health to NOT_SERVING before the server stops.
     app.stop().await;
