@@ -31,6 +31,11 @@ else
   stage "tests" cargo test --workspace --all-features --no-fail-fast
 fi
 
+# --- gRPC contract (buf, pinned in deploy/local/tools/package-lock.json) ---
+stage "buf lint" bash deploy/local/buf-check.sh lint
+stage "buf breaking" bash deploy/local/buf-check.sh breaking
+# --- end gRPC contract ---
+
 crds="${EGOV_K8S_CRDS:-$root/../shared/k8s-crds}"
 if [ -d "$crds" ]; then
   if ! python3 -c 'import yaml' >/dev/null 2>&1; then
