@@ -182,10 +182,16 @@ impl Platform {
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(egov_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // google.rpc (ErrorInfo, BadRequest, PreconditionFailure): clients that resolve error
+            // details through reflection can decode ours.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
             .build_v1()?;
         let reflection_alpha = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(egov_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // google.rpc (ErrorInfo, BadRequest, PreconditionFailure): clients that resolve error
+            // details through reflection can decode ours.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
         let routes = routes
             .add_service(health_service)

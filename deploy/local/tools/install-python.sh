@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates the project-local Python venv deploy/local/tools/venv with the pinned packages of
-# requirements.txt (kubernetes-validate, jsonschema, PyYAML, kubectl, grpcio, grpcio-tools).
+# requirements.txt (kubernetes-validate, jsonschema, PyYAML, kubectl, grpcio, grpcio-tools, grpcio-status).
 # Idempotent: reinstalls only when requirements.txt changed. Prints the venv's python.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
