@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against a prepared machine: setup.sh (PostgreSQL, RabbitMQ,
 # the egov role), then the tests (cargo-nextest when installed, plus the doc tests it does not
-# run; otherwise cargo test), the gRPC contract (buf lint, buf breaking) and the Kubernetes
-# manifests (deploy/k8s/check.sh). Runs every stage and exits non-zero if any failed.
+# run; otherwise cargo test), the gRPC contract (buf lint, buf breaking), the Kubernetes
+# manifests (deploy/k8s/check.sh) and the alert rules (deploy/monitoring/check.sh). Runs every stage and exits non-zero if any failed.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -39,6 +39,10 @@ stage "buf breaking" bash deploy/local/buf-check.sh breaking
 # --- Kubernetes manifests (kubectl kustomize, kubernetes-validate, vendored CRD schemas, policy) ---
 stage "k8s manifests" bash deploy/k8s/check.sh
 # --- end Kubernetes manifests ---
+
+# --- Prometheus alert rules (promtool: syntax and unit tests) ---
+stage "prometheus rules" bash deploy/monitoring/check.sh
+# --- end Prometheus alert rules ---
 
 if [ "${#failed[@]}" -gt 0 ]; then
   printf '\nFAILED: %s\n' "${failed[*]}"
