@@ -2,7 +2,8 @@
 # Runs every test of the workspace against a prepared machine: setup.sh (PostgreSQL, RabbitMQ,
 # the egov role), then the tests (cargo-nextest when installed, plus the doc tests it does not
 # run; otherwise cargo test), the gRPC contract (buf lint, buf breaking), the Kubernetes
-# manifests (deploy/k8s/check.sh) and the alert rules (deploy/monitoring/check.sh). Runs every stage and exits non-zero if any failed.
+# manifests (deploy/k8s/check.sh) and the alert rules (deploy/monitoring/check.sh). Runs every
+# stage and exits non-zero if any failed.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
