@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against a prepared machine: setup.sh (PostgreSQL, RabbitMQ,
 # the egov role), then the tests (cargo-nextest when installed, plus the doc tests it does not
-# run; otherwise cargo test), then the Kubernetes manifests' validation against the operators'
-# CRDs when those are present. Runs every stage and exits non-zero if any failed.
+# run; otherwise cargo test), the gRPC contract (buf lint, buf breaking), the Kubernetes
+# manifests (deploy/k8s/check.sh) and the alert rules (deploy/monitoring/check.sh). Runs every
+# stage and exits non-zero if any failed.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -31,17 +32,18 @@ else
   stage "tests" cargo test --workspace --all-features --no-fail-fast
 fi
 
-crds="${EGOV_K8S_CRDS:-$root/../shared/k8s-crds}"
-if [ -d "$crds" ]; then
-  if ! python3 -c 'import yaml' >/dev/null 2>&1; then
-    echo "PyYAML is missing: installing it for the manifest validation"
-    python3 -m pip install --quiet pyyaml >/dev/null 2>&1 || echo "could not install PyYAML; validate.py will say it skipped"
-  fi
-  export EGOV_K8S_CRDS="$crds"
-  stage "k8s manifests" python3 deploy/k8s/validate.py
-else
-  echo "no CRD directory at $crds (set EGOV_K8S_CRDS): skipping the Kubernetes manifest validation"
-fi
+# --- gRPC contract (buf, pinned in deploy/local/tools/package-lock.json) ---
+stage "buf lint" bash deploy/local/buf-check.sh lint
+stage "buf breaking" bash deploy/local/buf-check.sh breaking
+# --- end gRPC contract ---
+
+# --- Kubernetes manifests (kubectl kustomize, kubernetes-validate, vendored CRD schemas, policy) ---
+stage "k8s manifests" bash deploy/k8s/check.sh
+# --- end Kubernetes manifests ---
+
+# --- Prometheus alert rules (promtool: syntax and unit tests) ---
+stage "prometheus rules" bash deploy/monitoring/check.sh
+# --- end Prometheus alert rules ---
 
 if [ "${#failed[@]}" -gt 0 ]; then
   printf '\nFAILED: %s\n' "${failed[*]}"

@@ -308,6 +308,7 @@ impl Relay {
         let routing_key = short(&row.routing_key).map_err(|e| e.to_string())?;
         let exchange = short(&self.broker.settings().exchange).map_err(|e| e.to_string())?;
         let mut headers = FieldTable::default();
+        let mut trace_headers = std::collections::HashMap::new();
         if let serde_json::Value::Object(map) = &row.headers {
             for (k, v) in map {
                 let Ok(key) = short(k) else { continue };
@@ -315,9 +316,19 @@ impl Relay {
                     serde_json::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
+                trace_headers.insert(k.clone(), value.clone());
                 headers.insert(key, AMQPValue::LongString(LongString::from(value)));
             }
         }
+        // The publish joins the trace of the change that enqueued the event (its traceparent was
+        // captured with the row), so one trace runs from the gRPC call to the consumers.
+        let span = tracing::info_span!(
+            "egov.publish",
+            otel.kind = "producer",
+            routing_key = %row.routing_key,
+            event_id = %row.event_id,
+        );
+        crate::telemetry::set_parent_from_headers(&span, &trace_headers);
         let props = BasicProperties::default()
             .with_message_id(row.event_id.to_string().into())
             .with_type(routing_key.clone())
@@ -328,7 +339,7 @@ impl Relay {
             .with_headers(headers);
         let publish =
             ch.basic_publish(exchange, routing_key, BasicPublishOptions { mandatory: true, immediate: false }, &row.payload, props);
-        match tokio::time::timeout_at(deadline, publish).await {
+        match tracing::Instrument::instrument(tokio::time::timeout_at(deadline, publish), span).await {
             Ok(Ok(c)) => Ok(c),
             Ok(Err(e)) => Err(format!("publish failed: {e}")),
             Err(_) => Err("publish timed out (broker blocked?)".into()),

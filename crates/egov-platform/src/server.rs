@@ -190,12 +190,15 @@ impl Platform {
         tasks.push(spawn_health_watch(reporter.clone(), names.clone(), pool.clone(), broker.clone(), background.clone()));
 
         // Reflection lists only what this port serves: its own services, the platform's, health.
+        // google.rpc's types (ErrorInfo, BadRequest, PreconditionFailure) are registered so that
+        // clients resolving error details through reflection can decode ours.
         let served: Vec<String> = roles.services().into_iter().map(String::from).chain(["grpc.health.v1.Health".to_string()]).collect();
         let reflection_for = || {
             served.iter().fold(
                 tonic_reflection::server::Builder::configure()
                     .register_encoded_file_descriptor_set(egov_proto::FILE_DESCRIPTOR_SET)
-                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET),
                 |b, name| b.with_service_name(name.clone()),
             )
         };
