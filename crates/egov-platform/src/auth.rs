@@ -37,6 +37,7 @@ use crate::{
     error::AppError,
 };
 
+pub mod denials;
 pub mod jwks;
 
 pub use jwks::{Jwks, JwksError, JwksStatus, Reload};
@@ -435,25 +436,55 @@ impl RoleTable {
 #[derive(Clone)]
 pub struct AuthLayer {
     inner: Arc<(TokenVerifier, RoleTable)>,
+    denials: Option<denials::DenialLog>,
 }
 
 impl AuthLayer {
     pub fn new(verifier: TokenVerifier, table: RoleTable) -> AuthLayer {
-        AuthLayer { inner: Arc::new((verifier, table)) }
+        AuthLayer { inner: Arc::new((verifier, table)), denials: None }
+    }
+
+    /// Records every refused authentication and authorisation in `log` (等保 security audit).
+    pub fn recording_denials(mut self, log: denials::DenialLog) -> AuthLayer {
+        self.denials = Some(log);
+        self
     }
 }
 
 impl<S> tower::Layer<S> for AuthLayer {
     type Service = AuthService<S>;
     fn layer(&self, inner: S) -> AuthService<S> {
-        AuthService { auth: self.inner.clone(), inner }
+        AuthService { auth: self.inner.clone(), denials: self.denials.clone(), inner }
     }
 }
 
 #[derive(Clone)]
 pub struct AuthService<S> {
     auth: Arc<(TokenVerifier, RoleTable)>,
+    denials: Option<denials::DenialLog>,
     inner: S,
+}
+
+/// What a refusal records: who (when the token was valid), which method, why, from where.
+async fn denial(verifier: &TokenVerifier, header: Option<&str>, path: &str, peer: String, e: &AppError) -> denials::Denial {
+    let who = match (e, header.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))) {
+        (AppError::PermissionDenied(_), Some(token)) => verifier.authenticate(token.trim()).await.ok(),
+        _ => None,
+    };
+    let (code, reason) = match e {
+        AppError::PermissionDenied(m) => ("PERMISSION_DENIED", m.clone()),
+        AppError::Unauthenticated(m) => ("UNAUTHENTICATED", m.clone()),
+        AppError::Unavailable(m) => ("UNAVAILABLE", m.clone()),
+        other => ("OTHER", other.to_string()),
+    };
+    denials::Denial {
+        subject: who.as_ref().map_or_else(|| "(unauthenticated)".to_string(), |p| p.subject.chars().take(200).collect()),
+        role: who.as_ref().map_or_else(String::new, |p| p.role.as_str().to_string()),
+        method: path.chars().take(200).collect(),
+        code: code.to_string(),
+        reason: reason.chars().take(500).collect(),
+        peer,
+    }
 }
 
 impl<S> tower::Service<http::Request<Body>> for AuthService<S>
@@ -474,6 +505,7 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let auth = self.auth.clone();
+        let denials = self.denials.clone();
         // Checked inside the future: a token of a new kid may wait for a JWKS reload.
         Box::pin(async move {
             let (verifier, table) = &*auth;
@@ -490,6 +522,14 @@ where
                     inner.call(req).await
                 }
                 Err(e) => {
+                    if let Some(log) = &denials {
+                        let peer = req
+                            .extensions()
+                            .get::<tonic::transport::server::TcpConnectInfo>()
+                            .and_then(|c| c.remote_addr())
+                            .map_or_else(String::new, |a| a.to_string());
+                        log.record(denial(verifier, header, req.uri().path(), peer, &e).await);
+                    }
                     let status: Status = e.into();
                     Ok(status.into_http())
                 }

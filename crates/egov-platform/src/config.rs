@@ -179,6 +179,13 @@ pub struct AuthSettings {
     /// many seconds (so made-up kids cannot make the service hammer the provider).
     #[serde(default = "default_jwks_min_reload_secs")]
     pub jwks_min_reload_secs: u64,
+    /// Refused calls recorded per minute at most (`egov_denied_calls`); the rest are counted.
+    #[serde(default = "default_denials_per_minute")]
+    pub denials_per_minute: u32,
+}
+
+fn default_denials_per_minute() -> u32 {
+    120
 }
 
 fn default_jwks_refresh_secs() -> u64 {
@@ -201,6 +208,7 @@ impl AuthSettings {
             jwks_ca_file: String::new(),
             jwks_refresh_secs: default_jwks_refresh_secs(),
             jwks_min_reload_secs: default_jwks_min_reload_secs(),
+            denials_per_minute: default_denials_per_minute(),
         }
     }
 

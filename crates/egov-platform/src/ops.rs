@@ -32,6 +32,7 @@ pub fn allow_platform_services(t: RoleTable) -> RoleTable {
         .allow("egov.common.v1.Operations", "GetClock", EVERYONE)
         .allow("egov.common.v1.Operations", "AdvanceClock", &[Operator])
         .allow("egov.common.v1.Reconciliation", "ListProjectFacts", &[Operator, Audit])
+        .allow("egov.common.v1.AuditTrail", "ListDeniedCalls", &[Audit])
 }
 
 pub struct AuditTrailApi {
@@ -40,6 +41,33 @@ pub struct AuditTrailApi {
 
 #[tonic::async_trait]
 impl AuditTrail for AuditTrailApi {
+    async fn list_denied_calls(&self, req: Request<pb::ListDeniedCallsRequest>) -> Result<Response<pb::ListDeniedCallsResponse>, Status> {
+        let r = req.into_inner();
+        let limit = paging::page_size(r.page_size).map_err(AppError::from)?;
+        let after = if r.page_token.is_empty() {
+            0
+        } else {
+            r.page_token.parse::<i64>().map_err(|_| AppError::field("page_token", "not a token this service gave"))?
+        };
+        let rows = crate::auth::denials::list(&self.pool, after, limit + 1).await.map_err(AppError::from)?;
+        let (rows, next) = paging::page(rows, limit, |r| r.seq.to_string());
+        let calls = rows
+            .into_iter()
+            .map(|r| pb::DeniedCall {
+                seq: r.seq,
+                at: Some(convert::timestamp(r.at)),
+                subject: r.subject,
+                role: r.role,
+                method: r.method,
+                code: r.code,
+                reason: r.reason,
+                peer: r.peer,
+                suppressed_before: r.suppressed_before,
+            })
+            .collect();
+        Ok(Response::new(pb::ListDeniedCallsResponse { calls, next_page_token: next }))
+    }
+
     async fn list_audit_records(
         &self,
         req: Request<pb::ListAuditRecordsRequest>,

@@ -244,7 +244,10 @@ impl Platform {
             .trace_fn(telemetry::grpc_trace_span)
             // Outermost first: the metrics layer also sees the calls the auth layer refuses.
             .layer(RpcMetricsLayer::new(metrics, roles.clone()))
-            .layer(AuthLayer::new(verifier, roles))
+            .layer(
+                AuthLayer::new(verifier, roles)
+                    .recording_denials(crate::auth::denials::DenialLog::new(pool.clone(), settings.auth.denials_per_minute)),
+            )
             // After authentication: only an authorised caller's body is read and checked.
             .layer(crate::edge::EdgeLayer::new(settings.edge))
             .add_routes(routes)

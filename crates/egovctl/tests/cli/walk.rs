@@ -480,6 +480,12 @@ impl AuditTrail for Fake {
         };
         Ok(Response::new(ListAuditRecordsResponse { records: vec![rec], next_page_token: String::new() }))
     }
+    async fn list_denied_calls(
+        &self,
+        _: Request<egov_proto::common::ListDeniedCallsRequest>,
+    ) -> Res<egov_proto::common::ListDeniedCallsResponse> {
+        Err(tonic::Status::unimplemented("egovctl has no command for refused calls; the fake does not serve them"))
+    }
     async fn verify_audit_trail(&self, _: Request<VerifyAuditTrailRequest>) -> Res<VerifyAuditTrailResponse> {
         Ok(Response::new(VerifyAuditTrailResponse {
             intact: false,

@@ -96,3 +96,54 @@ fn every_intake_method_is_in_the_role_table() {
     let missing: Vec<_> = paths.iter().filter(|p| table.roles(p).is_none()).collect();
     assert!(missing.is_empty(), "methods without roles: {missing:?}");
 }
+
+/// 等保 security audit (issue 13 item 7): refused authentication and authorisation are recorded
+/// with subject, role, method, reason and peer, readable by AUDIT only; a flood is capped.
+#[tokio::test]
+async fn refused_calls_are_recorded_for_audit_and_a_flood_is_capped() {
+    let app = TestApp::spawn_with(|s| s.auth.denials_per_minute = 5).await;
+    let get_unit = || pb::GetUnitRequest { unit_id: "U-CIVIL".into() };
+    // No token, then a UNIT calling DRB's method.
+    let anonymous = egov_proto::intake::intake_client::IntakeClient::new(app.channel.clone());
+    assert_eq!(anonymous.clone().get_unit(get_unit()).await.unwrap_err().code(), Code::Unauthenticated);
+    let e = app
+        .unit("U-CIVIL")
+        .create_unit(pb::CreateUnitRequest { request_id: rid(), unit_id: "U-X".into(), name: "某局".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+
+    let list = || async {
+        app.audit_trail(Role::Audit)
+            .list_denied_calls(egov_proto::common::ListDeniedCallsRequest { page_size: 100, page_token: String::new() })
+            .await
+            .unwrap()
+            .into_inner()
+            .calls
+    };
+    egov_platform::testing::eventually(WAIT, "two refusals recorded", || async { list().await.len() == 2 }).await;
+    let calls = list().await;
+    assert_eq!(
+        (calls[0].subject.as_str(), calls[0].role.as_str(), calls[0].code.as_str(), calls[0].method.as_str()),
+        ("(unauthenticated)", "", "UNAUTHENTICATED", "/egov.intake.v1.Intake/GetUnit")
+    );
+    assert_eq!(
+        (calls[1].subject.as_str(), calls[1].role.as_str(), calls[1].code.as_str(), calls[1].method.as_str()),
+        ("unit-tester", "UNIT", "PERMISSION_DENIED", "/egov.intake.v1.Intake/CreateUnit")
+    );
+    assert!(calls[1].reason.contains("R-X2"), "{:?}", calls[1].reason);
+    assert!(calls.iter().all(|c| c.peer.starts_with("127.0.0.1:")), "{calls:?}");
+
+    // Only AUDIT reads them.
+    let e = app.audit_trail(Role::Drb).list_denied_calls(egov_proto::common::ListDeniedCallsRequest::default()).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+
+    // A flood of 200 refusals in the same minute: 5 rows in all for the minute (the Drb read
+    // above was the third), the rest only counted.
+    for _ in 0..200 {
+        let _ = anonymous.clone().get_unit(get_unit()).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_denied_calls").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(stored, 5, "capped at auth.denials_per_minute");
+}
