@@ -14,8 +14,10 @@ object:
 * when kubectl is installed, the same checks again on `kubectl kustomize` output (the real
   renderer), whose objects must be the ones found here.
 
-CRDs are read from $EGOV_K8S_CRDS, else ../shared/k8s-crds relative to the repository root.
-Needs PyYAML; without it the script says so and exits 0 (skipped). Exit 1 when anything fails.
+CRDs are read from $EGOV_K8S_CRDS, else deploy/k8s/crds (vendored; see its README); no CRDs is a
+failure. Needs PyYAML (Debian's python3-yaml, which deploy/local/setup.sh installs); without it
+the script says so and exits 1. Without kubectl the kubectl kustomize pass is not run, and the
+last line says so. Exit 1 when anything fails.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from pathlib import Path
 try:
     import yaml
 except ImportError:  # pragma: no cover
-    print("validate.py: SKIPPED: PyYAML is not installed (python3 -m pip install pyyaml)")
-    sys.exit(0)
+    print("validate.py: FAILED: PyYAML is not installed (apt-get install python3-yaml; deploy/local/setup.sh does)")
+    sys.exit(1)
 
 K8S_DIR = Path(__file__).resolve().parent
 ROOT = K8S_DIR.parent.parent
@@ -428,10 +430,10 @@ def kubectl_render(kdir: Path, errors: Errors) -> list[tuple[str, dict]] | None:
 
 def main() -> int:
     env_crds = os.environ.get("EGOV_K8S_CRDS")
-    crd_dir = Path(env_crds) if env_crds else ROOT.parent / "shared" / "k8s-crds"
-    if not crd_dir.is_dir():
-        print(f"validate.py: no CRD directory at {crd_dir} (set EGOV_K8S_CRDS): custom resources are checked for shape only")
-        crd_dir = None
+    crd_dir = Path(env_crds) if env_crds else K8S_DIR / "crds"
+    if not crd_dir.is_dir() or not any(crd_dir.glob("*.yaml")):
+        print(f"validate.py: FAILED: no CRDs (*.yaml) in {crd_dir} (deploy/k8s/crds, or set EGOV_K8S_CRDS)")
+        return 1
     crds = load_crds(crd_dir)
     errors = Errors()
     used: set[Path] = set()
@@ -461,7 +463,11 @@ def main() -> int:
         print(f"validate.py: {len(errors.items)} problem(s) in the Kubernetes manifests")
         return 1
     schemas = f"against {len(crds)} CRD schemas" if crds else "without CRD schemas"
-    how = "as kustomized here and by kubectl kustomize" if rendered_by_kubectl else "as kustomized here (kubectl not installed)"
+    how = (
+        "as kustomized here and by kubectl kustomize"
+        if rendered_by_kubectl
+        else "as kustomized here only (kubectl is not installed: the kubectl kustomize pass did not run)"
+    )
     print(f"validate.py: OK: {total} objects in {len(kustomizations)} kustomizations checked {schemas}, {how}")
     return 0
 
