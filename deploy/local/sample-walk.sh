@@ -63,22 +63,23 @@
 # (增补项目): UNIT asks with an urgency justification, DRB accepts, UNIT submits without a round.
 #
 # Environment: EGOVCTL (default target/release/egovctl), EGOVCTL_ENDPOINT (intake, default
-# http://127.0.0.1:50051), EGOVCTL_REVIEW_ENDPOINT (review, default http://127.0.0.1:50052),
-# EGOVCTL_PROCUREMENT_ENDPOINT (procurement, default http://127.0.0.1:50053),
-# EGOVCTL_ACCEPTANCE_ENDPOINT (default http://127.0.0.1:50054), EGOVCTL_EVALUATION_ENDPOINT
-# (default http://127.0.0.1:50055),
+# http://127.0.0.1:<intake's port>), EGOVCTL_REVIEW_ENDPOINT, EGOVCTL_PROCUREMENT_ENDPOINT,
+# EGOVCTL_ACCEPTANCE_ENDPOINT, EGOVCTL_EVALUATION_ENDPOINT (default: each service's port from
+# settings.sh: EGOV_GRPC_PORT_BASE, default 50051, then review 50052 … evaluation 50055),
 # EGOV_AUTH__HS256_SECRET (tokens are minted with it; default: the local profile's). When review
 # is not SERVING, each project's walk ends at compliance; when procurement is not, at approval.
 # Needs python3 to read the JSON answers.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=deploy/local/settings.sh
+. "$root/deploy/local/settings.sh"
 CTL="${EGOVCTL:-$root/target/release/egovctl}"
-export EGOVCTL_ENDPOINT="${EGOVCTL_ENDPOINT:-http://127.0.0.1:50051}"
-export EGOVCTL_REVIEW_ENDPOINT="${EGOVCTL_REVIEW_ENDPOINT:-http://127.0.0.1:50052}"
-export EGOVCTL_PROCUREMENT_ENDPOINT="${EGOVCTL_PROCUREMENT_ENDPOINT:-http://127.0.0.1:50053}"
-export EGOVCTL_ACCEPTANCE_ENDPOINT="${EGOVCTL_ACCEPTANCE_ENDPOINT:-http://127.0.0.1:50054}"
-export EGOVCTL_EVALUATION_ENDPOINT="${EGOVCTL_EVALUATION_ENDPOINT:-http://127.0.0.1:50055}"
+export EGOVCTL_ENDPOINT="${EGOVCTL_ENDPOINT:-http://127.0.0.1:$(egov_port_of intake)}"
+export EGOVCTL_REVIEW_ENDPOINT="${EGOVCTL_REVIEW_ENDPOINT:-http://127.0.0.1:$(egov_port_of review)}"
+export EGOVCTL_PROCUREMENT_ENDPOINT="${EGOVCTL_PROCUREMENT_ENDPOINT:-http://127.0.0.1:$(egov_port_of procurement)}"
+export EGOVCTL_ACCEPTANCE_ENDPOINT="${EGOVCTL_ACCEPTANCE_ENDPOINT:-http://127.0.0.1:$(egov_port_of acceptance)}"
+export EGOVCTL_EVALUATION_ENDPOINT="${EGOVCTL_EVALUATION_ENDPOINT:-http://127.0.0.1:$(egov_port_of evaluation)}"
 [ -x "$CTL" ] || { echo "sample-walk: $CTL is missing: cargo build --release -p egovctl" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "sample-walk: python3 is needed to read egovctl's JSON" >&2; exit 1; }
 

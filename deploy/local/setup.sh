@@ -1,28 +1,30 @@
 #!/usr/bin/env bash
 # Prepares this machine for a local run of the egov suite; safe to run any number of times.
 #
-#   1. installs PostgreSQL and RabbitMQ from Debian's packages when missing (nothing else, and
-#      nothing already present);
-#   2. starts them when they are not running and waits until both accept connections;
-#   3. creates the PostgreSQL role `egov` (LOGIN CREATEDB, password `egov`) when missing and makes
-#      sure it can log in over TCP with its password, as the services' default URL
+#   1. prereqs.sh: checks the Rust toolchain (stops when it is missing or too old) and installs
+#      from the distribution's packages whatever else is missing: C compiler, python3 and
+#      python3-venv, Node.js and npm, promtool, PostgreSQL, RabbitMQ (nothing already present);
+#   2. starts PostgreSQL and RabbitMQ when nothing listens on their ports and waits until both
+#      accept connections;
+#   3. creates the PostgreSQL role (EGOV_PG_USER, LOGIN CREATEDB, password EGOV_PG_PASSWORD) when
+#      missing and makes sure it can log in over TCP with its password, as the services' URL
 #      postgres://egov:egov@127.0.0.1:5432/egov_<service> does.
 #
-# Runs as root (CI does) or as a user with sudo. Environment: EGOV_PG_PORT (default 5432),
-# EGOV_PG_CLUSTER (default main), EGOV_PG_ROLE / EGOV_PG_PASSWORD (default egov / egov),
-# EGOV_WAIT_SECS (default 90).
+# Runs as root (CI does) or as a user with sudo. Connection settings: settings.sh (EGOV_PG_HOST,
+# EGOV_PG_PORT, EGOV_PG_USER, EGOV_PG_PASSWORD, EGOV_PG_CLUSTER, EGOV_AMQP_HOST, EGOV_AMQP_PORT,
+# EGOV_RABBITMQ_NODE, ...); EGOV_WAIT_SECS (default 90).
 set -euo pipefail
 
 export PATH="$PATH:/usr/sbin:/sbin"
 export DEBIAN_FRONTEND=noninteractive
-PG_PORT="${EGOV_PG_PORT:-5432}"
-PG_CLUSTER="${EGOV_PG_CLUSTER:-main}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/local/settings.sh
+. "$here/settings.sh"
+PG_PORT="$EGOV_PG_PORT"
+PG_CLUSTER="$EGOV_PG_CLUSTER"
 WAIT_SECS="${EGOV_WAIT_SECS:-90}"
-EGOV_ROLE="${EGOV_PG_ROLE:-egov}"
-EGOV_PASSWORD="${EGOV_PG_PASSWORD:-egov}"
-case "$EGOV_ROLE$EGOV_PASSWORD" in
-  *[!A-Za-z0-9_]*) echo "setup: EGOV_PG_ROLE and EGOV_PG_PASSWORD may hold letters, digits and _ only" >&2; exit 2 ;;
-esac
+EGOV_ROLE="$EGOV_PG_USER"
+EGOV_PASSWORD="$EGOV_PG_PASSWORD"
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -37,35 +39,9 @@ as_root() {
   fi
 }
 
-# ------------------------------------------------------------------ install what is missing
+# ------------------------------------------------------------------ check and install what is missing
 
-apt_updated=0
-apt_install() {
-  if [ "$apt_updated" -eq 0 ]; then
-    say "apt-get update"
-    as_root apt-get update -q
-    apt_updated=1
-  fi
-  say "installing $*"
-  as_root apt-get install -y -q "$@"
-}
-
-pg_server_installed() {
-  command -v psql >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1 &&
-    compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null
-}
-
-if pg_server_installed; then
-  say "PostgreSQL is installed"
-else
-  apt_install postgresql
-fi
-
-if command -v rabbitmq-server >/dev/null 2>&1 && command -v rabbitmqctl >/dev/null 2>&1; then
-  say "RabbitMQ is installed"
-else
-  apt_install rabbitmq-server
-fi
+bash "$here/prereqs.sh"
 
 # ------------------------------------------------------------------ PostgreSQL
 
@@ -80,12 +56,16 @@ wait_until() { # wait_until <what> <command...>: polls for WAIT_SECS seconds
   done
 }
 
-pg_ready() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; }
+pg_ready() { pg_isready -q -h "$EGOV_PG_HOST" -p "$PG_PORT"; }
+is_local() { case "$1" in 127.0.0.1 | localhost | ::1) return 0 ;; *) return 1 ;; esac; }
 
 if pg_ready; then
-  say "PostgreSQL accepts connections on 127.0.0.1:$PG_PORT"
+  say "PostgreSQL accepts connections on $EGOV_PG_HOST:$PG_PORT"
+elif ! is_local "$EGOV_PG_HOST"; then
+  wait_until "PostgreSQL at $EGOV_PG_HOST:$PG_PORT (not on this machine: start it there)" pg_ready
 else
-  # The newest installed major version's cluster; created when the package made none.
+  # A cluster of the newest installed major version named EGOV_PG_CLUSTER on EGOV_PG_PORT;
+  # created when missing (the package makes main on 5432).
   # shellcheck disable=SC2012  # version directories are plain numbers
   pg_version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1 || true)"
   if [ -z "$pg_version" ]; then
@@ -93,15 +73,18 @@ else
     pg_version="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
   fi
   if [ ! -d "/etc/postgresql/$pg_version/$PG_CLUSTER" ]; then
-    say "creating PostgreSQL cluster $pg_version/$PG_CLUSTER"
+    say "creating PostgreSQL cluster $pg_version/$PG_CLUSTER on port $PG_PORT"
     as_root pg_createcluster --port "$PG_PORT" "$pg_version" "$PG_CLUSTER"
   fi
+  cluster_port="$(as_root sed -n 's/^port *= *\([0-9]*\).*/\1/p' "/etc/postgresql/$pg_version/$PG_CLUSTER/postgresql.conf" | tail -n 1)"
+  [ "$cluster_port" = "$PG_PORT" ] ||
+    die "cluster $pg_version/$PG_CLUSTER listens on port ${cluster_port:-?}, not EGOV_PG_PORT=$PG_PORT: set EGOV_PG_CLUSTER to another name"
   if ! as_root pg_ctlcluster "$pg_version" "$PG_CLUSTER" status >/dev/null 2>&1; then
     say "starting PostgreSQL $pg_version/$PG_CLUSTER"
     as_root pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$PG_CLUSTER" start
   fi
   wait_until "PostgreSQL" pg_ready
-  say "PostgreSQL accepts connections on 127.0.0.1:$PG_PORT"
+  say "PostgreSQL accepts connections on $EGOV_PG_HOST:$PG_PORT"
 fi
 
 # psql as the postgres superuser: over the Unix socket by peer authentication when we are root
@@ -115,13 +98,13 @@ pg_super() {
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     (cd / && sudo -u postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" "$@")
   else
-    psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"
+    psql -X -q -v ON_ERROR_STOP=1 -h "$EGOV_PG_HOST" -p "$PG_PORT" -U postgres "$@"
   fi
 }
 
 egov_tcp_login() {
   PGPASSWORD="$EGOV_PASSWORD" PGCONNECT_TIMEOUT=5 \
-    psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U "$EGOV_ROLE" -d postgres -tAc 'select 1' >/dev/null 2>&1
+    psql -X -q -h "$EGOV_PG_HOST" -p "$PG_PORT" -U "$EGOV_ROLE" -d postgres -tAc 'select 1' >/dev/null 2>&1
 }
 
 if [ "$(pg_super -d postgres -tAc "select 1 from pg_roles where rolname = '$EGOV_ROLE'")" = "1" ]; then
@@ -146,31 +129,56 @@ if ! egov_tcp_login; then
   sleep 1
 fi
 egov_tcp_login || die "role $EGOV_ROLE still cannot log in over TCP with its password: check $(pg_super -d postgres -tAc 'show hba_file' 2>/dev/null || echo pg_hba.conf)"
-say "role $EGOV_ROLE logs in over TCP (postgres://$EGOV_ROLE:***@127.0.0.1:$PG_PORT)"
+say "role $EGOV_ROLE logs in over TCP (postgres://$EGOV_ROLE:***@$EGOV_PG_HOST:$PG_PORT)"
 
 # ------------------------------------------------------------------ RabbitMQ
 
-amqp_open() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
-rabbit_running() { as_root rabbitmqctl -q status >/dev/null 2>&1; }
+amqp_open() { (exec 3<>"/dev/tcp/$EGOV_AMQP_HOST/$EGOV_AMQP_PORT") 2>/dev/null; }
+rabbitmqctl_node=()
+[ -z "$EGOV_RABBITMQ_NODE" ] || rabbitmqctl_node=(-n "$EGOV_RABBITMQ_NODE")
+rabbit_running() { as_root rabbitmqctl "${rabbitmqctl_node[@]}" -q status >/dev/null 2>&1; }
 
-if amqp_open && rabbit_running; then
+if amqp_open && { ! is_local "$EGOV_AMQP_HOST" || rabbit_running; }; then
   say "RabbitMQ is running"
+elif ! is_local "$EGOV_AMQP_HOST"; then
+  wait_until "RabbitMQ at $EGOV_AMQP_HOST:$EGOV_AMQP_PORT (not on this machine: start it there)" amqp_open
 else
   if ! rabbit_running; then
-    say "starting RabbitMQ"
-    as_root rabbitmq-server -detached
+    if [ -n "$EGOV_RABBITMQ_NODE" ]; then
+      # A node of its own (a second stack): its own name, AMQP port, distribution port and
+      # configuration file (the machine's may name another listener); data and logs under
+      # /var/lib/rabbitmq/mnesia/<node> and /var/log/rabbitmq/<node>.log as for any node.
+      conf="/var/lib/rabbitmq/egov-node-$EGOV_RABBITMQ_NODE.conf"
+      printf 'listeners.tcp.local = %s:%s\n' "$EGOV_AMQP_HOST" "$EGOV_AMQP_PORT" | as_root tee "$conf" >/dev/null
+      as_root chmod 644 "$conf"
+      say "starting RabbitMQ node $EGOV_RABBITMQ_NODE on port $EGOV_AMQP_PORT"
+      as_root env RABBITMQ_NODENAME="$EGOV_RABBITMQ_NODE" RABBITMQ_NODE_PORT="$EGOV_AMQP_PORT" \
+        RABBITMQ_DIST_PORT="$((EGOV_AMQP_PORT + 20000))" RABBITMQ_CONFIG_FILE="$conf" \
+        rabbitmq-server -detached
+    else
+      say "starting RabbitMQ"
+      as_root rabbitmq-server -detached
+    fi
     # Give the node a moment to register before asking it to report start-up.
     sleep 2
   fi
   # await_startup can fail at once while the node is still registering: retry it until the
   # deadline.
   deadline=$((SECONDS + WAIT_SECS))
-  until as_root rabbitmqctl -q -t 30 await_startup >/dev/null 2>&1; do
+  until as_root rabbitmqctl "${rabbitmqctl_node[@]}" -q -t 30 await_startup >/dev/null 2>&1; do
     [ "$SECONDS" -lt "$deadline" ] || die "RabbitMQ did not finish starting within ${WAIT_SECS}s (see /var/log/rabbitmq/)"
     sleep 2
   done
-  wait_until "RabbitMQ's AMQP port 5672" amqp_open
-  say "RabbitMQ accepts connections on 127.0.0.1:5672"
+  wait_until "RabbitMQ's AMQP port $EGOV_AMQP_PORT" amqp_open
+  say "RabbitMQ accepts connections on $EGOV_AMQP_HOST:$EGOV_AMQP_PORT"
 fi
 
-say "ready: PostgreSQL 127.0.0.1:$PG_PORT (role $EGOV_ROLE), RabbitMQ 127.0.0.1:5672 (guest)"
+if [ "$EGOV_AMQP_VHOST" != "/" ] && is_local "$EGOV_AMQP_HOST"; then
+  if ! as_root rabbitmqctl "${rabbitmqctl_node[@]}" -q list_vhosts name | grep -qxF "$EGOV_AMQP_VHOST"; then
+    say "creating RabbitMQ virtual host $EGOV_AMQP_VHOST"
+    as_root rabbitmqctl "${rabbitmqctl_node[@]}" -q add_vhost "$EGOV_AMQP_VHOST"
+  fi
+  as_root rabbitmqctl "${rabbitmqctl_node[@]}" -q set_permissions -p "$EGOV_AMQP_VHOST" "$EGOV_AMQP_USER" '.*' '.*' '.*'
+fi
+
+say "ready: PostgreSQL $EGOV_PG_HOST:$PG_PORT (role $EGOV_ROLE), RabbitMQ $EGOV_AMQP_HOST:$EGOV_AMQP_PORT (vhost $EGOV_AMQP_VHOST, user $EGOV_AMQP_USER)"

@@ -8,42 +8,45 @@
 #   deploy/local/up.sh              everything
 #   EGOV_SKIP_WALK=1 deploy/local/up.sh   start only
 #
-# Logs: .egov-local/logs/<service>.log; pids: .egov-local/pids/<service>.pid; stop with
-# deploy/local/down.sh. Starting again leaves running services alone. EGOV_START_WAIT_SECS
-# (default 90): how long a service may take to report SERVING.
+# Logs: $EGOV_STATE_DIR/logs/<service>.log; pids: $EGOV_STATE_DIR/pids/<service>.pid (default
+# .egov-local); stop with deploy/local/down.sh. Idempotent: starting again leaves running
+# services alone, except one whose binary was rebuilt since it started, which is restarted; cargo
+# rebuilds nothing that has not changed. Connection settings and ports: settings.sh (EGOV_PG_*,
+# EGOV_AMQP_*, EGOV_GRPC_PORT_BASE, EGOV_STATE_DIR). EGOV_START_WAIT_SECS (default 90): how long a
+# service may take to report SERVING; EGOV_STOP_SECS (default 40): how long a service being
+# restarted may take to stop.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-state="$root/.egov-local"
+# shellcheck source=deploy/local/settings.sh
+. "$root/deploy/local/settings.sh"
+state="$EGOV_STATE_DIR"
 wait_secs="${EGOV_START_WAIT_SECS:-90}"
 mkdir -p "$state/logs" "$state/pids"
 
 say() { printf 'up: %s\n' "$*"; }
 die() { printf 'up: ERROR: %s\n' "$*" >&2; exit 1; }
 
-# The five services in port order (50051..50055, architecture.md).
-ALL_SERVICES=(intake review procurement acceptance evaluation)
-port_of() {
-  case "$1" in
-    intake) echo 50051 ;; review) echo 50052 ;; procurement) echo 50053 ;;
-    acceptance) echo 50054 ;; evaluation) echo 50055 ;;
-  esac
-}
+# The five services in port order (EGOV_GRPC_PORT_BASE, default 50051, and up; architecture.md).
+ALL_SERVICES=("${EGOV_SERVICES[@]}")
+port_of() { egov_port_of "$1"; }
 
 # ------------------------------------------------------------------ configuration
 # Every service reads EGOV_<SECTION>__<KEY> (crates/egov-platform/src/config.rs). With nothing
 # set, a service uses the local profile: postgres://egov:egov@127.0.0.1:5432/egov_<service>,
-# amqp://guest:guest@127.0.0.1:5672, port 5005x, peers on 127.0.0.1, an adjustable clock.
-# Settings for every service go in COMMON_ENV, settings of one service in service_env.
+# amqp://guest:guest@127.0.0.1:5672, port 5005x, peers on 127.0.0.1, an adjustable clock; here
+# every one of those comes from settings.sh. Settings for every service go in COMMON_ENV,
+# settings of one service in service_env.
 COMMON_ENV=(
   EGOV_SERVICE__PROFILE=local
   EGOV_TELEMETRY__LOG_FORMAT=json
   EGOV_TELEMETRY__LOG_FILTER=info
-  EGOV_PEERS__INTAKE=http://127.0.0.1:50051
-  EGOV_PEERS__REVIEW=http://127.0.0.1:50052
-  EGOV_PEERS__PROCUREMENT=http://127.0.0.1:50053
-  EGOV_PEERS__ACCEPTANCE=http://127.0.0.1:50054
+  "EGOV_BROKER__URL=$EGOV_AMQP_URL"
+  "EGOV_PEERS__INTAKE=http://127.0.0.1:$(port_of intake)"
+  "EGOV_PEERS__REVIEW=http://127.0.0.1:$(port_of review)"
+  "EGOV_PEERS__PROCUREMENT=http://127.0.0.1:$(port_of procurement)"
+  "EGOV_PEERS__ACCEPTANCE=http://127.0.0.1:$(port_of acceptance)"
 )
 service_env() { # prints one NAME=value per line for service $1
   local svc="$1"
@@ -56,7 +59,7 @@ service_env() { # prints one NAME=value per line for service $1
     echo "EGOV_PEERS__EVALUATION="
   fi
   echo "EGOV_SERVICE__LISTEN=127.0.0.1:$(port_of "$svc")"
-  echo "EGOV_DATABASE__URL=postgres://egov:egov@127.0.0.1:5432/egov_$svc"
+  echo "EGOV_DATABASE__URL=$(egov_pg_url "egov_$svc")"
   echo "EGOV_DOCUMENTS__DIR=$state/documents/$svc"
   case "$svc" in
     intake) ;;       # e.g. EGOV_POLICY__FILE=$root/policy/egov-policy.toml
@@ -96,41 +99,71 @@ done
 # service that starts with create_if_missing=false working and shows problems early.
 for svc in "${runnable[@]}"; do
   db="egov_$svc"
-  exists="$(PGPASSWORD=egov psql -X -h 127.0.0.1 -U egov -d postgres -tAc "select 1 from pg_database where datname = '$db'")"
+  exists="$(egov_psql postgres -tAc "select 1 from pg_database where datname = '$db'")"
   if [ "$exists" = "1" ]; then
     say "database $db exists"
   else
     say "creating database $db"
-    PGPASSWORD=egov psql -X -q -h 127.0.0.1 -U egov -d postgres -c "create database $db owner egov"
+    egov_psql postgres -q -c "create database $db owner $EGOV_PG_USER"
   fi
 done
 
 # ------------------------------------------------------------------ start
 
-alive() { # alive <service>: its pid file names a running egov-<service>
-  local pidfile="$state/pids/$1.pid" pid
+alive() { # alive <service>: its pid file names a running egov-<service> of this checkout
+  local pidfile="$state/pids/$1.pid" pid exe
   [ -f "$pidfile" ] || return 1
   pid="$(cat "$pidfile")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q "egov-$1" "/proc/$pid/cmdline" 2>/dev/null
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  exe="$(readlink "/proc/$pid/exe" 2>/dev/null)" || return 1
+  [ "${exe% (deleted)}" = "$root/target/release/egov-$1" ]
+}
+
+# rebuilt <service>: the running process's executable is not the file now at its path (cargo
+# wrote a new binary since the service started).
+rebuilt() {
+  local pid
+  pid="$(cat "$state/pids/$1.pid")"
+  [ "$(stat -L -c '%d:%i' "/proc/$pid/exe" 2>/dev/null)" != "$(stat -c '%d:%i' "target/release/egov-$1")" ]
+}
+
+stop_service() { # stop_service <service>: SIGTERM, SIGKILL after EGOV_STOP_SECS
+  local pid deadline
+  pid="$(cat "$state/pids/$1.pid")"
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + ${EGOV_STOP_SECS:-40}))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      say "egov-$1 (pid $pid) did not stop within ${EGOV_STOP_SECS:-40}s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    sleep 0.2
+  done
+  rm -f "$state/pids/$1.pid"
 }
 
 for svc in "${runnable[@]}"; do
   if alive "$svc"; then
-    say "egov-$svc already runs (pid $(cat "$state/pids/$svc.pid"))"
-    continue
+    if rebuilt "$svc"; then
+      say "egov-$svc (pid $(cat "$state/pids/$svc.pid")) runs a binary older than target/release/egov-$svc: restarting it"
+      stop_service "$svc"
+    else
+      say "egov-$svc already runs (pid $(cat "$state/pids/$svc.pid")), binary unchanged"
+      continue
+    fi
   fi
   mkdir -p "$state/documents/$svc"
   mapfile -t env_lines < <(service_env "$svc")
-  say "starting egov-$svc on 127.0.0.1:$(port_of "$svc") (log .egov-local/logs/$svc.log)"
+  say "starting egov-$svc on 127.0.0.1:$(port_of "$svc") (log $state/logs/$svc.log)"
   printf '\n=== %s starting egov-%s\n' "$(date -Is)" "$svc" >>"$state/logs/$svc.log"
   # setsid: the service outlives this script and its terminal.
-  env "${COMMON_ENV[@]}" "${env_lines[@]}" setsid "target/release/egov-$svc" \
+  env "${COMMON_ENV[@]}" "${env_lines[@]}" setsid "$root/target/release/egov-$svc" \
     >>"$state/logs/$svc.log" 2>&1 </dev/null &
   echo $! >"$state/pids/$svc.pid"
 done
 
 start_failed() { # start_failed <service> <why>
-  echo "---- last lines of .egov-local/logs/$1.log" >&2
+  echo "---- last lines of $state/logs/$1.log" >&2
   tail -n 30 "$state/logs/$1.log" >&2 || true
   die "egov-$1 $2"
 }
@@ -155,4 +188,4 @@ else
     EGOVCTL_ACCEPTANCE_ENDPOINT="http://127.0.0.1:$(port_of acceptance)" \
     EGOVCTL_EVALUATION_ENDPOINT="http://127.0.0.1:$(port_of evaluation)" bash "$root/deploy/local/sample-walk.sh"
 fi
-say "the suite runs: egovctl --endpoint http://127.0.0.1:50051 ... (review commands: --review-endpoint http://127.0.0.1:50052, procurement: --procurement-endpoint http://127.0.0.1:50053, acceptance: --acceptance-endpoint http://127.0.0.1:50054, evaluation: --evaluation-endpoint http://127.0.0.1:50055); stop it with deploy/local/down.sh"
+say "the suite runs: egovctl --endpoint http://127.0.0.1:$(port_of intake) ... (review commands: --review-endpoint http://127.0.0.1:$(port_of review), procurement: --procurement-endpoint http://127.0.0.1:$(port_of procurement), acceptance: --acceptance-endpoint http://127.0.0.1:$(port_of acceptance), evaluation: --evaluation-endpoint http://127.0.0.1:$(port_of evaluation)); stop it with deploy/local/down.sh (same settings)"

@@ -30,8 +30,51 @@ use uuid::Uuid;
 
 use crate::config::{Profile, Secret, Settings};
 
-const DEFAULT_ADMIN_URL: &str = "postgres://egov:egov@127.0.0.1:5432/postgres";
-const DEFAULT_AMQP_BASE: &str = "amqp://guest:guest@127.0.0.1:5672";
+/// Reads an environment variable; empty counts as unset.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The admin URL: `EGOV_TEST_DATABASE_URL` when set, else built from the settings the scripts read
+/// (`deploy/local/settings.sh`): `EGOV_PG_HOST` (127.0.0.1), `EGOV_PG_PORT` (5432), `EGOV_PG_USER`
+/// (egov), `EGOV_PG_PASSWORD` (egov). `get` looks a variable up.
+fn admin_url(get: impl Fn(&str) -> Option<String>) -> String {
+    let setting = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_string());
+    get("EGOV_TEST_DATABASE_URL").unwrap_or_else(|| {
+        format!(
+            "postgres://{}:{}@{}:{}/postgres",
+            setting("EGOV_PG_USER", "egov"),
+            setting("EGOV_PG_PASSWORD", "egov"),
+            setting("EGOV_PG_HOST", "127.0.0.1"),
+            setting("EGOV_PG_PORT", "5432")
+        )
+    })
+}
+
+/// The broker URL without a vhost: `EGOV_TEST_AMQP_BASE` when set, else built from the scripts'
+/// settings `EGOV_AMQP_USER` (guest), `EGOV_AMQP_PASSWORD` (guest), `EGOV_AMQP_HOST` (127.0.0.1),
+/// `EGOV_AMQP_PORT` (5672).
+fn amqp_base(get: impl Fn(&str) -> Option<String>) -> String {
+    let setting = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_string());
+    get("EGOV_TEST_AMQP_BASE").map(|b| b.trim_end_matches('/').to_string()).unwrap_or_else(|| {
+        format!(
+            "amqp://{}:{}@{}:{}",
+            setting("EGOV_AMQP_USER", "guest"),
+            setting("EGOV_AMQP_PASSWORD", "guest"),
+            setting("EGOV_AMQP_HOST", "127.0.0.1"),
+            setting("EGOV_AMQP_PORT", "5672")
+        )
+    })
+}
+
+/// The rabbitmqctl command line: `EGOV_TEST_RABBITMQCTL`, else `rabbitmqctl`, with `-n
+/// EGOV_RABBITMQ_NODE` when that is set (a second stack's node).
+fn rabbitmqctl_command(get: impl Fn(&str) -> Option<String>) -> String {
+    get("EGOV_TEST_RABBITMQCTL").unwrap_or_else(|| match get("EGOV_RABBITMQ_NODE") {
+        Some(node) => format!("rabbitmqctl -n {node}"),
+        None => "rabbitmqctl".to_string(),
+    })
+}
 
 /// A database of its own for one test; dropped (with its connections) when this is dropped.
 #[derive(Debug)]
@@ -42,13 +85,15 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    /// Creates `egov_test_<uuid>` through `EGOV_TEST_DATABASE_URL` (an admin URL, default
-    /// `postgres://egov:egov@127.0.0.1:5432/postgres`).
+    /// Creates `egov_test_<uuid>` through `EGOV_TEST_DATABASE_URL` (an admin URL), else the URL of
+    /// database `postgres` that the scripts' settings name (`EGOV_PG_HOST`, `EGOV_PG_PORT`,
+    /// `EGOV_PG_USER`, `EGOV_PG_PASSWORD`; default `postgres://egov:egov@127.0.0.1:5432/postgres`).
     pub async fn create() -> anyhow::Result<TestDatabase> {
-        let admin_url = std::env::var("EGOV_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_string());
+        let admin_url = admin_url(env);
         let name = format!("egov_test_{}", Uuid::now_v7().simple());
-        let mut conn =
-            PgConnection::connect(&admin_url).await.with_context(|| format!("connecting to {admin_url} (EGOV_TEST_DATABASE_URL)"))?;
+        let mut conn = PgConnection::connect(&admin_url).await.with_context(|| {
+            format!("connecting to {admin_url} (EGOV_PG_HOST/EGOV_PG_PORT/EGOV_PG_USER/EGOV_PG_PASSWORD or EGOV_TEST_DATABASE_URL)")
+        })?;
         conn.execute(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).await.with_context(|| format!("creating database {name}"))?;
         let _ = conn.close().await;
         let url = with_database(&admin_url, &name);
@@ -143,16 +188,19 @@ pub struct TestVhost {
 }
 
 impl TestVhost {
-    /// Creates a vhost with `rabbitmqctl` (`EGOV_TEST_RABBITMQCTL` overrides the command) and
-    /// grants `guest` everything on it.
+    /// Creates a vhost with `rabbitmqctl` (on node `EGOV_RABBITMQ_NODE` when set;
+    /// `EGOV_TEST_RABBITMQCTL` overrides the command) and grants the broker user (`EGOV_AMQP_USER`,
+    /// default guest) everything on it. The broker is `EGOV_TEST_AMQP_BASE`, else the scripts'
+    /// settings (`EGOV_AMQP_HOST`, `EGOV_AMQP_PORT`, `EGOV_AMQP_USER`, `EGOV_AMQP_PASSWORD`).
     pub async fn create() -> anyhow::Result<TestVhost> {
         let name = format!("egov_test_{}", Uuid::now_v7().simple());
-        let base = std::env::var("EGOV_TEST_AMQP_BASE").unwrap_or_else(|_| DEFAULT_AMQP_BASE.to_string()).trim_end_matches('/').to_string();
+        let base = amqp_base(env);
         let vhost = TestVhost { name: name.clone(), base };
         let n = name.clone();
+        let user = env("EGOV_AMQP_USER").unwrap_or_else(|| "guest".to_string());
         tokio::task::spawn_blocking(move || {
             rabbitmqctl(&["add_vhost", &n])?;
-            rabbitmqctl(&["set_permissions", "-p", &n, "guest", ".*", ".*", ".*"])
+            rabbitmqctl(&["set_permissions", "-p", &n, &user, ".*", ".*", ".*"])
         })
         .await??;
         Ok(vhost)
@@ -162,7 +210,7 @@ impl TestVhost {
         &self.name
     }
 
-    /// `amqp://guest:guest@127.0.0.1:5672/<vhost>` (base from `EGOV_TEST_AMQP_BASE`).
+    /// `amqp://guest:guest@127.0.0.1:5672/<vhost>` (base from the settings, see [`TestVhost::create`]).
     pub fn amqp_url(&self) -> String {
         format!("{}/{}", self.base, percent_encode(&self.name))
     }
@@ -191,7 +239,7 @@ impl Drop for TestVhost {
 }
 
 fn rabbitmqctl(args: &[&str]) -> anyhow::Result<()> {
-    let cmd = std::env::var("EGOV_TEST_RABBITMQCTL").unwrap_or_else(|_| "rabbitmqctl".to_string());
+    let cmd = rabbitmqctl_command(env);
     let mut parts = cmd.split_whitespace();
     let program = parts.next().context("EGOV_TEST_RABBITMQCTL is empty")?;
     let out = Command::new(program)
@@ -514,6 +562,43 @@ mod tests {
         assert_eq!(db.server_addr(), "127.0.0.1:5432".parse().unwrap());
         assert_eq!(db.url_via("127.0.0.1:9".parse().unwrap()), "postgres://u:p@127.0.0.1:9/x?a=b");
         std::mem::forget(db);
+    }
+
+    #[test]
+    fn connection_settings_come_from_the_scripts_variables() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        // Nothing set: today's defaults.
+        assert_eq!(admin_url(vars(&[])), "postgres://egov:egov@127.0.0.1:5432/postgres");
+        assert_eq!(amqp_base(vars(&[])), "amqp://guest:guest@127.0.0.1:5672");
+        assert_eq!(rabbitmqctl_command(vars(&[])), "rabbitmqctl");
+        // A second stack's settings.
+        let second: &[(&str, &str)] = &[
+            ("EGOV_PG_HOST", "10.0.0.7"),
+            ("EGOV_PG_PORT", "5433"),
+            ("EGOV_PG_USER", "egov2"),
+            ("EGOV_PG_PASSWORD", "pw2"),
+            ("EGOV_AMQP_HOST", "10.0.0.8"),
+            ("EGOV_AMQP_PORT", "5673"),
+            ("EGOV_AMQP_USER", "u2"),
+            ("EGOV_AMQP_PASSWORD", "p2"),
+            ("EGOV_RABBITMQ_NODE", "egov2@localhost"),
+        ];
+        assert_eq!(admin_url(vars(second)), "postgres://egov2:pw2@10.0.0.7:5433/postgres");
+        assert_eq!(amqp_base(vars(second)), "amqp://u2:p2@10.0.0.8:5673");
+        assert_eq!(rabbitmqctl_command(vars(second)), "rabbitmqctl -n egov2@localhost");
+        // The explicit test overrides still win.
+        let explicit: &[(&str, &str)] = &[
+            ("EGOV_PG_PORT", "5433"),
+            ("EGOV_TEST_DATABASE_URL", "postgres://a:b@h:1/postgres"),
+            ("EGOV_TEST_AMQP_BASE", "amqp://a:b@h:2/"),
+            ("EGOV_TEST_RABBITMQCTL", "sudo rabbitmqctl"),
+            ("EGOV_RABBITMQ_NODE", "egov2@localhost"),
+        ];
+        assert_eq!(admin_url(vars(explicit)), "postgres://a:b@h:1/postgres");
+        assert_eq!(amqp_base(vars(explicit)), "amqp://a:b@h:2");
+        assert_eq!(rabbitmqctl_command(vars(explicit)), "sudo rabbitmqctl");
     }
 
     #[test]
