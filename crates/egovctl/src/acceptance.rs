@@ -34,7 +34,7 @@ use egov_proto::{
 use crate::{
     cli::{Paging, RequestId, parse_date},
     client::{Authed, CliError},
-    commands::{self, Ctx, Result, Sink, request_id},
+    commands::{self, Ctx, Piece, Result, Sink, request_id},
     enums,
     render::Page,
 };
@@ -353,39 +353,15 @@ async fn download(cl: &mut AcceptanceClient<Authed>, document_id: String, out: &
         Some(_) => return Err(CliError::other("the service sent content before the material's metadata")),
         None => return Err(CliError::other("the service sent nothing")),
     };
-    let mut sink = Sink::open(out, material.size_bytes).await?;
-    let received = async {
-        let mut written: u64 = 0;
-        while let Some(msg) = stream.message().await? {
-            match msg.part {
-                Some(Part::Chunk(b)) => {
-                    sink.write(&b).await?;
-                    written += b.len() as u64;
-                }
-                Some(Part::Material(_)) => return Err(CliError::other("the service sent the material's metadata twice")),
-                None => {}
-            }
-        }
-        let expected = u64::try_from(material.size_bytes).unwrap_or(0);
-        if written != expected {
-            return Err(CliError::other(format!(
-                "the download is incomplete: {written} of the {expected} bytes of {} arrived; nothing was kept",
-                material.file_name
-            )));
-        }
-        Ok(written)
-    }
-    .await;
-    match received {
-        Ok(written) => {
-            sink.finish().await?;
-            Ok((material, written))
-        }
-        Err(e) => {
-            sink.discard().await;
-            Err(e)
-        }
-    }
+    let parts = tokio_stream::StreamExt::map(stream, |m| {
+        m.map(|m| match m.part {
+            Some(Part::Chunk(b)) => Piece::Chunk(b),
+            Some(Part::Material(_)) => Piece::HeaderAgain,
+            None => Piece::Empty,
+        })
+    });
+    let written = Sink::open(out, material.size_bytes).await?.receive(parts, material.size_bytes, &material.file_name, "material").await?;
+    Ok((material, written))
 }
 
 // ------------------------------------------------------------------ running

@@ -534,6 +534,14 @@ async fn download(cl: &mut IntakeClient<Authed>, document_id: String, out: &Path
     }
 }
 
+/// One message of a streamed download after its header.
+pub enum Piece {
+    Chunk(Vec<u8>),
+    /// The header again: a protocol error.
+    HeaderAgain,
+    Empty,
+}
+
 /// Where a download goes (the acceptance materials, the evaluation audit reports).
 pub enum Sink {
     /// `<out>.part`, renamed to `out` once the content is whole.
@@ -582,6 +590,47 @@ impl Sink {
                 use std::io::Write;
                 let mut out = std::io::stdout().lock();
                 out.write_all(&buf).and_then(|()| out.flush()).map_err(|e| CliError::other(format!("writing to standard output: {e}")))
+            }
+        }
+    }
+
+    /// Writes every part of a streamed download that follows its header, and keeps the content
+    /// only when exactly `size` bytes arrived and the stream ended cleanly; otherwise nothing is
+    /// kept. `what` names the header in messages ("material", "report").
+    pub async fn receive<S>(mut self, mut parts: S, size: i64, name: &str, what: &str) -> Result<u64>
+    where
+        S: tokio_stream::Stream<Item = std::result::Result<Piece, tonic::Status>> + Unpin,
+    {
+        use tokio_stream::StreamExt;
+        let received = async {
+            let mut written: u64 = 0;
+            while let Some(piece) = parts.next().await {
+                match piece? {
+                    Piece::Chunk(b) => {
+                        self.write(&b).await?;
+                        written += b.len() as u64;
+                    }
+                    Piece::HeaderAgain => return Err(CliError::other(format!("the service sent the {what}'s metadata twice"))),
+                    Piece::Empty => {}
+                }
+            }
+            let expected = u64::try_from(size).unwrap_or(0);
+            if written != expected {
+                return Err(CliError::other(format!(
+                    "the download is incomplete: {written} of the {expected} bytes of {name} arrived; nothing was kept"
+                )));
+            }
+            Ok(written)
+        }
+        .await;
+        match received {
+            Ok(written) => {
+                self.finish().await?;
+                Ok(written)
+            }
+            Err(e) => {
+                self.discard().await;
+                Err(e)
             }
         }
     }

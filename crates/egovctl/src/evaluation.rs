@@ -44,7 +44,7 @@ use crate::{
     acceptance::FileArgs,
     cli::{Paging, RequestId, parse_date},
     client::{Authed, CliError},
-    commands::{self, Ctx, Result, Sink, request_id},
+    commands::{self, Ctx, Piece, Result, Sink, request_id},
     enums,
     render::{Page, eprint},
 };
@@ -566,39 +566,15 @@ async fn download(cl: &mut EvaluationsClient<Authed>, request: DownloadAuditRepo
         Some(_) => return Err(CliError::other("the service sent content before the report's metadata")),
         None => return Err(CliError::other("the service sent nothing")),
     };
-    let mut sink = Sink::open(out, audit.size_bytes).await?;
-    let received = async {
-        let mut written: u64 = 0;
-        while let Some(msg) = stream.message().await? {
-            match msg.part {
-                Some(Part::Chunk(b)) => {
-                    sink.write(&b).await?;
-                    written += b.len() as u64;
-                }
-                Some(Part::Header(_)) => return Err(CliError::other("the service sent the report's metadata twice")),
-                None => {}
-            }
-        }
-        let expected = u64::try_from(audit.size_bytes).unwrap_or(0);
-        if written != expected {
-            return Err(CliError::other(format!(
-                "the download is incomplete: {written} of the {expected} bytes of {} arrived; nothing was kept",
-                audit.file_name
-            )));
-        }
-        Ok(written)
-    }
-    .await;
-    match received {
-        Ok(written) => {
-            sink.finish().await?;
-            Ok((audit, written))
-        }
-        Err(e) => {
-            sink.discard().await;
-            Err(e)
-        }
-    }
+    let parts = tokio_stream::StreamExt::map(stream, |m| {
+        m.map(|m| match m.part {
+            Some(Part::Chunk(b)) => Piece::Chunk(b),
+            Some(Part::Header(_)) => Piece::HeaderAgain,
+            None => Piece::Empty,
+        })
+    });
+    let written = Sink::open(out, audit.size_bytes).await?.receive(parts, audit.size_bytes, &audit.file_name, "report").await?;
+    Ok((audit, written))
 }
 
 // ------------------------------------------------------------------ running
