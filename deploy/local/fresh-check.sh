@@ -164,6 +164,8 @@ mount -o remount,bind,ro "$rootfs/root/.cargo"
 mount --bind "$HOME/.rustup" "$rootfs/root/.rustup"
 mount -o remount,bind,ro "$rootfs/root/.rustup"
 exec chroot "$rootfs" env -i HOME=/root LANG=C.UTF-8 TERM=dumb USER=root LOGNAME=root \
+  NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+  SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
   PATH=/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   bash -c "cd /src/egov-suite && \$1" fresh-check "\$1"
 EOF
@@ -180,6 +182,19 @@ in_ns() { # in_ns <bash command>: in our network namespace
 timed "prereqs.sh (apt installs, host network)" "$logs/prereqs.log" \
   in_root "bash deploy/local/prereqs.sh" || die "the prerequisites could not be installed; see $logs/prereqs.log"
 grep '^prereqs:' "$logs/prereqs.log" | sed 's/^/    /'
+# PostgreSQL's package, installed while this host's server holds 5432, gave the root's cluster the
+# next free port; inside the namespace 5432 is free, and the root's cluster belongs there.
+in_root 'for c in /etc/postgresql/*/main/postgresql.conf; do [ -f "$c" ] && sed -i "s/^port = .*/port = 5432/" "$c"; done; true' ||
+  die "could not set the root's PostgreSQL port"
+# Certificate authorities this host adds to its trust store (a TLS-inspecting proxy, as district
+# intranets have) are the root's too: npm, pip and cargo reach their registries through it.
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+  mkdir -p "$rootfs/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
+  in_root "apt-get install -y -q --no-install-recommends ca-certificates >/dev/null && update-ca-certificates >/dev/null" ||
+    die "could not add this host's certificate authorities to the root"
+  say "this host's added certificate authorities are trusted in the root too"
+fi
 # The project's pinned tools (buf and the KEDA schemas from npm, the Python venv from PyPI) need
 # the network too: installed here, found present by test.sh inside the namespace.
 timed "project tools (npm ci, venv; host network)" "$logs/tools.log" \
