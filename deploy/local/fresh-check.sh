@@ -148,6 +148,8 @@ src="$rootfs/src/egov-suite"
 mkdir -p "$src"
 say "copying the working tree (git ls-files) into $src"
 (cd "$root_src" && git ls-files -z | tar --null -T - -cf -) | tar -xf - -C "$src"
+# The repository itself too, as a fresh clone has it (buf breaking compares with the merge base).
+cp -a "$root_src/.git" "$src/.git"
 
 # in_root <command>: runs a bash command in the root as root, with private mounts of /proc, /dev,
 # /sys and the host's ~/.cargo and ~/.rustup read-only; the environment is a new login's.

@@ -83,6 +83,7 @@ pg_server_installed() {
 # <description> <packages> <check command...>
 checks=(
   "C compiler and linker (cc)|gcc libc6-dev|cc_works"
+  "git (buf breaking compares with the last tag or main)|git|command -v git"
   "python3|python3|command -v python3"
   "python3 venv (the project's pinned Python tools)|python3-venv|python3 -c 'import venv, ensurepip'"
   "Node.js and npm (buf, the KEDA schema check)|nodejs npm|command -v node && command -v npm"
