@@ -363,6 +363,9 @@ impl tonic::service::Interceptor for Bearer {
 #[derive(Debug, Clone, Default)]
 pub struct RoleTable {
     methods: HashMap<String, Vec<Role>>,
+    /// The services (`package.Service`) of `methods`, kept as methods are allowed: what the port
+    /// serves, looked up on every call.
+    services: std::collections::BTreeSet<String>,
     /// Services anyone may call without a token (health, reflection).
     public_prefixes: Vec<String>,
 }
@@ -371,6 +374,7 @@ impl RoleTable {
     pub fn new() -> RoleTable {
         RoleTable {
             methods: HashMap::new(),
+            services: Default::default(),
             public_prefixes: vec![
                 "/grpc.health.v1.Health/".into(),
                 "/grpc.reflection.v1.ServerReflection/".into(),
@@ -382,6 +386,7 @@ impl RoleTable {
     /// Allows `roles` to call `method` of `service` (`egov.intake.v1.Intake`).
     pub fn allow(mut self, service: &str, method: &str, roles: &[Role]) -> RoleTable {
         self.methods.insert(format!("/{service}/{method}"), roles.to_vec());
+        self.services.insert(service.to_string());
         self
     }
 
@@ -395,13 +400,13 @@ impl RoleTable {
     }
 
     /// The services (`package.Service`) this table has methods of: what the port serves.
-    pub fn services(&self) -> std::collections::BTreeSet<&str> {
-        self.methods.keys().filter_map(|p| p.trim_start_matches('/').split_once('/').map(|(s, _)| s)).collect()
+    pub fn services(&self) -> impl Iterator<Item = &str> {
+        self.services.iter().map(String::as_str)
     }
 
     /// Whether `path` belongs to a service this port serves (public or in the table).
     pub fn serves(&self, path: &str) -> bool {
-        self.is_public(path) || path.trim_start_matches('/').split_once('/').is_some_and(|(service, _)| self.services().contains(service))
+        self.is_public(path) || path.trim_start_matches('/').split_once('/').is_some_and(|(service, _)| self.services.contains(service))
     }
 
     /// Every method path in the table (for tests that check coverage of a service).

@@ -192,7 +192,7 @@ impl Platform {
         // Reflection lists only what this port serves: its own services, the platform's, health.
         // google.rpc's types (ErrorInfo, BadRequest, PreconditionFailure) are registered so that
         // clients resolving error details through reflection can decode ours.
-        let served: Vec<String> = roles.services().into_iter().map(String::from).chain(["grpc.health.v1.Health".to_string()]).collect();
+        let served: Vec<String> = roles.services().map(String::from).chain(["grpc.health.v1.Health".to_string()]).collect();
         let reflection_for = || {
             served.iter().fold(
                 tonic_reflection::server::Builder::configure()
