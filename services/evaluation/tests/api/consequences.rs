@@ -182,6 +182,9 @@ async fn r_e7_assessments_are_reminded_flagged_and_recorded() {
     assert_eq!(app.events("evaluation.assessment.overdue").await.len(), 2);
     // A level-2, not important system has nothing to record.
     let plain = accepted(&app, go_live, "DATA_RESOURCE", 2, false).await;
+    // Its first evaluation fell due six months after going live, before today: that timer fires
+    // at once and changes the entry, so the unit records against the entry as it then stands.
+    let plain = app.until(&plain.entry_id, "the first evaluation is due", |e| e.schedule.as_ref().is_some_and(|s| s.due)).await;
     let r = pb::RecordAssessmentRequest {
         app_id: plain.entry_id.clone(),
         etag: plain.etag.clone(),
