@@ -1,0 +1,580 @@
+// 上城区政务项目管理系统：控制台页面。
+// Every action is one call of a service's own gRPC method through the console's bridge
+// (/api/{backend}/{service}/{method}); forms are drawn from the descriptor set (/api/_schema).
+// No rule of the Measures is decided here: a refusal shows the service's rule ids and words.
+"use strict";
+
+const L = window.EGOV_LABELS;
+const S = { schema: null, me: null };
+const $ = (sel, el = document) => el.querySelector(sel);
+const INTAKE = "egov.intake.v1.Intake", REVIEW = "egov.review.v1.Review", EXPERT = "egov.review.v1.ExpertReview";
+const PROCUREMENT = "egov.procurement.v1.Procurement", ACCEPTANCE = "egov.acceptance.v1.Acceptance";
+const EVALUATIONS = "egov.evaluation.v1.Evaluations", AUDIT = "egov.common.v1.AuditTrail";
+
+// ------------------------------------------------------------------ small helpers
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+const label = (name) => L.fields[name] || name;
+const methodTitle = (m) => L.methods[m] || m;
+const roleName = (r) => L.roles[r] || r;
+function stateName(v) {
+  if (typeof v !== "string") return String(v);
+  const m = Object.keys(L.states).sort((a, b) => b.length - a.length).find((k) => v === k || v.endsWith("_" + k));
+  return m ? L.states[m] : v;
+}
+function yuan(fen) {
+  const n = Number(fen || 0) / 100;
+  return n.toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " 元";
+}
+function today() {
+  const d = new Date(Date.now() + 8 * 3600 * 1000);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+const civil = (c) => (c && c.year ? `${c.year}-${String(c.month).padStart(2, "0")}-${String(c.day).padStart(2, "0")}` : "");
+function when(ts) {
+  if (!ts) return "";
+  const d = new Date(ts);
+  if (isNaN(d)) return String(ts);
+  return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+}
+function newId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((v) => v.toString(16).padStart(2, "0")).join("");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+// ------------------------------------------------------------------ calls
+
+class Refusal extends Error {
+  constructor(body, http) {
+    super(body.message || `HTTP ${http}`);
+    this.body = body; this.http = http;
+  }
+}
+
+async function api(backend, service, method, body = {}) {
+  const r = await fetch(`/api/${backend}/${service}/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-egov-console": "1" },
+    body: JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const json = await r.json().catch(() => ({ code: "UNAVAILABLE", message: `控制台没有答复（HTTP ${r.status}）` }));
+  if (!r.ok) {
+    if (r.status === 401) S.me = { signed_in: false };
+    throw new Refusal(json, r.status);
+  }
+  return json;
+}
+
+function uploadFile(backend, service, method, meta, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open("POST", `/api/${backend}/${service}/${method}/upload`);
+    x.setRequestHeader("x-egov-console", "1");
+    x.setRequestHeader("x-egov-upload", JSON.stringify(meta));
+    x.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+    x.onload = () => {
+      let body;
+      try { body = JSON.parse(x.responseText); } catch { body = { code: "UNAVAILABLE", message: x.responseText }; }
+      x.status >= 200 && x.status < 300 ? resolve(body) : reject(new Refusal(body, x.status));
+    };
+    x.onerror = () => reject(new Refusal({ code: "UNAVAILABLE", message: "网络中断，上传未完成" }, 0));
+    x.send(file);
+  });
+}
+
+function refusalBox(e) {
+  const b = e.body || { code: "UNKNOWN", message: String(e) };
+  const box = h("div", { class: "refusal", role: "alert" },
+    h("strong", {}, "未办理成功："), `${b.message || ""}`,
+    h("div", { class: "hint" }, `（${b.code || ""}）`));
+  if (b.violations && b.violations.length) {
+    box.append(h("ul", {}, b.violations.map((v) => h("li", {}, h("span", { class: "rule" }, v.rule), v.description || ""))));
+  }
+  if (b.fields && b.fields.length) {
+    box.append(h("ul", {}, b.fields.map((f) => h("li", {}, h("strong", {}, label(lastPart(f.field)) + `（${f.field}）：`), f.description || ""))));
+  }
+  return box;
+}
+const lastPart = (path) => String(path).split(/[.[\]]/).filter(Boolean).filter((p) => isNaN(p)).pop() || path;
+
+// ------------------------------------------------------------------ generic forms from the descriptor set
+
+const SPECIAL = {
+  "egov.common.v1.CivilDate": {
+    input: (id, v) => h("input", { type: "date", id, value: civil(v) }),
+    read: (el) => { const v = el.value; if (!v) return undefined; const [y, m, d] = v.split("-").map(Number); return { year: y, month: m, day: d }; },
+  },
+  "google.protobuf.Timestamp": {
+    input: (id, v) => h("input", { type: "datetime-local", id, value: v ? new Date(new Date(v).getTime() + 8 * 3600e3).toISOString().slice(0, 16) : "" }),
+    read: (el) => (el.value ? el.value + ":00+08:00" : undefined),
+  },
+};
+const LONG_TEXT = /(reason|comment|description|opinion|conclusion|summary|text|statement|necessity|rationale|explanation|note|scope|terms|justification)$/;
+let fieldSeq = 0;
+
+function formFor(messageName, prefill = {}, path = "") {
+  const msg = S.schema.messages[messageName];
+  const wrap = h("div", { class: "form-fields" });
+  wrap.dataset.message = messageName;
+  for (const f of msg.fields) wrap.append(fieldInput(f, prefill[f.name] ?? prefill[f.json_name], path ? `${path}.${f.name}` : f.name));
+  return wrap;
+}
+
+function fieldInput(f, value, path) {
+  const id = `f${++fieldSeq}`;
+  const box = h("div", { class: "field" });
+  box.dataset.field = f.name; box.dataset.path = path;
+  if (f.map) {
+    box.dataset.kind = "skip";
+    return box;
+  }
+  if (f.repeated) {
+    box.dataset.kind = "repeated";
+    const list = h("div", { class: "rows" });
+    const add = (v) => {
+      const row = h("div", { class: "row" });
+      const inner = f.kind === "message" && !SPECIAL[f.type]
+        ? h("fieldset", {}, h("legend", {}, `${label(f.name)} 第 ${list.children.length + 1} 项`), formFor(f.type, v || {}, `${path}[${list.children.length}]`))
+        : scalarInput({ ...f, repeated: false }, v, `${id}-${list.children.length}`, `${label(f.name)} 第 ${list.children.length + 1} 项`);
+      row.append(inner, h("button", { type: "button", class: "secondary", onclick: () => row.remove() }, `删除此项`));
+      list.append(row);
+    };
+    (Array.isArray(value) ? value : []).forEach(add);
+    box.append(h("fieldset", {}, h("legend", {}, label(f.name)), list,
+      h("button", { type: "button", class: "secondary", onclick: () => add(undefined) }, `添加${label(f.name)}`)));
+    return box;
+  }
+  if (f.kind === "message" && !SPECIAL[f.type]) {
+    box.dataset.kind = "message";
+    box.append(h("fieldset", {}, h("legend", {}, label(f.name)), formFor(f.type, value || {}, path)));
+    return box;
+  }
+  box.dataset.kind = "scalar";
+  box.append(scalarInput(f, value, id, label(f.name)));
+  return box;
+}
+
+function scalarInput(f, value, id, text) {
+  let input;
+  if (SPECIAL[f.type]) input = SPECIAL[f.type].input(id, value);
+  else if (f.kind === "bool") {
+    input = h("input", { type: "checkbox", id, checked: value === true });
+    const c = h("div", { class: "check" }, input, h("label", { for: id }, text));
+    c.dataset.input = "1";
+    return c;
+  } else if (f.kind === "enum") {
+    const values = S.schema.enums[f.type] || [];
+    input = h("select", { id }, values.map((v) => h("option", { value: v.name, selected: value === v.name }, stateName(v.name))));
+  } else if (f.kind === "bytes") input = h("input", { type: "file", id });
+  else if (f.kind === "int32" || f.kind === "int64" || f.kind === "number") {
+    input = h("input", { type: "number", id, step: f.kind === "number" ? "any" : "1", value: value ?? "" });
+    if (f.name.endsWith("_fen")) input.setAttribute("aria-describedby", id + "-hint");
+  } else if (LONG_TEXT.test(f.name)) input = h("textarea", { id }, value ?? "");
+  else input = h("input", { type: "text", id, value: value ?? "", autocomplete: "off" });
+  input.dataset.kind = f.kind; input.dataset.type = f.type || "";
+  const extra = f.name.endsWith("_fen") ? h("div", { class: "hint", id: id + "-hint" }, "以“分”为单位：1 元 = 100 分") : null;
+  return h("div", {}, h("label", { for: id }, text), input, extra);
+}
+
+async function readScalar(input) {
+  const kind = input.dataset.kind, type = input.dataset.type;
+  if (SPECIAL[type]) return SPECIAL[type].read(input);
+  if (input.type === "checkbox") return input.checked || undefined;
+  if (kind === "bytes") {
+    const file = input.files && input.files[0];
+    if (!file) return undefined;
+    const buf = new Uint8Array(await file.arrayBuffer());
+    let s = ""; for (const b of buf) s += String.fromCharCode(b);
+    return btoa(s);
+  }
+  const v = input.value;
+  if (v === "") return undefined;
+  if (kind === "int32" || kind === "number") return Number(v);
+  if (kind === "int64") return v;
+  if (kind === "enum" && v.endsWith("_UNSPECIFIED")) return undefined;
+  return v;
+}
+
+async function readForm(wrap) {
+  const out = {};
+  for (const box of wrap.children) {
+    const name = box.dataset.field, kind = box.dataset.kind;
+    if (!name || kind === "skip") continue;
+    if (kind === "scalar") {
+      const v = await readScalar($("input,select,textarea", box));
+      if (v !== undefined) out[name] = v;
+    } else if (kind === "message") {
+      const v = await readForm($(".form-fields", box));
+      if (Object.keys(v).length) out[name] = v;
+    } else if (kind === "repeated") {
+      const vals = [];
+      for (const row of $(".rows", box).children) {
+        const nested = $(".form-fields", row);
+        const v = nested ? await readForm(nested) : await readScalar($("input,select,textarea", row));
+        if (v !== undefined && !(typeof v === "object" && !Object.keys(v).length)) vals.push(v);
+      }
+      if (vals.length) out[name] = vals;
+    }
+  }
+  return out;
+}
+
+function markInvalid(wrap, refusal) {
+  wrap.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  for (const f of (refusal.body && refusal.body.fields) || []) {
+    const path = String(f.field).replace(/\[\d+\]/g, (m) => m);
+    const box = [...wrap.querySelectorAll(".field")].find((b) => b.dataset.path === path || b.dataset.field === lastPart(path));
+    const input = box && $("input,select,textarea", box);
+    if (input) input.setAttribute("aria-invalid", "true");
+  }
+}
+
+// ------------------------------------------------------------------ showing answers
+
+function show(value, key) {
+  if (value === null || value === undefined || value === "") return h("span", { class: "hint" }, "—");
+  if (Array.isArray(value)) {
+    if (!value.length) return h("span", { class: "hint" }, "（无）");
+    if (value.every((v) => typeof v !== "object")) return h("span", {}, value.map((v) => (key === "rule_ids" ? h("span", { class: "badge" }, v) : stateName(v))).reduce((a, b) => [a, "、", b]));
+    return table(value);
+  }
+  if (typeof value === "object") {
+    if ("year" in value && "month" in value && "day" in value && Object.keys(value).length === 3) return h("span", {}, civil(value));
+    return kv(value);
+  }
+  if (typeof value === "boolean") return h("span", { class: key === "overdue" && value ? "overdue" : "" }, value ? "是" : "否");
+  if (key && key.endsWith("_fen")) return h("span", {}, yuan(value));
+  if (key && (key.endsWith("_at") || key === "occurred_at")) return h("span", {}, when(value));
+  if (typeof value === "string" && /^[A-Z][A-Z0-9_]+$/.test(value)) return h("span", {}, stateName(value));
+  return h("span", {}, String(value));
+}
+function kv(obj) {
+  const dl = h("dl", { class: "kv" });
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === "" || v === null || (Array.isArray(v) && !v.length) || k === "chunk") continue;
+    dl.append(h("dt", {}, label(k)), h("dd", {}, show(v, k)));
+  }
+  return dl;
+}
+function table(rows) {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => rows.some((r) => r[k] !== "" && r[k] !== null && !(Array.isArray(r[k]) && !r[k].length) && typeof r[k] !== "object")).slice(0, 8);
+  return h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, keys.map((k) => h("th", { scope: "col" }, label(k))))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, keys.map((k) => h("td", {}, show(r[k], k))))))));
+}
+
+// ------------------------------------------------------------------ pages
+
+const ROUTES = [
+  [/^#\/signin$/, signinPage],
+  [/^#\/todo$/, todoPage],
+  [/^#\/apply$/, applyPage],
+  [/^#\/projects$/, projectsPage],
+  [/^#\/projects\/([^/]+)$/, projectPage],
+  [/^#\/do\/([a-z]+)\/([A-Za-z0-9_.]+)\/([A-Za-z]+)(?:\?(.*))?$/, actionPage],
+  [/^#\/actions$/, actionsPage],
+  [/^#\/overview$/, overviewPage],
+];
+const NAV = [
+  ["#/todo", "待办"], ["#/apply", "项目申报", ["UNIT"]], ["#/projects", "项目"], ["#/actions", "业务办理"],
+  ["#/overview", "驾驶舱"],
+];
+
+async function route() {
+  if (!S.me) S.me = await fetch("/auth/me", { credentials: "same-origin" }).then((r) => r.json()).catch(() => ({ signed_in: false }));
+  if (!S.schema) S.schema = await fetch("/api/_schema").then((r) => r.json());
+  let hash = location.hash || "#/todo";
+  if (!S.me.signed_in && hash !== "#/signin") { location.hash = "#/signin"; return; }
+  drawChrome(hash);
+  const main = $("#main");
+  main.replaceChildren(h("p", {}, "正在加载…"));
+  for (const [re, page] of ROUTES) {
+    const m = hash.match(re);
+    if (m) {
+      try { await page(main, ...m.slice(1).map((x) => (x === undefined ? x : decodeURIComponent(x)))); }
+      catch (e) { main.replaceChildren(h("h2", {}, "出错了"), refusalBox(e)); }
+      main.focus();
+      return;
+    }
+  }
+  location.hash = "#/todo";
+}
+
+function drawChrome(hash) {
+  const nav = $("#nav");
+  nav.replaceChildren(...(S.me.signed_in ? NAV.filter(([, , roles]) => !roles || roles.includes(S.me.role)) : [])
+    .map(([href, text]) => h("a", { href, "aria-current": hash.startsWith(href) ? "page" : null }, text)));
+  const who = $("#who");
+  if (S.me.signed_in) {
+    who.replaceChildren(`${roleName(S.me.role)}${S.me.unit ? "（" + S.me.unit + "）" : ""} ${S.me.subject}`,
+      h("button", { type: "button", class: "secondary", onclick: signOut }, "退出"));
+  } else who.replaceChildren("未登录");
+}
+
+async function signOut() {
+  await fetch("/auth/signout", { method: "POST", credentials: "same-origin" });
+  S.me = { signed_in: false };
+  location.hash = "#/signin";
+}
+
+async function signinPage(main) {
+  if (S.me.sign_in === "gateway") {
+    main.replaceChildren(h("h2", {}, "登录"), h("p", {}, "请通过统一身份认证（浙政钉）登录后再打开本系统。"));
+    return;
+  }
+  const roles = Object.keys(L.roles);
+  const form = h("form", { "aria-labelledby": "signin-title" },
+    h("h2", { id: "signin-title" }, "登录（本地开发身份）"),
+    h("p", { class: "hint" }, "本地环境：选择角色与单位即可登录。生产环境通过统一身份认证登录。"),
+    h("label", { for: "role" }, "角色"),
+    h("select", { id: "role", name: "role" }, roles.map((r) => h("option", { value: r }, roleName(r)))),
+    h("label", { for: "unit" }, "单位编码（项目建设单位必填）"),
+    h("input", { type: "text", id: "unit", name: "unit", placeholder: "如 U-CIVIL", autocomplete: "off" }),
+    h("label", { for: "subject" }, "用户标识（专家填专家编号，可不填）"),
+    h("input", { type: "text", id: "subject", name: "subject", autocomplete: "off" }),
+    h("div", { class: "row-actions" }, h("button", { type: "submit" }, "登录")),
+    h("div", { id: "signin-result", "aria-live": "polite" }));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const r = await fetch("/auth/dev", {
+      method: "POST", credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-egov-console": "1" },
+      body: JSON.stringify({ role: $("#role").value, unit: $("#unit").value, subject: $("#subject").value }),
+    });
+    const body = await r.json();
+    if (!r.ok) { $("#signin-result").replaceChildren(refusalBox(new Refusal(body, r.status))); return; }
+    S.me = body;
+    location.hash = "#/todo";
+  });
+  main.replaceChildren(h("section", { class: "card" }, form));
+}
+
+// 待办: what waits for the signed-in role, from the services' own list methods.
+function todoSources(me) {
+  const unit = me.role === "UNIT" ? me.unit : "";
+  const reviewers = ["DRB", "FINANCE", "DRC", "CAC", "XINCHUANG", "GRASSROOTS", "LEADER"];
+  return [
+    { title: "待合规性审查的申报", roles: ["DRB"], call: ["intake", INTAKE, "ListApplications", { state: "APPLICATION_STATE_SUBMITTED" }], list: "applications", act: [INTAKE, "DecideCompliance", "intake"] },
+    { title: "待复审的申报", roles: ["DRB"], call: ["intake", INTAKE, "ListApplications", { state: "APPLICATION_STATE_RE_REVIEW_REQUESTED" }], list: "applications", act: [INTAKE, "DecideCompliance", "intake"] },
+    { title: "待决定的补充申报", roles: ["DRB"], call: ["intake", INTAKE, "ListApplications", { state: "APPLICATION_STATE_AWAITING_SUPPLEMENTARY_DECISION" }], list: "applications", act: [INTAKE, "DecideSupplementary", "intake"] },
+    { title: "本单位的申报（草稿与未通过）", roles: ["UNIT"], call: ["intake", INTAKE, "ListApplications", { unit_id: unit }], list: "applications", keep: (a) => /DRAFT|COMPLIANCE_FAILED/.test(a.state), act: [INTAKE, "SubmitApplication", "intake"] },
+    { title: "审核任务", roles: reviewers, call: ["review", REVIEW, "ListTasks", {}], list: "tasks", keep: (t) => !/DONE|CANCELLED/.test(t.state) },
+    { title: "采购与建设中的项目", roles: ["UNIT", "DRB", "FINANCE"], call: ["procurement", PROCUREMENT, "ListCases", { unit_id: unit }], list: "cases", keep: (c) => !/TERMINATED|COMPLETED/.test(c.state) },
+    { title: "验收中的项目", roles: ["UNIT", "DRB"], call: ["acceptance", ACCEPTANCE, "ListCases", { unit_id: unit }], list: "cases", keep: (c) => !/ACCEPTED$/.test(c.state) },
+    { title: "到期的绩效评价", roles: ["DRB", "FINANCE"], call: ["evaluation", EVALUATIONS, "ListSchedules", { due_by: today() }], list: "schedules" },
+    { title: "逾期的等保测评/密码评估", roles: ["DRB", "UNIT"], call: ["evaluation", EVALUATIONS, "ListAssessments", { overdue_only: true }], list: "assessments" },
+  ].filter((s) => s.roles.includes(me.role));
+}
+
+async function todoPage(main) {
+  const sources = todoSources(S.me);
+  main.replaceChildren(h("h2", {}, "待办"));
+  if (!sources.length) main.append(h("p", {}, "此角色没有待办清单：请从“业务办理”或“项目”进入。"));
+  await Promise.all(sources.map(async (s) => {
+    const sec = h("section", { class: "card", "aria-label": s.title }, h("h3", {}, s.title), h("p", { class: "hint" }, "正在加载…"));
+    main.append(sec);
+    try {
+      const r = await api(...s.call);
+      const items = (r[s.list] || []).filter(s.keep || (() => true));
+      sec.replaceChildren(h("h3", {}, `${s.title}（${items.length}）`), items.length ? todoTable(items, s) : h("p", { class: "hint" }, "没有待办事项。"));
+    } catch (e) {
+      sec.replaceChildren(h("h3", {}, s.title), refusalBox(e));
+    }
+  }));
+}
+
+function todoTable(items, s) {
+  const due = (it) => Object.keys(it).find((k) => /(due_on|due_at|deadline|due_by|next_due_on)$/.test(k) && it[k]);
+  return h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, ["事项", "状态", "期限", "办理"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, items.map((it) => {
+      const id = it.project_id || it.application_id || it.app_id || it.case_id || it.task_id || "";
+      const name = it.project_name || it.name || it.kind || id;
+      const dk = due(it);
+      const overdue = it.overdue === true;
+      const links = [];
+      if (it.project_id || it.application_id) links.push(h("a", { href: `#/projects/${encodeURIComponent(it.project_id || it.application_id)}` }, "查看项目"));
+      if (s.act) {
+        const [svc, m, backend] = s.act;
+        const q = new URLSearchParams({ application_id: it.application_id || "", etag: it.etag || "" });
+        links.push(" ", h("a", { href: `#/do/${backend}/${svc}/${m}?${q}` }, methodTitle(m)));
+      }
+      return h("tr", {},
+        h("td", {}, name),
+        h("td", {}, stateName(it.state || it.status || "")),
+        h("td", {}, dk ? show(it[dk], dk) : "—", overdue ? h("span", { class: "overdue" }, " 已逾期") : null),
+        h("td", {}, links));
+    }))));
+}
+
+// The application form: the unit fills intake's CreateApplication, then submits it.
+async function applyPage(main) {
+  const rounds = await api("intake", INTAKE, "ListRounds", {}).catch(() => ({ rounds: [] }));
+  const open = (rounds.rounds || []).find((r) => /OPEN/.test(r.state));
+  const prefill = { request_id: newId(), lead_unit_id: S.me.unit || "" };
+  const round = open ? open.round_id : "";
+  main.replaceChildren(h("h2", {}, "项目申报"),
+    h("p", { class: "hint" }, open ? `当前申报批次：${open.name || open.round_id}，截止 ${civil(open.deadline)}` : "当前没有开放的申报批次：批次外申报须先申请补充申报。"));
+  await actionForm(main, "intake", INTAKE, "CreateApplication", prefill, (app) => {
+    const id = app.application_id;
+    return [h("p", {}, `申报书已保存（编号 ${id}）。上传材料、确认后提交：`),
+      h("div", { class: "row-actions" },
+        h("a", { class: "button", href: `#/do/intake/${INTAKE}/UploadDocument?application_id=${id}` }, "上传申报材料"),
+        h("a", { class: "button", href: `#/do/intake/${INTAKE}/SubmitApplication?application_id=${id}&etag=${app.etag}&round_id=${round}` }, "提交申报"),
+        h("a", { class: "button secondary", href: `#/projects/${id}` }, "查看项目"))];
+  });
+}
+
+// One method's form: drawn from its request message, sent as the signed-in person.
+async function actionForm(main, backend, service, method, prefill, after) {
+  const svc = S.schema.backends.find((b) => b.name === backend).services.find((s) => s.name === service);
+  const m = svc && svc.methods.find((x) => x.name === method);
+  if (!m) { main.append(refusalBox({ body: { code: "NOT_FOUND", message: `没有方法 ${service}/${method}` } })); return; }
+  if (m.client_streaming) return uploadForm(main, backend, service, m, prefill);
+  if ("request_id" in Object.fromEntries(S.schema.messages[m.input].fields.map((f) => [f.name, 1])) && !prefill.request_id) prefill.request_id = newId();
+  const fields = formFor(m.input, prefill);
+  const result = h("div", { "aria-live": "polite" });
+  const form = h("form", { "aria-label": methodTitle(method) }, fields,
+    h("div", { class: "row-actions" }, h("button", { type: "submit" }, methodTitle(method))), result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const btn = $("button[type=submit]", form); btn.disabled = true;
+    try {
+      const body = await readForm(fields);
+      const answer = await api(backend, service, method, body);
+      markInvalid(fields, { body: {} });
+      result.replaceChildren(h("div", { class: "ok", role: "status" }, h("strong", {}, "已办理。"), after ? after(answer) : null), kv(answer));
+    } catch (e) {
+      markInvalid(fields, e);
+      result.replaceChildren(refusalBox(e));
+    } finally { btn.disabled = false; }
+  });
+  main.append(h("section", { class: "card" }, form));
+}
+
+async function uploadForm(main, backend, service, m, prefill) {
+  const input = S.schema.messages[m.input];
+  const metaField = input.fields.find((f) => f.oneof && f.kind === "message");
+  const fields = formFor(metaField.type, prefill);
+  const file = h("input", { type: "file", id: "upload-file", required: true });
+  const bar = h("progress", { max: "1", value: "0", "aria-label": "上传进度" });
+  const result = h("div", { "aria-live": "polite" });
+  const form = h("form", { "aria-label": methodTitle(m.name) }, fields, h("label", { for: "upload-file" }, "文件"), file, bar,
+    h("div", { class: "row-actions" }, h("button", { type: "submit" }, methodTitle(m.name))), result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = file.files[0];
+    if (!f) { result.replaceChildren(refusalBox({ body: { code: "INVALID_ARGUMENT", message: "请选择要上传的文件" } })); return; }
+    const meta = await readForm(fields);
+    if (!meta.file_name) meta.file_name = f.name;
+    if (!meta.content_type && f.type) meta.content_type = f.type;
+    try {
+      const answer = await uploadFile(backend, service, m.name, meta, f, (p) => (bar.value = p));
+      bar.value = 1;
+      result.replaceChildren(h("div", { class: "ok", role: "status" }, "已上传。"), kv(answer));
+    } catch (e) { markInvalid(fields, e); result.replaceChildren(refusalBox(e)); }
+  });
+  main.append(h("section", { class: "card" }, form));
+}
+
+async function actionPage(main, backend, service, method, query) {
+  const prefill = Object.fromEntries(new URLSearchParams(query || ""));
+  main.replaceChildren(h("h2", {}, `${L.services[service] || service} · ${methodTitle(method)}`),
+    h("p", { class: "hint" }, `${service}/${method}`));
+  await actionForm(main, backend, service, method, prefill);
+}
+
+async function actionsPage(main) {
+  main.replaceChildren(h("h2", {}, "业务办理"),
+    h("p", { class: "hint" }, "每项业务都由对应服务按《管理办法》的规则办理；无权办理的业务，服务会拒绝并说明原因。"));
+  for (const b of S.schema.backends) {
+    const sec = h("section", { class: "card" }, h("h3", {}, b.title));
+    for (const s of b.services.filter((s) => !s.name.startsWith("egov.common.") || b.name === "intake")) {
+      sec.append(h("h4", {}, L.services[s.name] || s.short), h("ul", { class: "methods" },
+        s.methods.filter((m) => !m.server_streaming).map((m) => h("li", {}, h("a", { href: `#/do/${b.name}/${s.name}/${m.name}` }, methodTitle(m.name))))));
+    }
+    main.append(sec);
+  }
+}
+
+async function projectsPage(main) {
+  const r = await api("intake", INTAKE, "ListProjects", { unit_id: S.me.role === "UNIT" ? S.me.unit : "" });
+  const projects = r.projects || [];
+  main.replaceChildren(h("h2", {}, `项目（${projects.length}）`),
+    projects.length ? h("div", { class: "table-wrap" }, h("table", {},
+      h("thead", {}, h("tr", {}, ["项目名称", "牵头单位", "当前阶段", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, projects.map((p) => h("tr", {}, h("td", {}, p.name), h("td", {}, p.lead_unit_id), h("td", {}, p.status),
+        h("td", {}, h("a", { href: `#/projects/${encodeURIComponent(p.project_id)}` }, "查看"))))))) : h("p", {}, "还没有项目。"));
+}
+
+// A project page: the cross-service timeline, documents with hashes, money, deadlines.
+async function projectPage(main, id) {
+  const status = await api("intake", INTAKE, "GetProjectStatus", { project_id: id });
+  main.replaceChildren(h("h2", {}, status.name || id), kv({ project_id: id, lead_unit_id: status.lead_unit_id, status: status.status }));
+  const timeline = h("section", { class: "card", "aria-label": "进度记录" }, h("h3", {}, "进度记录（各服务）"),
+    h("div", { class: "table-wrap" }, h("table", {},
+      h("thead", {}, h("tr", {}, ["时间", "阶段", "事项", "来源服务"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, (status.timeline || []).map((e) => h("tr", {}, h("td", {}, when(e.occurred_at)), h("td", {}, e.status), h("td", {}, e.summary || e.event_type), h("td", {}, e.producer)))))));
+  main.append(timeline);
+  const parts = [
+    ["申报书", () => api("intake", INTAKE, "GetApplication", { application_id: id })],
+    ["申报材料（含摘要）", () => api("intake", INTAKE, "ListDocuments", { application_id: id }).then((r) => r.documents || [])],
+    ["审核审批", () => api("review", REVIEW, "GetCase", { case_id: id })],
+    ["采购、合同与付款", () => api("procurement", PROCUREMENT, "GetCase", { project_id: id })],
+    ["验收", () => api("acceptance", ACCEPTANCE, "GetCase", { project_id: id })],
+    ["绩效评价", () => api("evaluation", EVALUATIONS, "GetEntry", { entry_id: id })],
+  ];
+  for (const [title, load] of parts) {
+    const sec = h("section", { class: "card", "aria-label": title }, h("h3", {}, title), h("p", { class: "hint" }, "正在加载…"));
+    main.append(sec);
+    load().then((v) => sec.replaceChildren(h("h3", {}, title), Array.isArray(v) ? show(v) : kv(v)))
+      .catch((e) => sec.replaceChildren(h("h3", {}, title), e.http === 404 ? h("p", { class: "hint" }, "尚未进入此阶段。") : refusalBox(e)));
+  }
+}
+
+function bar(percent, what) {
+  const fill = h("span");
+  fill.style.width = `${percent}%`;
+  return h("div", { class: "bar", role: "img", "aria-label": `${what} ${percent}%` }, fill);
+}
+
+// 驾驶舱: projects by stage, overdue items, money approved / contracted / paid.
+async function overviewPage(main) {
+  main.replaceChildren(h("h2", {}, "驾驶舱"));
+  const [projects, cases, schedules] = await Promise.all([
+    api("intake", INTAKE, "ListProjects", { page_size: 500 }).then((r) => r.projects || []).catch(() => []),
+    api("procurement", PROCUREMENT, "ListCases", { page_size: 500 }).then((r) => r.cases || []).catch(() => []),
+    api("evaluation", EVALUATIONS, "ListSchedules", { due_by: today() }).then((r) => r.schedules || []).catch(() => []),
+  ]);
+  const byStage = {};
+  for (const p of projects) byStage[p.status || "—"] = (byStage[p.status || "—"] || 0) + 1;
+  const sum = (k) => cases.reduce((a, c) => a + Number(c[k] || (c.contract && c.contract[k]) || 0), 0);
+  const budget = sum("budget_fen"), contracted = sum("contract_amount_fen"), paid = sum("paid_fen");
+  const pct = (a, b) => (b ? Math.min(100, Math.round((a / b) * 100)) : 0);
+  main.append(
+    h("div", { class: "tiles" },
+      h("div", { class: "tile" }, h("div", {}, "项目总数"), h("div", { class: "n" }, projects.length)),
+      h("div", { class: "tile" }, h("div", {}, "到期待评价的应用"), h("div", { class: "n" }, schedules.length)),
+      h("div", { class: "tile" }, h("div", {}, "批复预算"), h("div", { class: "n" }, yuan(budget))),
+      h("div", { class: "tile" }, h("div", {}, "合同金额"), h("div", { class: "n" }, yuan(contracted)), bar(pct(contracted, budget), "占预算")),
+      h("div", { class: "tile" }, h("div", {}, "已付金额"), h("div", { class: "n" }, yuan(paid)), bar(pct(paid, contracted), "占合同"))),
+    h("section", { class: "card" }, h("h3", {}, "各阶段项目数"),
+      Object.keys(byStage).length ? table(Object.entries(byStage).map(([stage, n]) => ({ status: stage, count: n }))) : h("p", {}, "还没有项目。")));
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("DOMContentLoaded", route);
