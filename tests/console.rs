@@ -24,8 +24,10 @@ const INTAKE: &str = "/api/intake/egov.intake.v1.Intake";
 struct Stack {
     intake: RunningService,
     _evaluation: RunningService,
+    /// Review, procurement and acceptance, when the walk needs all five.
+    others: Vec<RunningService>,
     _vhost: TestVhost,
-    _dbs: [TestDatabase; 2],
+    _dbs: Vec<TestDatabase>,
 }
 
 impl Stack {
@@ -37,17 +39,38 @@ impl Stack {
         let mut is = test_settings("intake", &idb, &vhost);
         is.peers.evaluation = format!("http://{}", evaluation.addr);
         let intake = RunningService::start::<egov_intake::startup::Application>(is).await.unwrap();
-        Stack { intake, _evaluation: evaluation, _vhost: vhost, _dbs: [idb, edb] }
+        Stack { intake, _evaluation: evaluation, others: Vec::new(), _vhost: vhost, _dbs: vec![idb, edb] }
+    }
+
+    /// The five services, as the lifecycle suite starts them.
+    async fn start_all() -> Stack {
+        let mut stack = Stack::start().await;
+        let (rdb, pdb, adb) =
+            (TestDatabase::create().await.unwrap(), TestDatabase::create().await.unwrap(), TestDatabase::create().await.unwrap());
+        let review =
+            RunningService::start::<egov_review::startup::Application>(test_settings("review", &rdb, &stack._vhost)).await.unwrap();
+        let procurement =
+            RunningService::start::<egov_procurement::startup::Application>(test_settings("procurement", &pdb, &stack._vhost))
+                .await
+                .unwrap();
+        let mut acs = test_settings("acceptance", &adb, &stack._vhost);
+        acs.peers.review = format!("http://{}", review.addr);
+        acs.peers.procurement = format!("http://{}", procurement.addr);
+        let acceptance = RunningService::start::<egov_acceptance::startup::Application>(acs).await.unwrap();
+        stack.others = vec![review, procurement, acceptance];
+        stack._dbs.extend([rdb, pdb, adb]);
+        stack
     }
 
     fn backends(&self) -> Backends {
         let intake = format!("http://{}", self.intake.addr);
-        // The other three are not started here: their calls answer UNAVAILABLE.
+        // Services not started here answer UNAVAILABLE (nothing listens on port 9).
+        let other = |i: usize| self.others.get(i).map_or("http://127.0.0.1:9".to_string(), |s| format!("http://{}", s.addr));
         Backends {
-            intake: intake.clone(),
-            review: "http://127.0.0.1:9".into(),
-            procurement: "http://127.0.0.1:9".into(),
-            acceptance: "http://127.0.0.1:9".into(),
+            intake,
+            review: other(0),
+            procurement: other(1),
+            acceptance: other(2),
             evaluation: format!("http://{}", self._evaluation.addr),
         }
     }
@@ -342,4 +365,39 @@ async fn a_unit_applies_uploads_and_submits_through_the_console_and_refusals_kee
             .any(|v| v["rule"] == rule && v["description"].as_str().is_some_and(|d| d.contains(words)))
     };
     assert!(says("R-I1", "区属国企") && says("R-I4", "可行性研究报告"), "{body}");
+}
+
+/// One project walked through the console in Debian's Chromium (tests/browser/walk.mjs): the
+/// unit's application form, the dossier's upload, a refusal showing its rule id, the submission,
+/// DRB's 待办 and compliance checklist, the project page and the overview, at desktop and phone
+/// width, with every control labelled. Screenshots go to target/console-screenshots.
+#[tokio::test]
+async fn a_project_is_walked_through_the_console_in_chromium() {
+    let stack = Stack::start_all().await;
+    let c = stack.console(SignIn::Dev).await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let shots = root.join("target/console-screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    let tools = std::env::var("EGOV_TOOLS_DIR").map_or_else(|_| root.join("deploy/local/tools"), std::path::PathBuf::from);
+    assert!(
+        tools.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed in {}: run deploy/local/tools/install.sh (deploy/local/setup.sh does)",
+        tools.display()
+    );
+    let chromium = std::env::var("EGOV_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(std::path::Path::new(&chromium).exists(), "no Chromium at {chromium}: deploy/local/prereqs.sh installs Debian's chromium");
+    let walk = tokio::process::Command::new("node")
+        .arg(root.join("tests/browser/walk.mjs"))
+        .arg(format!("http://{}/", c.addr))
+        .arg(&shots)
+        .env("EGOV_TOOLS_DIR", &tools)
+        .env("EGOV_CHROMIUM", &chromium)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(300), walk).await.expect("the walk ends within 5 minutes").expect("node runs");
+    let said = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the browser walk failed:\n{said}");
+    assert!(said.contains("walk: done"), "{said}");
+    let pngs =
+        std::fs::read_dir(&shots).unwrap().filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))).count();
+    assert!(pngs >= 15, "{pngs} screenshots in {}", shots.display());
 }

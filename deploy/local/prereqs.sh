@@ -13,6 +13,9 @@
 #                    Python)
 #   nodejs, npm      deploy/local/tools/install.sh installs buf and the KEDA schemas (pinned)
 #   prometheus       promtool, for deploy/monitoring/check.sh
+#   chromium         Debian's Chromium: the web console's browser test drives it headless
+#                    (tests/console.rs, tests/browser/walk.mjs, with playwright-core from
+#                    deploy/local/tools); fonts-noto-cjk draws its Chinese pages
 #   PostgreSQL       postgresql (server and psql)
 #   RabbitMQ         rabbitmq-server
 #
@@ -88,6 +91,8 @@ checks=(
   "python3 venv (the project's pinned Python tools)|python3-venv|python3 -c 'import venv, ensurepip'"
   "Node.js and npm (buf, the KEDA schema check)|nodejs npm|command -v node && command -v npm"
   "promtool (the alert rules' check)|prometheus|command -v promtool"
+  "Chromium (the web console's browser test)|chromium|command -v chromium"
+  "Chinese fonts (the console's pages in Chromium)|fonts-noto-cjk|compgen -G '/usr/share/fonts/opentype/noto/NotoSansCJK*'"
   "PostgreSQL server and psql|postgresql|pg_server_installed"
   "RabbitMQ server and rabbitmqctl|rabbitmq-server|command -v rabbitmq-server && command -v rabbitmqctl"
 )

@@ -43,12 +43,14 @@ export EGOV_AMQP_USER="${EGOV_AMQP_USER:-guest}"
 export EGOV_AMQP_PASSWORD="${EGOV_AMQP_PASSWORD:-guest}"
 export EGOV_RABBITMQ_NODE="${EGOV_RABBITMQ_NODE:-}"
 export EGOV_GRPC_PORT_BASE="${EGOV_GRPC_PORT_BASE:-50051}"
+# The web console's HTTP port (up.sh starts it after the services).
+export EGOV_CONSOLE_PORT="${EGOV_CONSOLE_PORT:-8080}"
 export EGOV_STATE_DIR="${EGOV_STATE_DIR:-$egov_root/.egov-local}"
 
 case "$EGOV_PG_USER$EGOV_PG_PASSWORD" in
   *[!A-Za-z0-9_]*) echo "settings: EGOV_PG_USER and EGOV_PG_PASSWORD may hold letters, digits and _ only" >&2; exit 2 ;;
 esac
-for v in EGOV_PG_PORT EGOV_AMQP_PORT EGOV_GRPC_PORT_BASE; do
+for v in EGOV_PG_PORT EGOV_AMQP_PORT EGOV_GRPC_PORT_BASE EGOV_CONSOLE_PORT; do
   case "${!v}" in
     '' | *[!0-9]*) echo "settings: $v must be a port number, not '${!v}'" >&2; exit 2 ;;
   esac

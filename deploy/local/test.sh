@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against a prepared machine: setup.sh (prerequisites,
-# PostgreSQL, RabbitMQ, the egov role), then the tests (cargo-nextest when installed, plus the
+# PostgreSQL, RabbitMQ, the egov role) and the project's pinned tools (deploy/local/tools: buf,
+# the KEDA schemas, playwright-core for the console's Chromium walk), then the tests (cargo-nextest when installed, plus the
 # doc tests it does not run; otherwise cargo test, which runs both), the gRPC contract (buf lint,
 # buf breaking), the Kubernetes manifests (deploy/k8s/check.sh, against the CRDs vendored in
 # deploy/k8s/crds) and the alert rules (deploy/monitoring/check.sh).
@@ -37,7 +38,7 @@ stage_missing() { # stage_missing <name> <why>: a stage that cannot run is a fai
   failed+=("$1")
 }
 
-stage "setup" bash deploy/local/setup.sh
+stage "setup" bash -c 'bash deploy/local/setup.sh && bash deploy/local/tools/install.sh >/dev/null'
 
 if [ "${#failed[@]}" -gt 0 ]; then
   # Without the prerequisites and servers every later stage would fail for the same reason.

@@ -78,7 +78,7 @@ done
 [ "${#services[@]}" -gt 0 ] || die "no service crate under services/ yet"
 say "services in this workspace: ${services[*]}"
 
-build_args=(-p egovctl)
+build_args=(-p egovctl -p egov-console)
 for svc in "${services[@]}"; do build_args+=(-p "egov-$svc"); done
 say "cargo build --release ${build_args[*]}"
 cargo build --release "${build_args[@]}"
@@ -179,6 +179,43 @@ for svc in "${runnable[@]}"; do
   say "egov-$svc is SERVING at $endpoint"
 done
 
+# ------------------------------------------------------------------ the web console
+# egov-console serves the staff's pages on EGOV_CONSOLE_PORT and calls the five services above
+# as the signed-in person (crates/egov-console). Started, kept or restarted like a service.
+console_up() { # the console answers /healthz
+  local reply
+  exec 3<>"/dev/tcp/127.0.0.1/$EGOV_CONSOLE_PORT" 2>/dev/null || return 1
+  printf 'GET /healthz HTTP/1.0\r\nHost: console\r\n\r\n' >&3
+  reply="$(timeout 5 cat <&3 || true)"
+  exec 3<&- 3>&-
+  [[ "$reply" == "HTTP/1."*" 200 "* ]]
+}
+console_url="http://127.0.0.1:$EGOV_CONSOLE_PORT/"
+if alive console && ! rebuilt console; then
+  say "egov-console already runs (pid $(cat "$state/pids/console.pid")), binary unchanged"
+else
+  if alive console; then
+    say "egov-console runs a binary older than target/release/egov-console: restarting it"
+    stop_service console
+  fi
+  say "starting egov-console on 127.0.0.1:$EGOV_CONSOLE_PORT (log $state/logs/console.log)"
+  printf '\n=== %s starting egov-console\n' "$(date -Is)" >>"$state/logs/console.log"
+  env EGOV_CONSOLE__LISTEN="127.0.0.1:$EGOV_CONSOLE_PORT" \
+    EGOV_CONSOLE__INTAKE="http://127.0.0.1:$(port_of intake)" EGOV_CONSOLE__REVIEW="http://127.0.0.1:$(port_of review)" \
+    EGOV_CONSOLE__PROCUREMENT="http://127.0.0.1:$(port_of procurement)" \
+    EGOV_CONSOLE__ACCEPTANCE="http://127.0.0.1:$(port_of acceptance)" \
+    EGOV_CONSOLE__EVALUATION="http://127.0.0.1:$(port_of evaluation)" \
+    setsid "$root/target/release/egov-console" >>"$state/logs/console.log" 2>&1 </dev/null &
+  echo $! >"$state/pids/console.pid"
+fi
+deadline=$((SECONDS + wait_secs))
+until console_up; do
+  alive console || start_failed console "exited while starting"
+  [ "$SECONDS" -lt "$deadline" ] || start_failed console "did not answer at $console_url within ${wait_secs}s"
+  sleep 0.5
+done
+say "the web console answers at $console_url (local sign-in: pick a role and a unit)"
+
 if [ "${EGOV_SKIP_WALK:-0}" = "1" ]; then
   say "started; EGOV_SKIP_WALK=1, so no sample walk"
 else
@@ -188,4 +225,4 @@ else
     EGOVCTL_ACCEPTANCE_ENDPOINT="http://127.0.0.1:$(port_of acceptance)" \
     EGOVCTL_EVALUATION_ENDPOINT="http://127.0.0.1:$(port_of evaluation)" bash "$root/deploy/local/sample-walk.sh"
 fi
-say "the suite runs: egovctl --endpoint http://127.0.0.1:$(port_of intake) ... (review commands: --review-endpoint http://127.0.0.1:$(port_of review), procurement: --procurement-endpoint http://127.0.0.1:$(port_of procurement), acceptance: --acceptance-endpoint http://127.0.0.1:$(port_of acceptance), evaluation: --evaluation-endpoint http://127.0.0.1:$(port_of evaluation)); stop it with deploy/local/down.sh (same settings)"
+say "the suite runs: egovctl --endpoint http://127.0.0.1:$(port_of intake) ... (review commands: --review-endpoint http://127.0.0.1:$(port_of review), procurement: --procurement-endpoint http://127.0.0.1:$(port_of procurement), acceptance: --acceptance-endpoint http://127.0.0.1:$(port_of acceptance), evaluation: --evaluation-endpoint http://127.0.0.1:$(port_of evaluation)); the web console: $console_url; stop it with deploy/local/down.sh (same settings)"

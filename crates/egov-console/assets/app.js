@@ -84,7 +84,7 @@ function uploadFile(backend, service, method, meta, file, onProgress) {
     const x = new XMLHttpRequest();
     x.open("POST", `/api/${backend}/${service}/${method}/upload`);
     x.setRequestHeader("x-egov-console", "1");
-    x.setRequestHeader("x-egov-upload", JSON.stringify(meta));
+    x.setRequestHeader("x-egov-upload", encodeURIComponent(JSON.stringify(meta)));
     x.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
     x.onload = () => {
       let body;
@@ -285,6 +285,7 @@ const ROUTES = [
   [/^#\/apply$/, applyPage],
   [/^#\/projects$/, projectsPage],
   [/^#\/projects\/([^/]+)$/, projectPage],
+  [/^#\/compliance\/([^/]+)$/, compliancePage],
   [/^#\/do\/([a-z]+)\/([A-Za-z0-9_.]+)\/([A-Za-z]+)(?:\?(.*))?$/, actionPage],
   [/^#\/actions$/, actionsPage],
   [/^#\/overview$/, overviewPage],
@@ -408,7 +409,9 @@ function todoTable(items, s) {
       const overdue = it.overdue === true;
       const links = [];
       if (it.project_id || it.application_id) links.push(h("a", { href: `#/projects/${encodeURIComponent(it.project_id || it.application_id)}` }, "查看项目"));
-      if (s.act) {
+      if (s.act && s.act[1] === "DecideCompliance") {
+        links.push(" ", h("a", { href: `#/compliance/${encodeURIComponent(it.application_id)}` }, "合规性审查"));
+      } else if (s.act) {
         const [svc, m, backend] = s.act;
         const q = new URLSearchParams({ application_id: it.application_id || "", etag: it.etag || "" });
         links.push(" ", h("a", { href: `#/do/${backend}/${svc}/${m}?${q}` }, methodTitle(m)));
@@ -469,6 +472,7 @@ async function actionForm(main, backend, service, method, prefill, after) {
 async function uploadForm(main, backend, service, m, prefill) {
   const input = S.schema.messages[m.input];
   const metaField = input.fields.find((f) => f.oneof && f.kind === "message");
+  if (S.schema.messages[metaField.type].fields.some((f) => f.name === "request_id") && !prefill.request_id) prefill.request_id = newId();
   const fields = formFor(metaField.type, prefill);
   const file = h("input", { type: "file", id: "upload-file", required: true });
   const bar = h("progress", { max: "1", value: "0", "aria-label": "上传进度" });
@@ -550,6 +554,38 @@ function bar(percent, what) {
   const fill = h("span");
   fill.style.width = `${percent}%`;
   return h("div", { class: "bar", role: "img", "aria-label": `${what} ${percent}%` }, fill);
+}
+
+// 合规性审查: DRB's checklist of the application's policy version, one result per item.
+async function compliancePage(main, id) {
+  const [app, list] = await Promise.all([
+    api("intake", INTAKE, "GetApplication", { application_id: id }),
+    api("intake", INTAKE, "GetComplianceChecklist", { application_id: id }),
+  ]);
+  main.replaceChildren(h("h2", {}, `合规性审查：${app.name}`),
+    h("section", { class: "card" }, kv({ lead_unit_id: app.lead_unit_id, state: app.state, total_budget_fen: app.total_budget_fen,
+      security_budget_fen: app.security_budget_fen, flags: app.flags, documents: app.documents })));
+  const items = list.items || [];
+  const rows = items.map((it, i) => {
+    const name = `item-${i}`;
+    return h("fieldset", { class: "check-item" }, h("legend", {}, `${i + 1}. ${it.title}`),
+      h("div", { class: "check" }, h("input", { type: "radio", id: `${name}-pass`, name, value: "pass", required: true }), h("label", { for: `${name}-pass` }, "符合")),
+      h("div", { class: "check" }, h("input", { type: "radio", id: `${name}-fail`, name, value: "fail" }), h("label", { for: `${name}-fail` }, "不符合")),
+      h("label", { for: `${name}-note` }, "说明"), h("input", { type: "text", id: `${name}-note`, autocomplete: "off" }));
+  });
+  const result = h("div", { "aria-live": "polite" });
+  const form = h("form", { "aria-label": "合规性审查清单" }, h("p", { class: "hint" }, `政策版本 ${list.policy_version}：每一项都须给出结论。`), rows,
+    h("label", { for: "compliance-comment" }, "审查意见"), h("textarea", { id: "compliance-comment" }),
+    h("div", { class: "row-actions" }, h("button", { type: "submit" }, "提交审查结论")), result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const results = items.map((it, i) => ({ code: it.code, passed: $(`#item-${i}-pass`).checked, note: $(`#item-${i}-note`).value }));
+    try {
+      const answer = await api("intake", INTAKE, "DecideCompliance", { application_id: id, etag: app.etag, results, comment: $("#compliance-comment").value });
+      result.replaceChildren(h("div", { class: "ok", role: "status" }, `已提交：${stateName(answer.state)}`), h("a", { href: `#/projects/${id}` }, "查看项目"));
+    } catch (e) { result.replaceChildren(refusalBox(e)); }
+  });
+  main.append(h("section", { class: "card" }, form));
 }
 
 // 驾驶舱: projects by stage, overdue items, money approved / contracted / paid.

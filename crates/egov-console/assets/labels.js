@@ -84,6 +84,11 @@ window.EGOV_LABELS = {
     content_kinds: "建设内容", necessity_statement: "必要性说明", core_business: "核心业务", one_platform_path: "一平台路径",
     relations_with_other_units: "与其他单位的关系", existing_systems_and_plans: "现有系统与规划", terminals: "终端",
     uses_public_data_platform: "使用公共数据平台", deadline_day: "截止日",
+    classified: "涉密", upgrade_of_app_id: "升级的应用编号", adds_login_entry: "新增登录入口",
+    function_module_of_existing_platform: "属于现有平台的功能模块", retired_systems: "停用的系统",
+    central_functions_extended: "延伸的中央功能", budget: "预算明细", seconds: "秒数", module_name: "模块名称",
+    urgency_justification: "紧迫性说明", security_share_bp: "安全投入占比（万分比）", flags: "提示", screening: "查重结果",
+    decisions: "审查结论", end_reason: "结束原因", supplementary: "补充申报", leader_consent_recorded: "已记录领导同意",
   },
   // 状态枚举值的后缀 → 中文（如 APPLICATION_STATE_SUBMITTED 取 SUBMITTED）。
   states: {

@@ -9,7 +9,8 @@
 //! enums by name, 64-bit integers as strings).
 //!
 //! `POST .../upload` streams a document: the body is the file, the header `x-egov-upload` the
-//! JSON of the request's metadata part; the request message's `oneof` of a metadata message and a
+//! JSON of the request's metadata part (percent-encoded, as a browser can only send ISO-8859-1
+//! in a header; plain JSON is taken too); the request message's `oneof` of a metadata message and a
 //! `bytes` chunk is found from the descriptor, so every service's upload goes the same way.
 //!
 //! A refusal keeps what the service said: `{code, message, rule_ids, violations, fields}`, with
@@ -119,7 +120,7 @@ pub async fn upload(
         if !m.is_client_streaming() || m.is_server_streaming() {
             return Err(Refusal::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", format!("{method} 不是上传方法")));
         }
-        let meta = headers.get("x-egov-upload").map(|v| v.as_bytes().to_vec()).unwrap_or_else(|| b"{}".to_vec());
+        let meta = headers.get("x-egov-upload").map(|v| percent_decoded(v.as_bytes())).unwrap_or_else(|| b"{}".to_vec());
         let parts = upload_parts(&m.input(), &meta, &body)?;
         let mut grpc = tonic::client::Grpc::new(channel);
         grpc.ready().await.map_err(|e| Refusal::unavailable(&backend, &e.to_string()))?;
@@ -160,6 +161,26 @@ fn upload_parts(input: &MessageDescriptor, meta_json: &[u8], body: &[u8]) -> Res
         parts.push(Bytes::from(m.encode_to_vec()));
     }
     Ok(parts)
+}
+
+/// `%XX`-decodes `raw` (what `encodeURIComponent` wrote); bytes that are not an escape stay.
+fn percent_decoded(raw: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match (raw[i], raw.get(i + 1).and_then(|b| hex(*b)), raw.get(i + 2).and_then(|b| hex(*b))) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 fn grpc_path(m: &MethodDescriptor) -> Result<http::uri::PathAndQuery, Refusal> {
@@ -328,5 +349,17 @@ impl Decoder for RawCodec {
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
         Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decoded;
+
+    #[test]
+    fn upload_metadata_is_percent_decoded() {
+        assert_eq!(percent_decoded(b"%7B%22file_name%22%3A%22%E7%94%B3.pdf%22%7D"), "{\"file_name\":\"申.pdf\"}".as_bytes());
+        assert_eq!(percent_decoded(b"{\"a\":\"100%\"}"), b"{\"a\":\"100%\"}");
+        assert_eq!(percent_decoded(b"%zz%4"), b"%zz%4");
     }
 }

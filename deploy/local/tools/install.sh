@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the project-local command-line tools the test stages use, at the versions pinned in
 # package-lock.json (buf: lint, breaking-change detection, curl through server reflection; the
-# KEDA models whose schemas check the ScaledObjects), into
+# KEDA models whose schemas check the ScaledObjects; playwright-core for the console's browser walk), into
 # deploy/local/tools/node_modules. Idempotent: does nothing when package-lock.json has not changed since the last install.
 # Prints the path of the buf binary.
 set -euo pipefail
