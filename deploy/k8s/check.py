@@ -12,9 +12,15 @@ For every overlay under overlays/ (and nothing else: the base is never deployed 
    of any other group fails (no schema to check it against);
 4. the policy: every Deployment has gRPC startup, readiness and liveness probes on a declared
    port, CPU and memory requests and a memory limit, a PodDisruptionBudget and a NetworkPolicy
-   selecting its pods, a ScaledObject scaling it on its own queue, an image with a pinned tag
-   (a version or a digest in production, never `latest` or none), runs as non-root, and every
-   container has a read-only root file system and no privilege escalation.
+   selecting its pods, exactly one ScaledObject with a CPU trigger and a trigger on its own queue,
+   an image with a pinned tag (a version or a digest in production, never `latest` or none), runs
+   as non-root, and every container has a read-only root file system and no privilege escalation.
+   An HTTP workload, one whose pod template carries the label `egov.shangcheng/protocol: http`
+   (the web console), has httpGet probes instead of gRPC ones and consumes no queue: its
+   ScaledObject needs the CPU trigger only; everything else applies to it unchanged. In
+   production a container that runs the console (it has EGOV_CONSOLE__* settings) must sign
+   people in through the identity provider's gateway (EGOV_CONSOLE__SIGN_IN=gateway: the
+   binary's own default is development identities) with EGOV_CONSOLE__SECURE_COOKIE=true.
 
 `--self-test` breaks one thing at a time in a built overlay and asserts each layer refuses it.
 Run through deploy/k8s/check.sh, which installs the tools. Exit 1 when anything fails.
@@ -41,6 +47,9 @@ TOOLS = ROOT / "deploy" / "local" / "tools"
 K8S_VERSION = os.environ.get("EGOV_K8S_VERSION", "1.33.0")
 CUSTOM_GROUPS_WITH_CRDS = ("postgresql.cnpg.io", "rabbitmq.com")
 VERSION_TAG = re.compile(r"^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?$")
+# The pod label naming the protocol a workload serves and is probed with; absent means gRPC.
+PROTOCOL_LABEL = "egov.shangcheng/protocol"
+PROTOCOLS = ("grpc", "http")
 
 
 def kubectl() -> str:
@@ -190,15 +199,38 @@ def check_policy(objs: list[dict], production: bool) -> list[str]:
                     errors.append(f"{cn}: no {kind} request")
             if "memory" not in (res.get("limits") or {}):
                 errors.append(f"{cn}: no memory limit")
+        protocol = labels.get(PROTOCOL_LABEL, "grpc")
+        if protocol not in PROTOCOLS:
+            errors.append(f"{n}: label {PROTOCOL_LABEL}={protocol!r} is not one of {PROTOCOLS}")
         for c in pod.get("containers", []):
             cn = f"{n} container {c['name']}"
             ports = {p["containerPort"] for p in c.get("ports", [])}
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                if protocol == "http":
+                    # An HTTP workload: an httpGet probe on a path, on a declared port (number or name).
+                    get = (c.get(probe) or {}).get("httpGet")
+                    names = {p.get("name") for p in c.get("ports", []) if p.get("name")}
+                    if not get:
+                        errors.append(f"{cn}: {probe} is not an HTTP probe (httpGet), as {PROTOCOL_LABEL}=http demands")
+                    elif not get.get("path"):
+                        errors.append(f"{cn}: {probe} has no path")
+                    elif get.get("port") not in ports | names:
+                        errors.append(f"{cn}: {probe} probes port {get.get('port')}, which the container does not declare")
+                    continue
                 grpc = (c.get(probe) or {}).get("grpc")
                 if not grpc:
                     errors.append(f"{cn}: {probe} is not a gRPC probe")
                 elif grpc.get("port") not in ports:
                     errors.append(f"{cn}: {probe} probes port {grpc.get('port')}, which the container does not declare")
+            env = {e["name"]: e.get("value") for e in c.get("env", []) if "name" in e}
+            if production and any(k.startswith("EGOV_CONSOLE__") for k in env):
+                if env.get("EGOV_CONSOLE__SIGN_IN") != "gateway":
+                    errors.append(
+                        f"{cn}: production console needs EGOV_CONSOLE__SIGN_IN=gateway "
+                        f"(has {env.get('EGOV_CONSOLE__SIGN_IN')!r}; unset means development identities)"
+                    )
+                if env.get("EGOV_CONSOLE__SECURE_COOKIE") != "true":
+                    errors.append(f"{cn}: production console needs EGOV_CONSOLE__SECURE_COOKIE=true")
         if not any(selects(p["spec"].get("selector"), labels) for p in by_kind.get("PodDisruptionBudget", [])):
             errors.append(f"{n}: no PodDisruptionBudget selects its pods")
         if not any(selects(p["spec"].get("podSelector"), labels) for p in by_kind.get("NetworkPolicy", [])):
@@ -215,10 +247,11 @@ def check_policy(objs: list[dict], production: bool) -> list[str]:
             triggers = scalers[0]["spec"].get("triggers") or []
             queues = [(t.get("metadata") or {}).get("queueName") for t in triggers if t.get("type") == "rabbitmq"]
             service = d["metadata"]["name"].removeprefix("egov-")
-            if f"egov.{service}" not in queues:
+            # The gRPC services consume their own queue; an HTTP front end (the console) has none.
+            if protocol != "http" and f"egov.{service}" not in queues:
                 errors.append(f"{n}: its ScaledObject does not follow its queue egov.{service} (has {queues})")
             if not any(t.get("type") == "cpu" for t in triggers):
-                errors.append(f"{n}: its ScaledObject has no CPU trigger for the gRPC load")
+                errors.append(f"{n}: its ScaledObject has no CPU trigger for the {'HTTP' if protocol == 'http' else 'gRPC'} load")
     for h in by_kind.get("HorizontalPodAutoscaler", []):
         errors.append(f"{name(h)}: scale with a ScaledObject (KEDA makes the HPA); two autoscalers would fight")
     return errors
@@ -281,6 +314,18 @@ def self_test() -> int:
     def dep(o: list[dict]) -> dict:
         return first(o, "Deployment")["spec"]["template"]["spec"]
 
+    def http_dep(o: list[dict]) -> dict:
+        return next(
+            d
+            for d in o
+            if d["kind"] == "Deployment" and d["spec"]["template"]["metadata"]["labels"].get(PROTOCOL_LABEL) == "http"
+        )["spec"]["template"]["spec"]
+
+    def set_env(container: dict, key: str, value: str) -> None:
+        for e in container["env"]:
+            if e["name"] == key:
+                e["value"] = value
+
     cases = {
         "built-in unknown field (kubernetes-validate)": (lambda o: dep(o).update(hostNetwrok=True), "hostNetwrok"),
         "built-in wrong type (kubernetes-validate)": (
@@ -302,6 +347,14 @@ def self_test() -> int:
             "no schema",
         ),
         "no gRPC probe (policy)": (lambda o: dep(o)["containers"][0].pop("livenessProbe"), "livenessProbe"),
+        "HTTP workload without an httpGet probe (policy)": (
+            lambda o: http_dep(o)["containers"][0].update(livenessProbe={"grpc": {"port": 8080}}),
+            "livenessProbe is not an HTTP probe",
+        ),
+        "production console with development sign-in (policy)": (
+            lambda o: set_env(http_dep(o)["containers"][0], "EGOV_CONSOLE__SIGN_IN", "dev"),
+            "EGOV_CONSOLE__SIGN_IN=gateway",
+        ),
         "root file system writable (policy)": (
             lambda o: dep(o)["containers"][0]["securityContext"].update(readOnlyRootFilesystem=False),
             "readOnlyRootFilesystem",
