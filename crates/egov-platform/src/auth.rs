@@ -293,7 +293,8 @@ impl TokenVerifier {
     }
 
     fn try_verify(&self, token: &str) -> Result<Principal, Refusal> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| unauthenticated(format!("invalid bearer token: {e}")))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| unauthenticated(format!("invalid bearer token: {}", token_problem(&e))))?;
         let keys = &*self.inner;
         let data = match header.alg {
             Algorithm::HS256 => {
@@ -324,7 +325,7 @@ impl TokenVerifier {
                 .into());
             }
         };
-        let c = data.map_err(|e| unauthenticated(format!("invalid bearer token: {e}")))?.claims;
+        let c = data.map_err(|e| unauthenticated(format!("invalid bearer token: {}", token_problem(&e))))?.claims;
         if c.sub.trim().is_empty() {
             return Err(unauthenticated("token has an empty subject").into());
         }
@@ -332,6 +333,23 @@ impl TokenVerifier {
             return Err(unauthenticated("a UNIT token must name its unit").into());
         }
         Ok(Principal { subject: c.sub, role: c.role, unit: c.unit })
+    }
+}
+
+/// Why a token was refused, in the suite's words (never the JWT library's own error text).
+fn token_problem(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::ExpiredSignature => "the token has expired".into(),
+        K::ImmatureSignature => "the token is not valid yet (nbf)".into(),
+        K::InvalidSignature => "the token's signature does not verify".into(),
+        K::InvalidIssuer => "the token comes from another issuer".into(),
+        K::InvalidAudience => "the token is meant for another audience".into(),
+        K::InvalidSubject => "the token's subject is not accepted".into(),
+        K::MissingRequiredClaim(claim) => format!("the token lacks its {claim:?} claim"),
+        K::InvalidAlgorithm | K::InvalidAlgorithmName | K::MissingAlgorithm => "the token's algorithm is not the one expected".into(),
+        K::InvalidKeyFormat | K::InvalidRsaKey(_) | K::InvalidEcdsaKey => "the token's key is not usable".into(),
+        _ => "the token is not a well-formed JWT".into(),
     }
 }
 

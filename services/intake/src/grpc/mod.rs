@@ -60,7 +60,11 @@ impl IntakeRpc for IntakeApi {
 
     async fn get_unit(&self, req: Request<pb::GetUnitRequest>) -> R<pb::Unit> {
         let p = principal(&req)?;
-        ok(convert::unit(&self.app.get_unit(&p, &req.get_ref().unit_id).await?))
+        let unit_id = req.get_ref().unit_id.trim();
+        if unit_id.is_empty() {
+            return Err(AppError::field("unit_id", "required: the unit's code, e.g. U-CIVIL").into());
+        }
+        ok(convert::unit(&self.app.get_unit(&p, unit_id).await?))
     }
 
     async fn list_units(&self, req: Request<pb::ListUnitsRequest>) -> R<pb::ListUnitsResponse> {
