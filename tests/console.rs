@@ -297,7 +297,8 @@ async fn a_unit_applies_uploads_and_submits_through_the_console_and_refusals_kee
     assert!(peek.status == 403 || peek.status == 404, "{}", peek.text());
 
     // The dossier, streamed through the bridge: the stored hash is the file's.
-    let content = "电子政务项目申报表".repeat(10_000).into_bytes();
+    // 3.2 MB: more than a web server's usual body limit, less than the services' 64 MiB.
+    let content = "电子政务项目申报表".repeat(120_000).into_bytes();
     let header = json!({ "application_id": id, "kind": "DOCUMENT_KIND_APPLICATION_FORM", "file_name": "申报表.pdf", "request_id": "d-1" })
         .to_string();
     let up = u

@@ -42,6 +42,9 @@ pub struct Console {
 /// The console's routes: pages, sign-in and the bridge.
 pub fn router(settings: ConsoleSettings) -> anyhow::Result<Router> {
     let bridge = bridge::Bridge::new(&settings.backends)?;
+    // A document may be as large as the services take (their documents.max_bytes); other
+    // calls keep axum's default limit (2 MiB of JSON).
+    let max_upload = usize::try_from(settings.max_upload_bytes).unwrap_or(usize::MAX);
     let state = Arc::new(Console { settings, bridge });
     Ok(Router::new()
         .route("/", get(assets::index))
@@ -52,7 +55,7 @@ pub fn router(settings: ConsoleSettings) -> anyhow::Result<Router> {
         .route("/auth/signout", post(session::sign_out))
         .route("/api/_schema", get(schema::describe))
         .route("/api/{backend}/{service}/{method}", post(bridge::call))
-        .route("/api/{backend}/{service}/{method}/upload", post(bridge::upload))
+        .route("/api/{backend}/{service}/{method}/upload", post(bridge::upload).layer(axum::extract::DefaultBodyLimit::max(max_upload)))
         .with_state(state))
 }
 

@@ -63,6 +63,11 @@ pub struct ConsoleSettings {
     /// How long a development sign-in lasts, in hours.
     #[arg(long, env = "EGOV_CONSOLE__SESSION_HOURS", default_value_t = 8)]
     pub session_hours: u32,
+    /// The largest document the console takes for upload, in bytes (the services' own
+    /// `documents.max_bytes`, 64 MiB by default, still applies). The console holds an upload in
+    /// memory while it streams it on, so its memory limit must allow a few at once.
+    #[arg(long, env = "EGOV_CONSOLE__MAX_UPLOAD_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
     /// Set the session cookie's `Secure` flag (when served over HTTPS).
     #[arg(long, env = "EGOV_CONSOLE__SECURE_COOKIE", default_value_t = false)]
     pub secure_cookie: bool,
@@ -79,6 +84,7 @@ impl ConsoleSettings {
             hs256_secret: LOCAL_DEV_SECRET.into(),
             issuer: "egov-local".into(),
             session_hours: 8,
+            max_upload_bytes: 64 * 1024 * 1024,
             secure_cookie: false,
         }
     }
