@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const EXIT_CONFIG: i32 = 64;
 
 /// Secret strings never appear in logs or debug output.
-#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct Secret(String);
 
@@ -39,6 +39,9 @@ pub enum Profile {
 
 /// The local profile's signing secret. Production refuses to start with it.
 pub const LOCAL_DEV_SECRET: &str = "egov-local-dev-secret-change-me";
+
+/// The local and test profiles' SM4 key for documents at rest. Production refuses to start with it.
+pub const LOCAL_DEV_SM4_KEY: &str = "00112233445566778899aabbccddeeff";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
@@ -313,6 +316,19 @@ pub struct DocumentSettings {
     pub dir: String,
     /// Largest accepted upload.
     pub max_bytes: u64,
+    /// SM4 key (32 hex digits) documents are encrypted with at rest, SM4-GCM (see
+    /// [`crate::sealing`]); from a Kubernetes Secret in production, where it is required and
+    /// must not be the local development key. Empty: documents are stored in clear (local and
+    /// test profiles only).
+    #[serde(default)]
+    pub sm4_key: Secret,
+    /// The key's id, written into every sealed object (a later key gets a new id).
+    #[serde(default = "default_sm4_key_id")]
+    pub sm4_key_id: String,
+}
+
+fn default_sm4_key_id() -> String {
+    "k1".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -388,7 +404,12 @@ impl Settings {
             },
             policy: PolicySettings { file: String::new(), calendar_dir: String::new() },
             clock: ClockSettings { adjustable: true },
-            documents: DocumentSettings { dir: format!(".egov-local/documents/{service}"), max_bytes: 64 * 1024 * 1024 },
+            documents: DocumentSettings {
+                dir: format!(".egov-local/documents/{service}"),
+                max_bytes: 64 * 1024 * 1024,
+                sm4_key: Secret::new(LOCAL_DEV_SM4_KEY),
+                sm4_key_id: "local-dev".into(),
+            },
             peers: PeerSettings {
                 intake: peer("intake"),
                 review: peer("review"),
@@ -496,6 +517,10 @@ impl Settings {
         if self.documents.max_bytes == 0 {
             return Err(ConfigError::new("documents.max_bytes", "must be at least 1"));
         }
+        if !self.documents.sm4_key.expose().is_empty() {
+            crate::sealing::SealingKey::from_hex(&self.documents.sm4_key_id, self.documents.sm4_key.expose())
+                .map_err(|why| ConfigError::new("documents.sm4_key", why))?;
+        }
         if prod {
             if self.clock.adjustable {
                 return Err(ConfigError::new("clock.adjustable", "time cannot be moved in the production profile"));
@@ -506,6 +531,12 @@ impl Settings {
         }
         // Last: it reads the JWKS file.
         self.auth.validate(prod)?;
+        if prod && (self.documents.sm4_key.expose().is_empty() || self.documents.sm4_key.expose() == LOCAL_DEV_SM4_KEY) {
+            return Err(ConfigError::new(
+                "documents.sm4_key",
+                "production encrypts documents at rest with its own SM4 key (32 hex digits, from a Secret), not the local one",
+            ));
+        }
         Ok(())
     }
 }
@@ -572,6 +603,7 @@ mod tests {
         s.service.profile = Profile::Production;
         s.database.create_if_missing = false;
         s.clock.adjustable = false;
+        s.documents.sm4_key = Secret::new("0123456789abcdeffedcba9876543210");
         s
     }
 
@@ -584,6 +616,13 @@ mod tests {
         s.clock.adjustable = false;
         assert_eq!(s.validate().unwrap_err().key, "auth.hs256_secret");
         s.auth.hs256_secret = Secret::new("a-real-production-secret-0123456789");
+        // Documents at rest: production's own SM4 key, neither none nor the local one.
+        assert_eq!(s.validate().unwrap_err().key, "documents.sm4_key");
+        s.documents.sm4_key = Secret::new("");
+        assert_eq!(s.validate().unwrap_err().key, "documents.sm4_key");
+        s.documents.sm4_key = Secret::new("0123456789abcdeffedcba98765432");
+        assert_eq!(s.validate().unwrap_err().key, "documents.sm4_key", "too short");
+        s.documents.sm4_key = Secret::new("0123456789abcdeffedcba9876543210");
         s.validate().unwrap();
     }
 

@@ -1,6 +1,7 @@
 //! Document storage (R-X1): streamed uploads through `object_store` (a local directory by
-//! default, S3 in production), SHA-256 and SM3 computed while streaming, and downloads that
-//! verify both hashes before a byte is returned; and the one upload sequence every service's
+//! default, S3 in production), SHA-256 and SM3 of the plaintext computed while streaming,
+//! encrypted at rest with SM4-GCM when a key is configured ([`crate::sealing`]), and downloads
+//! that open and verify both hashes before a byte is returned; and the one upload sequence every service's
 //! upload RPC runs ([`receive`], then [`DocumentStore::upload`]).
 
 use std::sync::Arc;
@@ -14,8 +15,10 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::{
+    config::DocumentSettings,
     error::{AppError, FieldViolation},
     idempotency,
+    sealing::{self, SealingKey},
 };
 
 /// What was stored: where, how large, and its content hashes (hex).
@@ -31,13 +34,34 @@ pub struct StoredObject {
 pub struct DocumentStore {
     store: Arc<dyn ObjectStore>,
     max_bytes: u64,
+    key: Option<SealingKey>,
 }
 
 impl DocumentStore {
-    /// A store in a local directory (created when missing).
+    /// The store `documents.*` describes: its directory (created when missing), its upload limit,
+    /// and its SM4 key when one is configured.
+    pub fn from_settings(s: &DocumentSettings) -> anyhow::Result<DocumentStore> {
+        let key = match s.sm4_key.expose() {
+            "" => None,
+            hex_key => Some(SealingKey::from_hex(&s.sm4_key_id, hex_key).map_err(|why| anyhow::anyhow!("documents.sm4_key: {why}"))?),
+        };
+        Ok(DocumentStore { key, ..DocumentStore::local(&s.dir, s.max_bytes)? })
+    }
+
+    /// A store in a local directory (created when missing), storing in clear.
     pub fn local(dir: &str, max_bytes: u64) -> anyhow::Result<DocumentStore> {
         std::fs::create_dir_all(dir)?;
-        Ok(DocumentStore { store: Arc::new(LocalFileSystem::new_with_prefix(dir)?), max_bytes })
+        Ok(DocumentStore { store: Arc::new(LocalFileSystem::new_with_prefix(dir)?), max_bytes, key: None })
+    }
+
+    /// The same store, sealing what it stores with `key` from now on.
+    pub fn sealed_with(self, key: SealingKey) -> DocumentStore {
+        DocumentStore { key: Some(key), ..self }
+    }
+
+    /// Whether new documents are encrypted at rest.
+    pub fn seals(&self) -> bool {
+        self.key.is_some()
     }
 
     pub fn max_bytes(&self) -> u64 {
@@ -53,6 +77,10 @@ impl DocumentStore {
         let location = Path::from(path);
         let upload = self.store.put_multipart(&location).await.map_err(store_error)?;
         let mut writer = WriteMultipart::new(upload);
+        let mut sealer = self.key.as_ref().map(SealingKey::sealer);
+        if let Some(s) = &sealer {
+            writer.put(Bytes::from(s.header()));
+        }
         let mut sha = Sha256::new();
         let mut sm = Sm3::new();
         let mut size = 0u64;
@@ -75,20 +103,41 @@ impl DocumentStore {
             }
             sha.update(&chunk);
             sm.update(&chunk);
-            writer.put(chunk);
+            match sealer.as_mut() {
+                Some(s) => match s.push(&chunk) {
+                    Ok(sealed) if !sealed.is_empty() => writer.put(Bytes::from(sealed)),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let _ = writer.abort().await;
+                        return Err(e);
+                    }
+                },
+                None => writer.put(chunk),
+            }
         }
         if size == 0 {
             let _ = writer.abort().await;
             return Err(AppError::InvalidArgument(vec![FieldViolation::new("chunk", "document is empty (0 bytes) / 文件为空")]));
         }
+        if let Some(s) = sealer {
+            match s.finish() {
+                Ok(last) => writer.put(Bytes::from(last)),
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(e);
+                }
+            }
+        }
         writer.finish().await.map_err(store_error)?;
         Ok(StoredObject { path: path.to_string(), size, sha256: hex::encode(sha.finalize()), sm3: hex::encode(sm.finalize()) })
     }
 
-    /// Reads `path` whole and checks it against the recorded hashes: `DATA_LOSS` on mismatch.
+    /// Reads `path` whole, opens it when it is sealed, and checks the plaintext against the
+    /// recorded hashes: `DATA_LOSS` on mismatch or when the ciphertext does not authenticate.
     pub async fn get_verified(&self, path: &str, sha256: &str, sm3: &str) -> Result<Bytes, AppError> {
         let got = self.store.get(&Path::from(path)).await.map_err(store_error)?;
-        let bytes = got.bytes().await.map_err(store_error)?;
+        let stored = got.bytes().await.map_err(store_error)?;
+        let bytes = if sealing::is_sealed(&stored) { Bytes::from(sealing::open_with(self.key.as_ref(), &stored)?) } else { stored };
         let sha_now = hex::encode(Sha256::digest(&bytes));
         let sm_now = hex::encode(Sm3::digest(&bytes));
         if sha_now != sha256 || sm_now != sm3 {
@@ -264,6 +313,32 @@ mod tests {
         assert_eq!(&s.get_verified("a/b.txt", &o.sha256, &o.sm3).await.unwrap()[..], b"abc");
         std::fs::write(dir.join("a/b.txt"), b"abd").unwrap();
         assert!(matches!(s.get_verified("a/b.txt", &o.sha256, &o.sm3).await, Err(AppError::DataLoss(_))));
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn sealed_at_rest_with_sm4_hashes_of_the_plaintext_and_clear_documents_still_read() {
+        let (clear, dir) = store(1 << 20);
+        let old = clear.put_stream("old.txt", chunks(&[b"stored before the key"])).await.unwrap();
+        let key = SealingKey::from_hex("k1", "0123456789abcdeffedcba9876543210").unwrap();
+        let s = clear.sealed_with(key);
+        assert!(s.seals());
+        let text: &'static [u8] = "电子政务项目申报表 / application form ".repeat(5000).leak().as_bytes();
+        let o = s.put_stream("a/sealed.pdf", chunks(&[&text[..1000], &text[1000..]])).await.unwrap();
+        assert_eq!(o.size, text.len() as u64);
+        assert_eq!(o.sha256, hex::encode(Sha256::digest(text)), "the recorded hash is the plaintext's");
+        let on_disk = std::fs::read(dir.join("a/sealed.pdf")).unwrap();
+        assert!(sealing::is_sealed(&on_disk) && on_disk.len() > text.len());
+        assert!(!on_disk.windows(27).any(|w| w == &text[..27]), "no plaintext on disk");
+        assert_eq!(&s.get_verified("a/sealed.pdf", &o.sha256, &o.sm3).await.unwrap()[..], text);
+        // A document stored in clear before encryption was configured still reads.
+        assert_eq!(&s.get_verified("old.txt", &old.sha256, &old.sm3).await.unwrap()[..], b"stored before the key");
+        // One changed byte of ciphertext: DATA_LOSS, nothing returned.
+        let mut tampered = on_disk.clone();
+        let at = tampered.len() / 2;
+        tampered[at] ^= 0x01;
+        std::fs::write(dir.join("a/sealed.pdf"), &tampered).unwrap();
+        assert!(matches!(s.get_verified("a/sealed.pdf", &o.sha256, &o.sm3).await, Err(AppError::DataLoss(_))));
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -50,6 +50,7 @@ pub mod policy;
 pub mod reconcile;
 pub mod relay;
 pub mod request;
+pub mod sealing;
 pub mod server;
 pub mod telemetry;
 #[cfg(feature = "testing")]

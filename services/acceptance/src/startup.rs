@@ -44,7 +44,7 @@ impl Application {
 
     /// As `build`, with the port to review and procurement supplied (another adapter).
     pub async fn build_with(settings: Settings, basis: SharedBasis) -> anyhow::Result<Application> {
-        let documents = DocumentStore::local(&settings.documents.dir, settings.documents.max_bytes)?;
+        let documents = DocumentStore::from_settings(&settings.documents)?;
         let calendar = egov_calendar::Calendar::configured(&settings.policy.calendar_dir)
             .map_err(|e| anyhow::anyhow!("policy.calendar_dir {:?}: {e}", settings.policy.calendar_dir))?;
         let mut platform = Platform::build(settings, &MIGRATIONS).await.map_err(|e| anyhow::anyhow!(e))?;

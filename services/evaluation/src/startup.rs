@@ -32,7 +32,7 @@ pub struct Application {
 impl Application {
     /// Binds, connects, migrates and starts background work; serves once `run` is called.
     pub async fn build(settings: Settings) -> Result<Application, anyhow::Error> {
-        let documents = DocumentStore::local(&settings.documents.dir, settings.documents.max_bytes)?;
+        let documents = DocumentStore::from_settings(&settings.documents)?;
         let mut platform = Platform::build(settings, &MIGRATIONS).await.map_err(|e: StartError| anyhow::anyhow!(e))?;
         let app = Arc::new(Evaluation::new(platform.pool.clone(), platform.clock.clone(), platform.policy.clone(), documents));
         platform

@@ -41,7 +41,7 @@ impl Application {
     /// As `build`, with an evaluation port supplied (tests wire a real in-test gRPC server
     /// through the configured endpoint instead; this is for other adapters).
     pub async fn build_with(settings: Settings, evaluation: Option<SharedEvaluation>) -> Result<Application, anyhow::Error> {
-        let documents = DocumentStore::local(&settings.documents.dir, settings.documents.max_bytes)?;
+        let documents = DocumentStore::from_settings(&settings.documents)?;
         let evaluation = match evaluation {
             Some(e) => Some(e),
             None if settings.peers.evaluation.trim().is_empty() => {
