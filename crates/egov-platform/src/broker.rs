@@ -9,6 +9,11 @@
 //! one on whatever connection is current and redeclare what they need (declarations are
 //! idempotent). The exchanges are declared on every connection so a wiped broker heals itself.
 //!
+//! A service starts without the broker too ([`Broker::start`]): it serves, its events wait in
+//! the outbox, its consumers keep trying, and the supervisor makes the first connection whenever
+//! the broker comes; until then [`Broker::is_connected`] says no (health reports it as
+//! `egov.broker`).
+//!
 //! The clock broadcast lives here because it is plain broker traffic: local and test runs move
 //! every service's [`AdjustableClock`](crate::clock::AdjustableClock) together by publishing the
 //! new offset, and each service applies it from its own exclusive queue.
@@ -97,7 +102,8 @@ pub struct Broker {
 struct Inner {
     settings: BrokerSettings,
     service: String,
-    conn: RwLock<Arc<Connection>>,
+    /// None until the first connection is made.
+    conn: RwLock<Option<Arc<Connection>>>,
     closed: CancellationToken,
 }
 
@@ -119,19 +125,37 @@ impl Broker {
     /// connection cannot be made (after a few quick retries, within seconds).
     pub async fn connect(settings: &BrokerSettings, service: &str) -> Result<Broker, BrokerError> {
         let conn = open(settings, service).await?;
+        Ok(Broker::supervised(settings, service, Some(conn)))
+    }
+
+    /// Like [`Broker::connect`], but a broker that cannot be reached now is not an error: the
+    /// supervisor keeps trying with backoff and the service runs meanwhile. Only a malformed URL
+    /// fails.
+    pub async fn start(settings: &BrokerSettings, service: &str) -> Result<Broker, BrokerError> {
+        let _: lapin::uri::AMQPUri = settings.url.expose().parse().map_err(|e: String| BrokerError::Url(e))?;
+        match open(settings, service).await {
+            Ok(conn) => Ok(Broker::supervised(settings, service, Some(conn))),
+            Err(e) => {
+                tracing::warn!(error = %e, "the broker cannot be reached at start; serving without it, events wait in the outbox");
+                Ok(Broker::supervised(settings, service, None))
+            }
+        }
+    }
+
+    fn supervised(settings: &BrokerSettings, service: &str, conn: Option<Connection>) -> Broker {
         let inner = Arc::new(Inner {
             settings: settings.clone(),
             service: service.to_string(),
-            conn: RwLock::new(Arc::new(conn)),
+            conn: RwLock::new(conn.map(Arc::new)),
             closed: CancellationToken::new(),
         });
         tokio::spawn(supervise(Arc::downgrade(&inner), inner.closed.clone()));
-        Ok(Broker { inner })
+        Broker { inner }
     }
 
     /// Whether the broker is reachable right now (gRPC health, readiness).
     pub fn is_connected(&self) -> bool {
-        !self.inner.closed.is_cancelled() && self.current().status().connected()
+        !self.inner.closed.is_cancelled() && self.current().is_some_and(|c| c.status().connected())
     }
 
     /// A fresh channel on the current connection; fails fast while reconnecting.
@@ -139,11 +163,10 @@ impl Broker {
         if self.inner.closed.is_cancelled() {
             return Err(BrokerError::Closed);
         }
-        let conn = self.current();
-        if !conn.status().connected() {
-            return Err(BrokerError::NotConnected);
+        match self.current() {
+            Some(conn) if conn.status().connected() => Ok(conn.create_channel().await?),
+            _ => Err(BrokerError::NotConnected),
         }
-        Ok(conn.create_channel().await?)
     }
 
     pub fn settings(&self) -> &BrokerSettings {
@@ -157,8 +180,8 @@ impl Broker {
     /// Closes the connection and stops reconnecting.
     pub async fn close(&self) {
         self.inner.closed.cancel();
-        let conn = self.current();
-        if conn.status().connected()
+        if let Some(conn) = self.current()
+            && conn.status().connected()
             && let Err(e) = conn.close(200, "service shutting down".into()).await
         {
             tracing::debug!(error = %e, "closing the broker connection");
@@ -186,7 +209,7 @@ impl Broker {
         Ok(())
     }
 
-    fn current(&self) -> Arc<Connection> {
+    fn current(&self) -> Option<Arc<Connection>> {
         self.inner.conn.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
@@ -223,8 +246,11 @@ async fn supervise(weak: Weak<Inner>, closed: CancellationToken) {
             _ = tokio::time::sleep(SUPERVISE_EVERY) => {}
         }
         let Some(inner) = weak.upgrade() else { return };
-        let status = inner.conn.read().unwrap_or_else(|p| p.into_inner()).status().clone();
-        if !(status.errored() || status.closed()) {
+        let lost = match inner.conn.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            Some(c) => c.status().errored() || c.status().closed(),
+            None => true,
+        };
+        if !lost {
             delay = RECONNECT_MIN;
             continue;
         }
@@ -238,7 +264,7 @@ async fn supervise(weak: Weak<Inner>, closed: CancellationToken) {
         match attempt {
             Ok(conn) => {
                 let Some(inner) = weak.upgrade() else { return };
-                *inner.conn.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(conn);
+                *inner.conn.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(conn));
                 tracing::info!("broker reconnected");
                 delay = RECONNECT_MIN;
             }

@@ -79,7 +79,8 @@ impl Platform {
             .await
             .map_err(|source| StartError::Bind { addr: settings.service.listen.clone(), source })?;
         let pool = db::connect_and_migrate(&settings.database, settings.service.profile, &db::combined_migrator(migrator)).await?;
-        let broker = Broker::connect(&settings.broker, &settings.service.name).await?;
+        // The broker may come later: events wait in the outbox, consumers keep trying.
+        let broker = Broker::start(&settings.broker, &settings.service.name).await?;
         let clock: SharedClock = if settings.clock.adjustable { Arc::new(AdjustableClock::new(0)) } else { Arc::new(SystemClock) };
         let background = CancellationToken::new();
         let metrics = Metrics::from_settings(&settings.telemetry);
@@ -135,9 +136,13 @@ impl Platform {
     /// built are never dropped as unroutable, whenever the consumer loop gets going.
     pub async fn spawn_consumer(&mut self, consumer: &str, bindings: &[&str], handler: Arc<dyn EventHandler>) -> Result<(), StartError> {
         let sub = Subscription { consumer: consumer.to_string(), bindings: bindings.iter().map(|b| b.to_string()).collect() };
-        let ch = self.broker.channel().await?;
-        inbox::declare_topology(&ch, self.broker.settings(), &sub).await?;
-        let _ = ch.close(200, "OK".into()).await;
+        // With the broker there, the queue exists before this returns; without it, the consumer
+        // declares it when it connects (until then a publisher's event is unroutable and its
+        // outbox keeps it and retries: nothing is dropped).
+        if let Ok(ch) = self.broker.channel().await {
+            inbox::declare_topology(&ch, self.broker.settings(), &sub).await?;
+            let _ = ch.close(200, "OK".into()).await;
+        }
         let recorder = Recorder { metrics: self.metrics.clone(), clock: self.clock.clone() };
         self.tasks.push(inbox::spawn_consumer_with_metrics(
             self.pool.clone(),
@@ -279,7 +284,13 @@ async fn set_status(reporter: &HealthReporter, names: &[String], status: Serving
     }
 }
 
-/// Health follows the dependencies: NOT_SERVING while the database or the broker is lost.
+/// The health entry that tells whether the broker is reachable.
+pub const BROKER_HEALTH: &str = "egov.broker";
+
+/// Health follows the dependencies. The service (`""` and its own names) is NOT_SERVING while
+/// the database is lost: no call can be answered. The broker's state is its own entry,
+/// [`BROKER_HEALTH`]: without the broker the service still answers every call, its events wait
+/// in the outbox and its consumers keep trying, so readiness does not take it out of service.
 fn spawn_health_watch(
     reporter: HealthReporter,
     names: Vec<String>,
@@ -288,19 +299,28 @@ fn spawn_health_watch(
     stop: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut last = ServingStatus::Serving;
+        let serving = |ok: bool| if ok { ServingStatus::Serving } else { ServingStatus::NotServing };
+        let mut last_db = ServingStatus::Serving;
+        let mut last_broker = serving(broker.is_connected());
+        reporter.set_service_status(BROKER_HEALTH, last_broker).await;
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             }
-            let db_ok = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool)).await.is_ok_and(|r| r.is_ok());
-            let broker_ok = broker.is_connected();
-            let now = if db_ok && broker_ok { ServingStatus::Serving } else { ServingStatus::NotServing };
-            if now != last {
-                tracing::warn!(database = db_ok, broker = broker_ok, "health changed to {now:?}");
-                set_status(&reporter, &names, now).await;
-                last = now;
+            let db = serving(
+                tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool)).await.is_ok_and(|r| r.is_ok()),
+            );
+            if db != last_db {
+                tracing::warn!("database: health changed to {db:?}");
+                set_status(&reporter, &names, db).await;
+                last_db = db;
+            }
+            let b = serving(broker.is_connected());
+            if b != last_broker {
+                tracing::warn!("broker: {BROKER_HEALTH} changed to {b:?} (the service keeps serving; events wait in the outbox)");
+                reporter.set_service_status(BROKER_HEALTH, b).await;
+                last_broker = b;
             }
         }
     })

@@ -16,8 +16,23 @@ async fn status(app: &TestApp) -> i32 {
     h.check(HealthCheckRequest { service: "egov.intake.v1.Intake".into() }).await.map(|r| r.into_inner().status).unwrap_or(-1)
 }
 
+async fn broker_status(app: &TestApp) -> i32 {
+    let mut h = HealthClient::new(app.channel.clone());
+    h.check(HealthCheckRequest { service: egov_platform::server::BROKER_HEALTH.into() }).await.map(|r| r.into_inner().status).unwrap_or(-1)
+}
+
+async fn pending_events(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM egov_outbox WHERE status = 'pending'").fetch_one(&app.pool).await.unwrap()
+}
+
+/// A call that emits an event: a unit's application is created (intake.application.created).
+async fn register_unit(app: &TestApp, unit: &str) {
+    create_unit(app, unit).await;
+    create_application(app, unit, draft()).await;
+}
+
 #[tokio::test]
-async fn health_is_not_serving_while_the_database_or_broker_is_lost() {
+async fn health_is_not_serving_without_the_database_and_the_service_rides_out_the_broker() {
     let db = TestDatabase::create().await.unwrap();
     let vhost = TestVhost::create().await.unwrap();
     let pg = TcpProxy::start(db.server_addr()).await;
@@ -29,6 +44,7 @@ async fn health_is_not_serving_while_the_database_or_broker_is_lost() {
     })
     .await;
     assert_eq!(status(&app).await, ServingStatus::Serving as i32);
+    assert_eq!(broker_status(&app).await, ServingStatus::Serving as i32);
 
     pg.cut();
     eventually(WAIT, "NOT_SERVING without the database", || async { status(&app).await == ServingStatus::NotServing as i32 }).await;
@@ -38,13 +54,41 @@ async fn health_is_not_serving_while_the_database_or_broker_is_lost() {
     pg.restore();
     eventually(WAIT, "SERVING again", || async { status(&app).await == ServingStatus::Serving as i32 }).await;
 
+    // Without the broker the service goes on serving; the broker's own entry says it is lost and
+    // the event waits in the outbox.
     mq.cut();
-    eventually(WAIT, "NOT_SERVING without the broker", || async { status(&app).await == ServingStatus::NotServing as i32 }).await;
+    eventually(WAIT, "egov.broker NOT_SERVING", || async { broker_status(&app).await == ServingStatus::NotServing as i32 }).await;
+    assert_eq!(status(&app).await, ServingStatus::Serving as i32, "the service itself keeps serving");
+    register_unit(&app, "U-OUTAGE").await;
+    assert!(pending_events(&app).await >= 1);
     mq.restore();
-    eventually(Duration::from_secs(40), "SERVING after the broker returns", || async {
-        status(&app).await == ServingStatus::Serving as i32
+    eventually(Duration::from_secs(40), "egov.broker SERVING after the broker returns", || async {
+        broker_status(&app).await == ServingStatus::Serving as i32
     })
     .await;
+    eventually(Duration::from_secs(40), "the waiting event published", || async { pending_events(&app).await == 0 }).await;
+}
+
+#[tokio::test]
+async fn a_service_starts_and_serves_while_the_broker_is_unreachable_and_catches_up_when_it_comes() {
+    let db = TestDatabase::create().await.unwrap();
+    let vhost = TestVhost::create().await.unwrap();
+    let mq = TcpProxy::start(vhost.server_addr()).await;
+    mq.cut();
+    let app = TestApp::spawn_on(db, vhost, |s, _, vhost| {
+        s.broker.url = Secret::new(vhost.amqp_url_via(mq.addr()));
+    })
+    .await;
+    assert_eq!(status(&app).await, ServingStatus::Serving as i32, "started without the broker, and serving");
+    eventually(WAIT, "egov.broker NOT_SERVING", || async { broker_status(&app).await == ServingStatus::NotServing as i32 }).await;
+    register_unit(&app, "U-EARLY").await;
+    assert!(pending_events(&app).await >= 1, "the event waits in the outbox");
+    mq.restore();
+    eventually(Duration::from_secs(40), "egov.broker SERVING once the broker comes", || async {
+        broker_status(&app).await == ServingStatus::Serving as i32
+    })
+    .await;
+    eventually(Duration::from_secs(40), "the waiting event published", || async { pending_events(&app).await == 0 }).await;
 }
 
 #[test]
