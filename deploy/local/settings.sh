@@ -35,6 +35,9 @@ export EGOV_PG_HOST="${EGOV_PG_HOST:-127.0.0.1}"
 export EGOV_PG_PORT="${EGOV_PG_PORT:-5432}"
 export EGOV_PG_USER="${EGOV_PG_USER:-${EGOV_PG_ROLE:-egov}}"
 export EGOV_PG_PASSWORD="${EGOV_PG_PASSWORD:-egov}"
+# The services' runtime role: rows only (the owner above migrates and grants; crates/egov-platform/src/db.rs).
+export EGOV_PG_RUNTIME_USER="${EGOV_PG_RUNTIME_USER:-egov_runtime}"
+export EGOV_PG_RUNTIME_PASSWORD="${EGOV_PG_RUNTIME_PASSWORD:-egov_runtime}"
 export EGOV_PG_CLUSTER="${EGOV_PG_CLUSTER:-main}"
 export EGOV_AMQP_HOST="${EGOV_AMQP_HOST:-127.0.0.1}"
 export EGOV_AMQP_PORT="${EGOV_AMQP_PORT:-5672}"
@@ -47,8 +50,8 @@ export EGOV_GRPC_PORT_BASE="${EGOV_GRPC_PORT_BASE:-50051}"
 export EGOV_CONSOLE_PORT="${EGOV_CONSOLE_PORT:-8080}"
 export EGOV_STATE_DIR="${EGOV_STATE_DIR:-$egov_root/.egov-local}"
 
-case "$EGOV_PG_USER$EGOV_PG_PASSWORD" in
-  *[!A-Za-z0-9_]*) echo "settings: EGOV_PG_USER and EGOV_PG_PASSWORD may hold letters, digits and _ only" >&2; exit 2 ;;
+case "$EGOV_PG_USER$EGOV_PG_PASSWORD$EGOV_PG_RUNTIME_USER$EGOV_PG_RUNTIME_PASSWORD" in
+  *[!A-Za-z0-9_]*) echo "settings: EGOV_PG_USER, EGOV_PG_PASSWORD, EGOV_PG_RUNTIME_USER and EGOV_PG_RUNTIME_PASSWORD may hold letters, digits and _ only" >&2; exit 2 ;;
 esac
 for v in EGOV_PG_PORT EGOV_AMQP_PORT EGOV_GRPC_PORT_BASE EGOV_CONSOLE_PORT; do
   case "${!v}" in
@@ -68,8 +71,11 @@ egov_urlencode() { # percent-encodes $1 for a URL path segment
   printf '%s' "$out"
 }
 
-egov_pg_url() { # egov_pg_url <database>
+egov_pg_url() { # egov_pg_url <database>: as the owner role
   printf 'postgres://%s:%s@%s:%s/%s' "$EGOV_PG_USER" "$EGOV_PG_PASSWORD" "$EGOV_PG_HOST" "$EGOV_PG_PORT" "$1"
+}
+egov_pg_runtime_url() { # egov_pg_runtime_url <database>: as the services' runtime role
+  printf 'postgres://%s:%s@%s:%s/%s' "$EGOV_PG_RUNTIME_USER" "$EGOV_PG_RUNTIME_PASSWORD" "$EGOV_PG_HOST" "$EGOV_PG_PORT" "$1"
 }
 EGOV_PG_ADMIN_URL="$(egov_pg_url postgres)"
 EGOV_AMQP_BASE="amqp://$EGOV_AMQP_USER:$EGOV_AMQP_PASSWORD@$EGOV_AMQP_HOST:$EGOV_AMQP_PORT"

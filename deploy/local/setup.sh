@@ -6,9 +6,10 @@
 #      python3-venv, Node.js and npm, promtool, PostgreSQL, RabbitMQ (nothing already present);
 #   2. starts PostgreSQL and RabbitMQ when nothing listens on their ports and waits until both
 #      accept connections;
-#   3. creates the PostgreSQL role (EGOV_PG_USER, LOGIN CREATEDB, password EGOV_PG_PASSWORD) when
-#      missing and makes sure it can log in over TCP with its password, as the services' URL
-#      postgres://egov:egov@127.0.0.1:5432/egov_<service> does.
+#   3. creates the PostgreSQL roles when missing and makes sure each logs in over TCP with its
+#      password: the owner (EGOV_PG_USER, LOGIN CREATEDB, password EGOV_PG_PASSWORD), which
+#      creates the databases, migrates and grants, and the services' runtime role
+#      (EGOV_PG_RUNTIME_USER, default egov_runtime: rows only, no DDL, append-only audit tables).
 #
 # Runs as root (CI does) or as a user with sudo. Connection settings: settings.sh (EGOV_PG_HOST,
 # EGOV_PG_PORT, EGOV_PG_USER, EGOV_PG_PASSWORD, EGOV_PG_CLUSTER, EGOV_AMQP_HOST, EGOV_AMQP_PORT,
@@ -102,34 +103,40 @@ pg_super() {
   fi
 }
 
-egov_tcp_login() {
-  PGPASSWORD="$EGOV_PASSWORD" PGCONNECT_TIMEOUT=5 \
-    psql -X -q -h "$EGOV_PG_HOST" -p "$PG_PORT" -U "$EGOV_ROLE" -d postgres -tAc 'select 1' >/dev/null 2>&1
+tcp_login() { # tcp_login <role> <password>
+  PGPASSWORD="$2" PGCONNECT_TIMEOUT=5 psql -X -q -h "$EGOV_PG_HOST" -p "$PG_PORT" -U "$1" -d postgres -tAc 'select 1' >/dev/null 2>&1
 }
 
-if [ "$(pg_super -d postgres -tAc "select 1 from pg_roles where rolname = '$EGOV_ROLE'")" = "1" ]; then
-  say "PostgreSQL role $EGOV_ROLE exists"
-else
-  say "creating PostgreSQL role $EGOV_ROLE (LOGIN CREATEDB)"
-  pg_super -d postgres -c "CREATE ROLE $EGOV_ROLE LOGIN CREATEDB PASSWORD '$EGOV_PASSWORD'"
-fi
+ensure_login_role() { # ensure_login_role <role> <password> <attributes>: exists, logs in over TCP
+  local role="$1" password="$2" attrs="$3" hba
+  if [ "$(pg_super -d postgres -tAc "select 1 from pg_roles where rolname = '$role'")" = "1" ]; then
+    say "PostgreSQL role $role exists"
+  else
+    say "creating PostgreSQL role $role ($attrs)"
+    pg_super -d postgres -c "CREATE ROLE $role $attrs PASSWORD '$password'"
+  fi
+  if ! tcp_login "$role" "$password"; then
+    # The role may predate us with another password or without LOGIN.
+    say "resetting the password and attributes of role $role"
+    pg_super -d postgres -c "ALTER ROLE $role $attrs PASSWORD '$password'"
+  fi
+  if ! tcp_login "$role" "$password"; then
+    # No pg_hba.conf line lets password logins from 127.0.0.1 through: add one for the role,
+    # first (the first matching line wins), and reload.
+    hba="$(pg_super -d postgres -tAc 'show hba_file')"
+    say "allowing password logins of $role from 127.0.0.1 in $hba"
+    as_root sed -i "1i host all $role 127.0.0.1/32 scram-sha-256\nhost all $role ::1/128 scram-sha-256" "$hba"
+    pg_super -d postgres -tAc 'select pg_reload_conf()' >/dev/null
+    sleep 1
+  fi
+  tcp_login "$role" "$password" || die "role $role still cannot log in over TCP with its password: check $(pg_super -d postgres -tAc 'show hba_file' 2>/dev/null || echo pg_hba.conf)"
+  say "role $role logs in over TCP (postgres://$role:***@$EGOV_PG_HOST:$PG_PORT)"
+}
 
-if ! egov_tcp_login; then
-  # The role may predate us with another password or without LOGIN.
-  say "resetting the password and LOGIN of role $EGOV_ROLE"
-  pg_super -d postgres -c "ALTER ROLE $EGOV_ROLE LOGIN CREATEDB PASSWORD '$EGOV_PASSWORD'"
-fi
-if ! egov_tcp_login; then
-  # No pg_hba.conf line lets password logins from 127.0.0.1 through: add one for egov, first
-  # (the first matching line wins), and reload.
-  hba="$(pg_super -d postgres -tAc 'show hba_file')"
-  say "allowing password logins of $EGOV_ROLE from 127.0.0.1 in $hba"
-  as_root sed -i "1i host all $EGOV_ROLE 127.0.0.1/32 scram-sha-256\nhost all $EGOV_ROLE ::1/128 scram-sha-256" "$hba"
-  pg_super -d postgres -tAc 'select pg_reload_conf()' >/dev/null
-  sleep 1
-fi
-egov_tcp_login || die "role $EGOV_ROLE still cannot log in over TCP with its password: check $(pg_super -d postgres -tAc 'show hba_file' 2>/dev/null || echo pg_hba.conf)"
-say "role $EGOV_ROLE logs in over TCP (postgres://$EGOV_ROLE:***@$EGOV_PG_HOST:$PG_PORT)"
+# The owner: creates the databases, runs the migrations, grants the runtime role its rows.
+ensure_login_role "$EGOV_ROLE" "$EGOV_PASSWORD" "LOGIN CREATEDB"
+# The services' runtime role: reads and writes rows, owns nothing, creates nothing.
+ensure_login_role "$EGOV_PG_RUNTIME_USER" "$EGOV_PG_RUNTIME_PASSWORD" "LOGIN NOCREATEDB NOCREATEROLE NOSUPERUSER"
 
 # ------------------------------------------------------------------ RabbitMQ
 

@@ -59,7 +59,9 @@ service_env() { # prints one NAME=value per line for service $1
     echo "EGOV_PEERS__EVALUATION="
   fi
   echo "EGOV_SERVICE__LISTEN=127.0.0.1:$(port_of "$svc")"
-  echo "EGOV_DATABASE__URL=$(egov_pg_url "egov_$svc")"
+  # Least privilege: the owner migrates and grants, the service runs as the runtime role.
+  echo "EGOV_DATABASE__URL=$(egov_pg_runtime_url "egov_$svc")"
+  echo "EGOV_DATABASE__OWNER_URL=$(egov_pg_url "egov_$svc")"
   echo "EGOV_DOCUMENTS__DIR=$state/documents/$svc"
   case "$svc" in
     intake) ;;       # e.g. EGOV_POLICY__FILE=$root/policy/egov-policy.toml

@@ -76,7 +76,13 @@ pub struct ServiceSettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DatabaseSettings {
+    /// The service's runtime role: reads and writes rows, nothing more (least privilege).
     pub url: Secret,
+    /// The owner role that runs the migrations and grants the runtime role what it needs (rows
+    /// of every table; on the audit tables INSERT and SELECT only), then disconnects. Empty: the
+    /// runtime URL does both (a single-role setup, without that separation).
+    #[serde(default)]
+    pub owner_url: Secret,
     pub max_connections: u32,
     pub acquire_timeout_secs: u64,
     /// Create the database when missing; honoured in the local and test profiles only.
@@ -373,6 +379,7 @@ impl Settings {
             },
             database: DatabaseSettings {
                 url: Secret::new(format!("postgres://egov:egov@127.0.0.1:5432/egov_{service}")),
+                owner_url: Secret::default(),
                 max_connections: 16,
                 acquire_timeout_secs: 5,
                 create_if_missing: true,
@@ -465,6 +472,10 @@ impl Settings {
         }
         if !self.database.url.expose().starts_with("postgres://") && !self.database.url.expose().starts_with("postgresql://") {
             return Err(ConfigError::new("database.url", "must be a postgres:// URL"));
+        }
+        let owner = self.database.owner_url.expose();
+        if !owner.is_empty() && !owner.starts_with("postgres://") && !owner.starts_with("postgresql://") {
+            return Err(ConfigError::new("database.owner_url", "must be a postgres:// URL, or empty"));
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError::new("database.max_connections", "must be at least 1"));

@@ -120,14 +120,42 @@ impl TestDatabase {
         host.to_socket_addrs().ok().and_then(|mut a| a.next()).unwrap_or_else(|| panic!("cannot resolve the database address {host}"))
     }
 
-    /// The database's URL through another address (a [`TcpProxy`]).
+    /// The database's URL (the owner's) through another address (a [`TcpProxy`]).
     pub fn url_via(&self, addr: SocketAddr) -> String {
-        let scheme_end = self.url.find("://").map(|i| i + 3).unwrap_or(0);
-        let (userinfo, host) = split_authority(&self.url);
-        let rest = &self.url[scheme_end..];
-        let path = &rest[rest.find(host).map(|i| i + host.len()).unwrap_or(rest.len())..];
-        format!("{}{userinfo}{addr}{path}", &self.url[..scheme_end])
+        via(&self.url, addr)
     }
+
+    /// The database's URL as the services' runtime role (`EGOV_PG_RUNTIME_USER`, default
+    /// `egov_runtime`, password `EGOV_PG_RUNTIME_PASSWORD`; `deploy/local/setup.sh` creates it):
+    /// rows only, granted by the owner when a service migrates ([`crate::db`]).
+    pub fn runtime_url(&self) -> String {
+        let (user, password) = runtime_credentials(env);
+        let scheme_end = self.url.find("://").map(|i| i + 3).unwrap_or(0);
+        let (userinfo, _) = split_authority(&self.url);
+        format!("{}{user}:{password}@{}", &self.url[..scheme_end], &self.url[scheme_end + userinfo.len()..])
+    }
+
+    /// [`TestDatabase::runtime_url`] through another address (a [`TcpProxy`]).
+    pub fn runtime_url_via(&self, addr: SocketAddr) -> String {
+        via(&self.runtime_url(), addr)
+    }
+}
+
+/// The runtime role's name and password.
+fn runtime_credentials(get: impl Fn(&str) -> Option<String>) -> (String, String) {
+    (
+        get("EGOV_PG_RUNTIME_USER").unwrap_or_else(|| "egov_runtime".into()),
+        get("EGOV_PG_RUNTIME_PASSWORD").unwrap_or_else(|| "egov_runtime".into()),
+    )
+}
+
+/// `url` with its host and port replaced by `addr`.
+fn via(url: &str, addr: SocketAddr) -> String {
+    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let (userinfo, host) = split_authority(url);
+    let rest = &url[scheme_end..];
+    let path = &rest[rest.find(host).map(|i| i + host.len()).unwrap_or(rest.len())..];
+    format!("{}{userinfo}{addr}{path}", &url[..scheme_end])
 }
 
 /// `(userinfo@, host:port)` of a URL's authority.
@@ -429,7 +457,10 @@ pub fn test_settings(service: &str, db: &TestDatabase, vhost: &TestVhost) -> Set
     s.service.profile = Profile::Test;
     s.service.listen = "127.0.0.1:0".into();
     s.service.shutdown_grace_secs = 5;
-    s.database.url = Secret::new(db.url());
+    // Least privilege as in production: the owner migrates and grants, the service runs as the
+    // runtime role.
+    s.database.url = Secret::new(db.runtime_url());
+    s.database.owner_url = Secret::new(db.url());
     s.database.max_connections = 8;
     s.broker.url = Secret::new(vhost.amqp_url());
     s.outbox.poll_interval_ms = 50;
@@ -449,6 +480,7 @@ pub fn test_settings(service: &str, db: &TestDatabase, vhost: &TestVhost) -> Set
 pub async fn platform_pool(db: &TestDatabase) -> anyhow::Result<PgPool> {
     let settings = crate::config::DatabaseSettings {
         url: Secret::new(db.url()),
+        owner_url: Secret::default(),
         max_connections: 8,
         acquire_timeout_secs: 5,
         create_if_missing: false,

@@ -6,6 +6,7 @@ use egov_platform::{
     testing::{bearer, eventually},
 };
 use egov_proto::{events as ev, intake as pb};
+use sqlx::Connection as _;
 
 use crate::helpers::*;
 
@@ -118,12 +119,29 @@ async fn audit_chain_finds_a_tampered_row() {
     let _ = submitted(&app, "U-CIVIL").await;
     let mut audit = app.audit_trail(Role::Audit);
     assert!(audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap().into_inner().intact);
-    // The table refuses updates; an attacker with the owner's rights disables the trigger.
-    let refused = sqlx::query("UPDATE egov_audit SET reason = 'x' WHERE seq = 2").execute(&app.pool).await;
-    assert!(refused.is_err(), "append-only trigger");
-    let mut c = app.pool.acquire().await.unwrap();
-    sqlx::query("ALTER TABLE egov_audit DISABLE TRIGGER egov_audit_no_update").execute(&mut *c).await.unwrap();
-    sqlx::query("UPDATE egov_audit SET actor = 'someone-else' WHERE seq = 2").execute(&mut *c).await.unwrap();
+    // The service's own (runtime) role cannot touch the trail: no UPDATE, DELETE or TRUNCATE on
+    // it, and not being its owner, no way to disable its triggers or drop it (42501).
+    for sql in [
+        "UPDATE egov_audit SET reason = 'x' WHERE seq = 2",
+        "DELETE FROM egov_audit WHERE seq = 2",
+        "TRUNCATE egov_audit",
+        "ALTER TABLE egov_audit DISABLE TRIGGER egov_audit_no_update",
+        "DROP TABLE egov_audit",
+        "DELETE FROM egov_denied_calls",
+    ] {
+        let e = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&app.pool).await.unwrap_err();
+        let code = e.as_database_error().and_then(|d| d.code()).map(|c| c.to_string());
+        assert_eq!(code.as_deref(), Some("42501"), "{sql}: {e}");
+    }
+    // It still appends and reads (every call above was audited by the same role).
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_audit").fetch_one(&app.pool).await.unwrap();
+    assert!(rows >= 2);
+    // Even the owner meets the append-only triggers; an attacker with the owner's rights
+    // disables them, and the chain's verification finds the rewritten row.
+    let mut c = sqlx::PgConnection::connect(app.settings.database.owner_url.expose()).await.unwrap();
+    assert!(sqlx::query("UPDATE egov_audit SET reason = 'x' WHERE seq = 2").execute(&mut c).await.is_err(), "append-only trigger");
+    sqlx::query("ALTER TABLE egov_audit DISABLE TRIGGER egov_audit_no_update").execute(&mut c).await.unwrap();
+    sqlx::query("UPDATE egov_audit SET actor = 'someone-else' WHERE seq = 2").execute(&mut c).await.unwrap();
     let v = audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap().into_inner();
     assert!(!v.intact);
     assert_eq!(v.first_broken_seq, 2);

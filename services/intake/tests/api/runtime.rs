@@ -38,7 +38,7 @@ async fn health_is_not_serving_without_the_database_and_the_service_rides_out_th
     let pg = TcpProxy::start(db.server_addr()).await;
     let mq = TcpProxy::start(vhost.server_addr()).await;
     let app = TestApp::spawn_on(db, vhost, |s, db, vhost| {
-        s.database.url = Secret::new(db.url_via(pg.addr()));
+        s.database.url = Secret::new(db.runtime_url_via(pg.addr()));
         s.database.acquire_timeout_secs = 1;
         s.broker.url = Secret::new(vhost.amqp_url_via(mq.addr()));
     })
