@@ -204,6 +204,10 @@ async fn pages_and_the_schema_are_served_from_the_binary_in_chinese() {
     assert!(
         schema["enums"]["egov.intake.v1.ApplicationState"].as_array().unwrap().iter().any(|v| v["name"] == "APPLICATION_STATE_SUBMITTED")
     );
+    // The protos' own comments come along: the forms take the Measures' Chinese terms from them.
+    let term = schema["comments"]["egov.intake.v1.DocumentKind.DOCUMENT_KIND_FEASIBILITY_REPORT"].as_str().unwrap();
+    assert!(term.contains("项目可行性研究报告"), "{term}");
+    assert!(schema["comments"]["egov.intake.v1.Unit.district_budget_unit"].as_str().unwrap().contains("区本级预算单位"));
 }
 
 #[tokio::test]

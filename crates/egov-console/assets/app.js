@@ -25,6 +25,25 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 const label = (name) => L.fields[name] || name;
+// The Chinese term of a proto comment ("电子政务项目申报表 (R-I4)" → 电子政务项目申报表), if it has one.
+function chinese(comment) {
+  const m = String(comment || "").match(/[\u4e00-\u9fff][\u4e00-\u9fff\u3001\u300a\u300b\u201c\u201d\uff08\uff09\u00b7]*/);
+  return m ? m[0] : "";
+}
+const ENUM_LABELS = {};
+function indexComments() {
+  const c = S.schema.comments || {};
+  for (const [full, values] of Object.entries(S.schema.enums)) {
+    for (const v of values) {
+      const zh = chinese(c[`${full}.${v.name}`]);
+      if (zh) ENUM_LABELS[v.name] = zh;
+    }
+  }
+}
+function fieldLabel(message, f) {
+  return L.fields[f.name] || chinese((S.schema.comments || {})[`${message}.${f.name}`]) || f.name;
+}
+const enumLabel = (value) => ENUM_LABELS[value] || stateName(value);
 const methodTitle = (m) => L.methods[m] || m;
 const roleName = (r) => L.roles[r] || r;
 function stateName(v) {
@@ -130,7 +149,7 @@ function formFor(messageName, prefill = {}, path = "") {
   const msg = S.schema.messages[messageName];
   const wrap = h("div", { class: "form-fields" });
   wrap.dataset.message = messageName;
-  for (const f of msg.fields) wrap.append(fieldInput(f, prefill[f.name] ?? prefill[f.json_name], path ? `${path}.${f.name}` : f.name));
+  for (const f of msg.fields) wrap.append(fieldInput({ ...f, label: fieldLabel(messageName, f) }, prefill[f.name] ?? prefill[f.json_name], path ? `${path}.${f.name}` : f.name));
   return wrap;
 }
 
@@ -148,23 +167,23 @@ function fieldInput(f, value, path) {
     const add = (v) => {
       const row = h("div", { class: "row" });
       const inner = f.kind === "message" && !SPECIAL[f.type]
-        ? h("fieldset", {}, h("legend", {}, `${label(f.name)} 第 ${list.children.length + 1} 项`), formFor(f.type, v || {}, `${path}[${list.children.length}]`))
-        : scalarInput({ ...f, repeated: false }, v, `${id}-${list.children.length}`, `${label(f.name)} 第 ${list.children.length + 1} 项`);
+        ? h("fieldset", {}, h("legend", {}, `${f.label} 第 ${list.children.length + 1} 项`), formFor(f.type, v || {}, `${path}[${list.children.length}]`))
+        : scalarInput({ ...f, repeated: false }, v, `${id}-${list.children.length}`, `${f.label} 第 ${list.children.length + 1} 项`);
       row.append(inner, h("button", { type: "button", class: "secondary", onclick: () => row.remove() }, `删除此项`));
       list.append(row);
     };
     (Array.isArray(value) ? value : []).forEach(add);
-    box.append(h("fieldset", {}, h("legend", {}, label(f.name)), list,
-      h("button", { type: "button", class: "secondary", onclick: () => add(undefined) }, `添加${label(f.name)}`)));
+    box.append(h("fieldset", {}, h("legend", {}, f.label), list,
+      h("button", { type: "button", class: "secondary", onclick: () => add(undefined) }, `添加${f.label}`)));
     return box;
   }
   if (f.kind === "message" && !SPECIAL[f.type]) {
     box.dataset.kind = "message";
-    box.append(h("fieldset", {}, h("legend", {}, label(f.name)), formFor(f.type, value || {}, path)));
+    box.append(h("fieldset", {}, h("legend", {}, f.label), formFor(f.type, value || {}, path)));
     return box;
   }
   box.dataset.kind = "scalar";
-  box.append(scalarInput(f, value, id, label(f.name)));
+  box.append(scalarInput(f, value, id, f.label));
   return box;
 }
 
@@ -178,7 +197,7 @@ function scalarInput(f, value, id, text) {
     return c;
   } else if (f.kind === "enum") {
     const values = S.schema.enums[f.type] || [];
-    input = h("select", { id }, values.map((v) => h("option", { value: v.name, selected: value === v.name }, stateName(v.name))));
+    input = h("select", { id }, values.map((v) => h("option", { value: v.name, selected: value === v.name }, v.name.endsWith("_UNSPECIFIED") ? "（未选择）" : enumLabel(v.name))));
   } else if (f.kind === "bytes") input = h("input", { type: "file", id });
   else if (f.kind === "int32" || f.kind === "int64" || f.kind === "number") {
     input = h("input", { type: "number", id, step: f.kind === "number" ? "any" : "1", value: value ?? "" });
@@ -259,7 +278,7 @@ function show(value, key) {
   if (typeof value === "boolean") return h("span", { class: key === "overdue" && value ? "overdue" : "" }, value ? "是" : "否");
   if (key && key.endsWith("_fen")) return h("span", {}, yuan(value));
   if (key && (key.endsWith("_at") || key === "occurred_at")) return h("span", {}, when(value));
-  if (typeof value === "string" && /^[A-Z][A-Z0-9_]+$/.test(value)) return h("span", {}, stateName(value));
+  if (typeof value === "string" && /^[A-Z][A-Z0-9_]+$/.test(value)) return h("span", { title: value }, enumLabel(value));
   return h("span", {}, String(value));
 }
 function kv(obj) {
@@ -297,7 +316,10 @@ const NAV = [
 
 async function route() {
   if (!S.me) S.me = await fetch("/auth/me", { credentials: "same-origin" }).then((r) => r.json()).catch(() => ({ signed_in: false }));
-  if (!S.schema) S.schema = await fetch("/api/_schema").then((r) => r.json());
+  if (!S.schema) {
+    S.schema = await fetch("/api/_schema").then((r) => r.json());
+    indexComments();
+  }
   let hash = location.hash || "#/todo";
   if (!S.me.signed_in && hash !== "#/signin") { location.hash = "#/signin"; return; }
   drawChrome(hash);

@@ -55,7 +55,7 @@ pub async fn describe(State(console): State<Arc<Console>>) -> Json<Value> {
             (e.full_name().to_string(), Value::Array(values))
         })
         .collect();
-    Json(json!({ "backends": backends, "messages": messages, "enums": enums }))
+    Json(json!({ "backends": backends, "messages": messages, "enums": enums, "comments": comments() }))
 }
 
 fn field(f: &FieldDescriptor) -> Value {
@@ -79,4 +79,10 @@ fn field(f: &FieldDescriptor) -> Value {
         "map": f.is_map(),
         "oneof": f.containing_oneof().map(|o| o.name().to_string()),
     })
+}
+
+/// The protos' comments by full name (see `build.rs`), parsed once.
+fn comments() -> &'static Value {
+    static COMMENTS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    COMMENTS.get_or_init(|| serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/comments.json"))).unwrap_or(Value::Null))
 }
