@@ -186,7 +186,7 @@ done
 # as the signed-in person (crates/egov-console). Started, kept or restarted like a service.
 console_up() { # the console answers /healthz
   local reply
-  exec 3<>"/dev/tcp/127.0.0.1/$EGOV_CONSOLE_PORT" 2>/dev/null || return 1
+  { exec 3<>"/dev/tcp/127.0.0.1/$EGOV_CONSOLE_PORT"; } 2>/dev/null || return 1
   printf 'GET /healthz HTTP/1.0\r\nHost: console\r\n\r\n' >&3
   reply="$(timeout 5 cat <&3 || true)"
   exec 3<&- 3>&-
@@ -212,9 +212,10 @@ else
 fi
 deadline=$((SECONDS + wait_secs))
 until console_up; do
+  # First wait: right after the start the pid is still env/setsid's until it execs the console.
+  sleep 0.5
   alive console || start_failed console "exited while starting"
   [ "$SECONDS" -lt "$deadline" ] || start_failed console "did not answer at $console_url within ${wait_secs}s"
-  sleep 0.5
 done
 say "the web console answers at $console_url (local sign-in: pick a role and a unit)"
 
