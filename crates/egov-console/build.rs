@@ -8,15 +8,10 @@ use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorProto};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
-    let files = [
-        "egov/common/v1/common.proto",
-        "egov/evaluation/v1/evaluation.proto",
-        "egov/intake/v1/intake.proto",
-        "egov/review/v1/review.proto",
-        "egov/review/v1/expert.proto",
-        "egov/procurement/v1/procurement.proto",
-        "egov/acceptance/v1/acceptance.proto",
-    ];
+    let list = root.join("files.list");
+    println!("cargo:rerun-if-changed={}", list.display());
+    let listed = fs::read_to_string(&list)?;
+    let files: Vec<&str> = listed.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
     for f in &files {
         println!("cargo:rerun-if-changed={}", root.join(f).display());
     }

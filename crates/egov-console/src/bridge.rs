@@ -84,22 +84,43 @@ impl Bridge {
     }
 }
 
+/// What a call goes on: the person's token, the method, and a client ready to call it.
+struct Prepared {
+    token: String,
+    method: MethodDescriptor,
+    grpc: tonic::client::Grpc<Channel>,
+}
+
+/// Checks the caller and finds the method; `shape` says whether it is the kind of method the
+/// route serves (the refusal's words when not).
+async fn prepare(
+    console: &Console,
+    headers: &HeaderMap,
+    (backend, service, method): &(String, String, String),
+    shape: impl FnOnce(&MethodDescriptor) -> Result<(), String>,
+) -> Result<Prepared, Refusal> {
+    let token = session::bearer_for_call(&console.settings, headers)?;
+    let (channel, m) = console.bridge.method(backend, service, method)?;
+    shape(&m).map_err(|why| Refusal::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", why))?;
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.map_err(|e| Refusal::unavailable(backend, &e.to_string()))?;
+    Ok(Prepared { token, method: m, grpc })
+}
+
 /// `POST /api/{backend}/{service}/{method}`: one unary call.
 pub async fn call(
     State(console): State<Arc<Console>>,
-    Path((backend, service, method)): Path<(String, String, String)>,
+    Path(route): Path<(String, String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let result = async {
-        let token = session::bearer_for_call(&console.settings, &headers)?;
-        let (channel, m) = console.bridge.method(&backend, &service, &method)?;
-        if m.is_client_streaming() || m.is_server_streaming() {
-            return Err(Refusal::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", format!("{method} 是流式方法：上传请用 …/upload")));
-        }
+        let unary = |m: &MethodDescriptor| match m.is_client_streaming() || m.is_server_streaming() {
+            true => Err(format!("{} 是流式方法：上传请用 …/upload", m.name())),
+            false => Ok(()),
+        };
+        let Prepared { token, method: m, mut grpc } = prepare(&console, &headers, &route, unary).await?;
         let request = from_json(&m.input(), if body.is_empty() { b"{}" } else { &body })?;
-        let mut grpc = tonic::client::Grpc::new(channel);
-        grpc.ready().await.map_err(|e| Refusal::unavailable(&backend, &e.to_string()))?;
         let answer = grpc.unary(authorised(request, &token)?, grpc_path(&m)?, RawCodec).await.map_err(Refusal::from_status)?;
         to_json(&m.output(), answer.into_inner())
     }
@@ -110,22 +131,19 @@ pub async fn call(
 /// `POST /api/{backend}/{service}/{method}/upload`: a client-streamed document.
 pub async fn upload(
     State(console): State<Arc<Console>>,
-    Path((backend, service, method)): Path<(String, String, String)>,
+    Path(route): Path<(String, String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let result = async {
-        let token = session::bearer_for_call(&console.settings, &headers)?;
-        let (channel, m) = console.bridge.method(&backend, &service, &method)?;
-        if !m.is_client_streaming() || m.is_server_streaming() {
-            return Err(Refusal::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", format!("{method} 不是上传方法")));
-        }
+        let upload = |m: &MethodDescriptor| match m.is_client_streaming() && !m.is_server_streaming() {
+            true => Ok(()),
+            false => Err(format!("{} 不是上传方法", m.name())),
+        };
+        let Prepared { token, method: m, mut grpc } = prepare(&console, &headers, &route, upload).await?;
         let meta = headers.get("x-egov-upload").map(|v| percent_decoded(v.as_bytes())).unwrap_or_else(|| b"{}".to_vec());
         let parts = upload_parts(&m.input(), &meta, &body)?;
-        let mut grpc = tonic::client::Grpc::new(channel);
-        grpc.ready().await.map_err(|e| Refusal::unavailable(&backend, &e.to_string()))?;
-        let stream = futures::stream::iter(parts);
-        let mut req = tonic::Request::new(stream);
+        let mut req = tonic::Request::new(futures::stream::iter(parts));
         req.metadata_mut().insert("authorization", bearer_value(&token)?);
         let answer = grpc.client_streaming(req, grpc_path(&m)?, RawCodec).await.map_err(Refusal::from_status)?;
         to_json(&m.output(), answer.into_inner())
@@ -274,7 +292,7 @@ impl Refusal {
         Refusal {
             http,
             body: json!({
-                "code": code_name(s.code()),
+                "code": egov_platform::error::code_name(s.code()),
                 "message": s.message(),
                 "rule_ids": rule_ids,
                 "violations": violations,
@@ -287,29 +305,6 @@ impl Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         (self.http, Json(self.body)).into_response()
-    }
-}
-
-/// The gRPC code's canonical name (`FAILED_PRECONDITION`), as the API's documents write it.
-fn code_name(c: Code) -> &'static str {
-    match c {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
     }
 }
 

@@ -252,6 +252,29 @@ impl From<AppError> for Status {
 }
 
 /// Test helper and client aid: the rule ids of a status's `PreconditionFailure`.
+/// The code's canonical name, as grpcurl and the gRPC docs spell it (`FAILED_PRECONDITION`).
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
 pub fn status_rule_ids(status: &Status) -> Vec<String> {
     status.get_details_precondition_failure().map(|pf| pf.violations.into_iter().map(|v| v.r#type).collect()).unwrap_or_default()
 }
