@@ -137,6 +137,12 @@ ensure_login_role() { # ensure_login_role <role> <password> <attributes>: exists
 ensure_login_role "$EGOV_ROLE" "$EGOV_PASSWORD" "LOGIN CREATEDB"
 # The services' runtime role: reads and writes rows, owns nothing, creates nothing.
 ensure_login_role "$EGOV_PG_RUNTIME_USER" "$EGOV_PG_RUNTIME_PASSWORD" "LOGIN NOCREATEDB NOCREATEROLE NOSUPERUSER"
+# The owner may end the runtime role's sessions (DROP DATABASE ... WITH (FORCE) in the tests'
+# clean-up, and before a migration that must not wait on them): membership, nothing wider.
+if [ "$(pg_super -d postgres -tAc "select 1 from pg_auth_members m join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member where r.rolname = '$EGOV_PG_RUNTIME_USER' and u.rolname = '$EGOV_ROLE'")" != "1" ]; then
+  say "letting $EGOV_ROLE end $EGOV_PG_RUNTIME_USER's sessions (GRANT $EGOV_PG_RUNTIME_USER TO $EGOV_ROLE)"
+  pg_super -d postgres -c "GRANT $EGOV_PG_RUNTIME_USER TO $EGOV_ROLE"
+fi
 
 # ------------------------------------------------------------------ RabbitMQ
 
