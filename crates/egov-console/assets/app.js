@@ -46,9 +46,11 @@ function fieldLabel(message, f) {
 const enumLabel = (value) => ENUM_LABELS[value] || stateName(value);
 const methodTitle = (m) => L.methods[m] || m;
 const roleName = (r) => L.roles[r] || r;
+// The state suffixes, longest first (sorted once, not on every cell drawn).
+const STATE_KEYS = Object.keys(L.states).sort((a, b) => b.length - a.length);
 function stateName(v) {
   if (typeof v !== "string") return String(v);
-  const m = Object.keys(L.states).sort((a, b) => b.length - a.length).find((k) => v === k || v.endsWith("_" + k));
+  const m = STATE_KEYS.find((k) => v === k || v.endsWith("_" + k));
   return m ? L.states[m] : v;
 }
 function yuan(fen) {

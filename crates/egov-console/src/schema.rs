@@ -14,8 +14,13 @@ use crate::Console;
 pub const BACKENDS: [(&str, &str); 5] =
     [("intake", "申报"), ("review", "审核审批"), ("procurement", "采购与建设"), ("acceptance", "验收"), ("evaluation", "绩效评价")];
 
+/// The schema is the same for the life of the process: built once, on the first request.
 pub async fn describe(State(console): State<Arc<Console>>) -> Json<Value> {
-    let pool = console.bridge.pool();
+    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    Json(SCHEMA.get_or_init(|| build(console.bridge.pool())).clone())
+}
+
+fn build(pool: &prost_reflect::DescriptorPool) -> Value {
     let backends: Vec<Value> = BACKENDS
         .iter()
         .map(|(name, title)| {
@@ -55,7 +60,7 @@ pub async fn describe(State(console): State<Arc<Console>>) -> Json<Value> {
             (e.full_name().to_string(), Value::Array(values))
         })
         .collect();
-    Json(json!({ "backends": backends, "messages": messages, "enums": enums, "comments": comments() }))
+    json!({ "backends": backends, "messages": messages, "enums": enums, "comments": comments() })
 }
 
 fn field(f: &FieldDescriptor) -> Value {
