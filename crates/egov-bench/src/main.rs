@@ -4,9 +4,12 @@
 //! (a) outbox relay vs raw confirmed publishes, (b) SubmitApplication through a real
 //! `egov-intake` process vs a raw sqlx transaction doing the same statements, (c) peak memory,
 //! (d) the 21st of the month: every case's R-P7 missing-report check due at once, in an
-//! in-process `egov-procurement`, with one replica and with two.
+//! in-process `egov-procurement`, with one replica and with two, (e) R-I9 screening, (f) the
+//! whole lifecycle through the five services as child processes, against the commit ceiling,
+//! with the event hop latency and every service's memory.
 
-mod intake_child;
+mod child;
+mod lifecycle_bench;
 mod memory;
 mod relay_bench;
 mod report_checks;
@@ -24,7 +27,10 @@ use clap::{Parser, ValueEnum};
 use egov_platform::config::Settings;
 use serde::Serialize;
 
-use crate::{relay_bench::RelayReport, report_checks::ChecksReport, screening_bench::ScreeningReport, submit_bench::SubmitReport};
+use crate::{
+    lifecycle_bench::LifecycleReport, relay_bench::RelayReport, report_checks::ChecksReport, screening_bench::ScreeningReport,
+    submit_bench::SubmitReport,
+};
 
 /// The suite's targets.
 const RELAY_TARGET: f64 = 0.5;
@@ -33,7 +39,7 @@ const SUBMIT_TARGET: f64 = 0.6;
 #[derive(Parser, Debug)]
 #[command(
     name = "egov-bench",
-    about = "Benchmarks of the egov suite: outbox relay, SubmitApplication, peak memory, the 21st-of-the-month R-P7 checks, R-I9 screening"
+    about = "Benchmarks of the egov suite: outbox relay, SubmitApplication, peak memory, the 21st-of-the-month R-P7 checks, R-I9 screening, the whole lifecycle"
 )]
 struct Args {
     /// Events relayed in (a), and published raw as its baseline.
@@ -57,6 +63,12 @@ struct Args {
     /// Proposed function modules screened in (e).
     #[arg(long, default_value_t = 100)]
     screening_modules: usize,
+    /// Lifecycles walked in (f), from application to accepted and scheduled.
+    #[arg(long, default_value_t = 100)]
+    lifecycles: usize,
+    /// Lifecycles walked at once in (f); also the clients of its commit ceiling.
+    #[arg(long, default_value_t = 16)]
+    lifecycle_clients: usize,
     /// The relay's batch size and the raw publisher's pipeline depth [default: the platform's].
     #[arg(long)]
     batch_size: Option<u32>,
@@ -80,6 +92,8 @@ enum Part {
     Checks,
     /// (e): R-I9 screening of 100 modules against 10,000 catalogued applications.
     Screening,
+    /// (f): the whole lifecycle through the five services.
+    Lifecycle,
 }
 
 /// The workspace's target directory: `CARGO_TARGET_DIR`, or `target/` at the workspace root.
@@ -125,6 +139,7 @@ struct Report {
     submit: Option<SubmitReport>,
     checks: Option<ChecksReport>,
     screening: Option<ScreeningReport>,
+    lifecycle: Option<LifecycleReport>,
     memory: Memory,
     table: Vec<Row>,
     all_targets_met: bool,
@@ -139,6 +154,7 @@ fn rows(
     submit: Option<&SubmitReport>,
     checks: Option<&ChecksReport>,
     screening: Option<&ScreeningReport>,
+    lifecycle: Option<&LifecycleReport>,
     mem: &Memory,
 ) -> Vec<Row> {
     let mut t = Vec::new();
@@ -192,6 +208,9 @@ fn rows(
             target: "-".into(),
             result: "info".into(),
         });
+    }
+    if let Some(l) = lifecycle {
+        lifecycle_rows(l, &mut t);
     }
     if let Some(m) = mem.intake_vm_hwm_mib {
         t.push(Row {
@@ -270,6 +289,70 @@ fn checks_rows(c: &ChecksReport, t: &mut Vec<Row>) {
     });
 }
 
+fn lifecycle_rows(l: &LifecycleReport, t: &mut Vec<Row>) {
+    use lifecycle_bench::{CEILING_TARGET, HOP_P99_TARGET_MS, RSS_TARGET_BYTES, bytes};
+    t.push(Row {
+        measurement: format!("(f) lifecycles/s, application to accepted and scheduled ({} x {} at once)", l.lifecycles, l.concurrency),
+        value: format!("{:.2}", l.lifecycles_per_second),
+        baseline: format!(
+            "{:.2} ceiling ({:.0} tx/s / {:.0} commits each)",
+            l.ceiling_lifecycles_per_second, l.ceiling.per_second, l.write_commits_per_lifecycle
+        ),
+        ratio: format!("{:.2}", l.fraction_of_ceiling),
+        target: format!(">= {CEILING_TARGET}"),
+        result: verdict(l.fraction_of_ceiling, CEILING_TARGET),
+    });
+    t.push(Row {
+        measurement: "(f) per lifecycle: RPCs / write commits / all commits".into(),
+        value: format!("{:.0} / {:.0} / {:.0}", l.rpcs_per_lifecycle, l.write_commits_per_lifecycle, l.all_commits_per_lifecycle),
+        baseline: "-".into(),
+        ratio: "-".into(),
+        target: "-".into(),
+        result: "info".into(),
+    });
+    for p in &l.phases {
+        t.push(Row {
+            measurement: format!("(f) {}, s (p50 / p99 per project, ms)", p.name),
+            value: format!("{:.1}", p.seconds),
+            baseline: format!("{:.0} / {:.0}", p.per_project.p50_ms, p.per_project.p99_ms),
+            ratio: "-".into(),
+            target: "-".into(),
+            result: "info".into(),
+        });
+    }
+    for h in &l.hops {
+        let target = if h.target_per_second == 500 { format!("p99 < {HOP_P99_TARGET_MS:.0}") } else { "-".into() };
+        t.push(Row {
+            measurement: format!(
+                "(f) event hop p50 / p99, ms, at {} events/s ({:.0} achieved)",
+                h.target_per_second, h.achieved_per_second
+            ),
+            value: format!("{:.1} / {:.1}", h.latency.p50_ms, h.latency.p99_ms),
+            baseline: "-".into(),
+            ratio: "-".into(),
+            result: if h.target_per_second != 500 {
+                "info".into()
+            } else if h.latency.p99_ms < HOP_P99_TARGET_MS {
+                "PASS".into()
+            } else {
+                "FAIL".into()
+            },
+            target,
+        });
+    }
+    for s in &l.services {
+        let mb = |kib: u64| bytes(kib) / 1e6;
+        t.push(Row {
+            measurement: format!("(f) egov-{} RSS idle / max under load / peak, MB", s.service),
+            value: format!("{:.1} / {:.1} / {:.1}", mb(s.idle_rss_kib), mb(s.max_rss_under_load_kib), mb(s.peak_hwm_kib)),
+            baseline: "-".into(),
+            ratio: "-".into(),
+            target: format!("<= {:.0}", RSS_TARGET_BYTES / 1e6),
+            result: if bytes(s.peak_hwm_kib) <= RSS_TARGET_BYTES { "PASS".into() } else { "FAIL".into() },
+        });
+    }
+}
+
 fn print_table(rows: &[Row]) {
     let header = ["measurement", "value", "baseline", "ratio", "target", "result"];
     let cells: Vec<[&str; 6]> =
@@ -301,11 +384,11 @@ async fn main() -> anyhow::Result<()> {
     let batch_size = args.batch_size.unwrap_or(Settings::defaults("intake").outbox.batch_size);
     anyhow::ensure!(batch_size > 0, "--batch-size must be at least 1");
     let runs = |p: Part| args.only.is_none_or(|only| only == p);
-    let (run_relay, run_submit, run_checks, run_screening) =
-        (runs(Part::Relay), runs(Part::Submit), runs(Part::Checks), runs(Part::Screening));
+    let (run_relay, run_submit, run_checks, run_screening, run_lifecycle) =
+        (runs(Part::Relay), runs(Part::Submit), runs(Part::Checks), runs(Part::Screening), runs(Part::Lifecycle));
     let intake_bin = args.intake_bin.clone().unwrap_or_else(|| target.join("release/egov-intake"));
     if run_submit {
-        intake_child::check_binary(&intake_bin)?;
+        child::check_binary(&intake_bin)?;
     }
     let out = args.out.clone().unwrap_or_else(|| target.join("egov-bench/report.json"));
 
@@ -326,11 +409,18 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     };
+    let lifecycle = if run_lifecycle {
+        let release = intake_bin.parent().map(Path::to_path_buf).unwrap_or_else(|| target.join("release"));
+        let logs = target.join("egov-bench/lifecycle");
+        Some(lifecycle_bench::run(&release, args.lifecycles, args.lifecycle_clients, &logs).await.context("(f) the whole lifecycle")?)
+    } else {
+        None
+    };
     let memory = Memory {
         intake_vm_hwm_mib: submit.as_ref().map(|s| memory::mib(s.intake_vm_hwm_kib)),
         bench_vm_hwm_mib: memory::mib(memory::vm_hwm_kib("self")?),
     };
-    let table = rows(relay.as_ref(), submit.as_ref(), checks.as_ref(), screening.as_ref(), &memory);
+    let table = rows(relay.as_ref(), submit.as_ref(), checks.as_ref(), screening.as_ref(), lifecycle.as_ref(), &memory);
     let run_seconds = started.elapsed().as_secs_f64();
     println!();
     print_table(&table);
@@ -352,6 +442,7 @@ async fn main() -> anyhow::Result<()> {
         submit,
         checks,
         screening,
+        lifecycle,
         memory,
         table,
     };

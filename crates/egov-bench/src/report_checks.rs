@@ -54,7 +54,7 @@ use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
 
 use crate::{
-    intake_child::token,
+    child::token,
     stats::{self, RunStats},
 };
 

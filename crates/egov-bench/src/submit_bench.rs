@@ -39,7 +39,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::{
-    intake_child::{Client, Intake, intake_client, operations_client, token},
+    child::{Client, ServiceProcess, intake_client, operations_client, token},
     memory,
     stats::{self, RunStats},
 };
@@ -79,7 +79,9 @@ pub async fn run(bin: &Path, m: usize, clients: usize, log: PathBuf) -> anyhow::
     ensure!(clients > 0, "--clients must be at least 1");
     let db = TestDatabase::create().await.context("creating the test database (is PostgreSQL up on 127.0.0.1:5432?)")?;
     let vhost = TestVhost::create().await.context("creating the test virtual host (is RabbitMQ up, and rabbitmqctl on PATH?)")?;
-    let mut intake = Intake::start(bin, &db.url(), &vhost.amqp_url(), log).await?;
+    // No evaluation service: R-I9 screening is flagged.
+    let no_evaluation = [("EGOV_PEERS__EVALUATION", String::new())];
+    let mut intake = ServiceProcess::start(bin, &db.url(), &vhost.amqp_url(), &no_evaluation, log).await?;
     eprintln!("(b) egov-intake pid {} on {} (log {})", intake.pid(), intake.addr, intake.log.display());
     let outcome = drive(&mut intake, &db, m, clients).await;
     // (c): the child's peak, read while it still runs.
@@ -97,7 +99,7 @@ pub async fn run(bin: &Path, m: usize, clients: usize, log: PathBuf) -> anyhow::
     Ok(report)
 }
 
-async fn drive(intake: &mut Intake, db: &TestDatabase, m: usize, clients: usize) -> anyhow::Result<SubmitReport> {
+async fn drive(intake: &mut ServiceProcess, db: &TestDatabase, m: usize, clients: usize) -> anyhow::Result<SubmitReport> {
     intake.wait_serving(Duration::from_secs(60)).await?;
     let mut drb = intake_client(intake.connect().await?, &token("bench-drb", Role::Drb, None)?)?;
     let mut ops = operations_client(intake.connect().await?, &token("bench-operator", Role::Operator, None)?)?;

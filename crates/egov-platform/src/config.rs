@@ -87,6 +87,14 @@ pub struct DatabaseSettings {
     pub acquire_timeout_secs: u64,
     /// Create the database when missing; honoured in the local and test profiles only.
     pub create_if_missing: bool,
+    /// How long a start waits for an unreachable PostgreSQL (answering gRPC health NOT_SERVING
+    /// meanwhile, retrying with backoff) before it gives up; 0: it gives up at once.
+    #[serde(default = "default_start_wait_secs")]
+    pub start_wait_secs: u64,
+}
+
+fn default_start_wait_secs() -> u64 {
+    300
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -383,6 +391,7 @@ impl Settings {
                 max_connections: 16,
                 acquire_timeout_secs: 5,
                 create_if_missing: true,
+                start_wait_secs: default_start_wait_secs(),
             },
             broker: BrokerSettings {
                 url: Secret::new("amqp://guest:guest@127.0.0.1:5672/%2f"),

@@ -41,6 +41,25 @@ pub enum DbError {
     Grant(#[source] sqlx::Error),
 }
 
+impl DbError {
+    /// Whether waiting may cure it: the server cannot be reached (refused, reset, timed out, no
+    /// pool connection in time), or answers that it is starting, shutting down or full. A bad
+    /// URL, an unknown role, refused credentials or a failed migration are not.
+    pub fn is_unreachable(&self) -> bool {
+        let e = match self {
+            DbError::Connect(e) | DbError::Create(e) => e,
+            DbError::Migrate(sqlx::migrate::MigrateError::Execute(e)) => e,
+            _ => return false,
+        };
+        match e {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+            // cannot_connect_now, admin_shutdown, too_many_connections
+            sqlx::Error::Database(d) => matches!(d.code().as_deref(), Some("57P03" | "57P01" | "53300")),
+            _ => false,
+        }
+    }
+}
+
 /// Tables the runtime role may only append to and read.
 pub const APPEND_ONLY: [&str; 2] = ["egov_audit", "egov_denied_calls"];
 

@@ -1,7 +1,8 @@
 //! Service runtime: one way to build, serve and stop an egov service.
 //!
-//! `Platform::build` binds the port and connects to PostgreSQL (migrating) and RabbitMQ before
-//! any slow work, so a test can build on port 0 and read the real address. `serve` runs the
+//! `Platform::build` binds the port and connects to PostgreSQL (migrating; while it cannot be
+//! reached, waiting with backoff and answering health NOT_SERVING on the port) and RabbitMQ
+//! before any slow work, so a test can build on port 0 and read the real address. `serve` runs the
 //! gRPC server (the service's routes plus health, reflection, AuditTrail and Operations, behind
 //! the RPC metrics and auth layers) and every background task (outbox relay, consumers, timers,
 //! housekeeping, metrics sampler, health watcher, clock listener) until the shutdown token
@@ -78,7 +79,7 @@ impl Platform {
         let listener = TcpListener::bind(&settings.service.listen)
             .await
             .map_err(|source| StartError::Bind { addr: settings.service.listen.clone(), source })?;
-        let pool = db::connect_and_migrate(&settings.database, settings.service.profile, &db::combined_migrator(migrator)).await?;
+        let pool = wait_for_database(&listener, &settings, &db::combined_migrator(migrator)).await?;
         // The broker may come later: events wait in the outbox, consumers keep trying.
         let broker = Broker::start(&settings.broker, &settings.service.name).await?;
         let clock: SharedClock = if settings.clock.adjustable { Arc::new(AdjustableClock::new(0)) } else { Arc::new(SystemClock) };
@@ -264,6 +265,73 @@ impl Platform {
         served?;
         Ok(())
     }
+}
+
+/// Connects to PostgreSQL and migrates. While the server cannot be reached it retries with
+/// backoff (0.5 s, doubling to 10 s) for at most `database.start_wait_secs`, and meanwhile
+/// answers gRPC health on the service's port with NOT_SERVING: probes and clients see a service
+/// that is starting, not a closed port. An error that waiting cannot cure (a bad URL, an unknown
+/// role, a failed migration) ends the start at once.
+async fn wait_for_database(listener: &TcpListener, settings: &Settings, migrator: &Migrator) -> Result<PgPool, db::DbError> {
+    let connect = || db::connect_and_migrate(&settings.database, settings.service.profile, migrator);
+    let first = match connect().await {
+        Err(e) if e.is_unreachable() && settings.database.start_wait_secs > 0 => e,
+        done => return done,
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(settings.database.start_wait_secs);
+    tracing::warn!("database unreachable ({first}); answering NOT_SERVING and retrying for up to {} s", settings.database.start_wait_secs);
+    let stop = CancellationToken::new();
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_service_status("", ServingStatus::NotServing).await;
+    let incoming = futures::stream::unfold(listener, |l| async move {
+        loop {
+            match l.accept().await {
+                Ok((stream, _)) => return Some((Ok::<_, std::io::Error>(stream), l)),
+                // Out of descriptors and the like: the next accept may work.
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    let serving =
+        tonic::transport::Server::builder().add_service(health).serve_with_incoming_shutdown(incoming, stop.clone().cancelled_owned());
+    let retrying = async {
+        let mut delay = Duration::from_millis(500);
+        let mut attempt = 1u32;
+        loop {
+            if tokio::time::Instant::now() + delay > deadline {
+                return Err(first);
+            }
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+            match connect().await {
+                Err(e) if e.is_unreachable() => tracing::warn!(attempt, "database still unreachable: {e}"),
+                done => return done,
+            }
+            delay = (delay * 2).min(Duration::from_secs(10));
+        }
+    };
+    let (mut serving, mut retrying) = (std::pin::pin!(serving), std::pin::pin!(retrying));
+    let mut served = false;
+    let outcome = loop {
+        tokio::select! {
+            r = &mut retrying => break r,
+            s = &mut serving, if !served => {
+                served = true;
+                if let Err(e) = s {
+                    tracing::warn!("the NOT_SERVING answer during the wait stopped: {e}");
+                }
+            }
+        }
+    };
+    stop.cancel();
+    if !served {
+        // Open connections get GOAWAY; the real server takes over the same listener.
+        let _ = tokio::time::timeout(Duration::from_secs(5), serving).await;
+    }
+    if outcome.is_ok() {
+        tracing::info!("database reachable: migrated, starting");
+    }
+    outcome
 }
 
 /// The accepted connections, each with `TCP_NODELAY` set: without it a response's frames, written

@@ -484,6 +484,7 @@ pub async fn platform_pool(db: &TestDatabase) -> anyhow::Result<PgPool> {
         max_connections: 8,
         acquire_timeout_secs: 5,
         create_if_missing: false,
+        start_wait_secs: 0,
     };
     let migrator = crate::db::combined_migrator(&sqlx::migrate::Migrator::with_migrations(vec![]));
     Ok(crate::db::connect_and_migrate(&settings, Profile::Test, &migrator).await?)

@@ -5,4 +5,5 @@ mod housekeeping;
 mod jwks;
 mod messaging;
 mod metrics;
+mod startup;
 mod support;

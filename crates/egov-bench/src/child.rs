@@ -1,5 +1,6 @@
-//! `egov-intake` as a child process: configured through `EGOV_*` environment variables, logging
-//! to a file, waited on until gRPC health says SERVING, stopped with SIGTERM.
+//! A service of the suite as a child process: its release binary configured through `EGOV_*`
+//! environment variables only, logging to a file, waited on until gRPC health says SERVING,
+//! stopped with SIGTERM. (b) runs `egov-intake` this way, (f) all five services.
 
 use std::{
     net::SocketAddr,
@@ -20,23 +21,22 @@ use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus,
 pub type Client = IntakeClient<InterceptedService<Channel, Bearer>>;
 pub type Operations = OperationsClient<InterceptedService<Channel, Bearer>>;
 
-/// The service name intake reports to gRPC health.
-const SERVICE_NAME: &str = "egov.intake.v1.Intake";
 /// The issuer of the local profile's tokens (`config::Settings::defaults`).
 const ISSUER: &str = "egov-local";
 
-/// Where the release binary is expected, and how to build it.
+/// Where a release binary is expected, and how to build it.
 pub fn check_binary(path: &Path) -> anyhow::Result<()> {
     if !path.is_file() {
-        bail!(
-            "{} does not exist: build it first with\n    cargo build --release -p egov-intake\n(or pass --intake-bin <path>)",
-            path.display()
-        );
+        let package = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        bail!("{} does not exist: build it first with\n    cargo build --release -p {package}", path.display());
     }
     Ok(())
 }
 
-pub struct Intake {
+/// One running service process.
+pub struct ServiceProcess {
+    /// The binary's file name, for messages (`egov-intake`).
+    name: String,
     child: Child,
     pid: u32,
     pub addr: SocketAddr,
@@ -44,10 +44,18 @@ pub struct Intake {
     docs: PathBuf,
 }
 
-impl Intake {
-    /// Starts `bin` on a free loopback port against `database_url` and `amqp_url`, with no
-    /// evaluation service, a fresh documents directory, and warnings-only logs in `log`.
-    pub async fn start(bin: &Path, database_url: &str, amqp_url: &str, log: PathBuf) -> anyhow::Result<Intake> {
+impl ServiceProcess {
+    /// Starts `bin` on a free loopback port against `database_url` and `amqp_url`, with a fresh
+    /// documents directory, warnings-only logs in `log`, and `extra` variables (peers: an empty
+    /// peer means none).
+    pub async fn start(
+        bin: &Path,
+        database_url: &str,
+        amqp_url: &str,
+        extra: &[(&str, String)],
+        log: PathBuf,
+    ) -> anyhow::Result<ServiceProcess> {
+        let name = bin.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "service".into());
         let addr = free_port()?;
         let docs = std::env::temp_dir().join(format!("egov-bench-documents-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&docs).with_context(|| format!("creating {}", docs.display()))?;
@@ -65,16 +73,16 @@ impl Intake {
         cmd.env("EGOV_SERVICE__LISTEN", addr.to_string())
             .env("EGOV_DATABASE__URL", database_url)
             .env("EGOV_BROKER__URL", amqp_url)
-            .env("EGOV_PEERS__EVALUATION", "")
             .env("EGOV_DOCUMENTS__DIR", &docs)
             .env("EGOV_TELEMETRY__LOG_FILTER", "warn")
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)
             .kill_on_drop(true);
         let child = cmd.spawn().with_context(|| format!("starting {}", bin.display()))?;
         let pid = child.id().context("the child exited at once")?;
-        Ok(Intake { child, pid, addr, log, docs })
+        Ok(ServiceProcess { name, child, pid, addr, log, docs })
     }
 
     pub fn pid(&self) -> u32 {
@@ -87,12 +95,12 @@ impl Intake {
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
-    /// Waits until gRPC health reports SERVING for intake; fails if the child exits first.
+    /// Waits until gRPC health reports the server SERVING; fails if the child exits first.
     pub async fn wait_serving(&mut self, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait()? {
-                bail!("egov-intake exited with {status} before serving; its log ({}):\n{}", self.log.display(), self.log_tail());
+                bail!("{} exited with {status} before serving; its log ({}):\n{}", self.name, self.log.display(), self.log_tail());
             }
             let last = match self.check_health().await {
                 Ok(true) => return Ok(()),
@@ -100,7 +108,7 @@ impl Intake {
                 Err(e) => format!("{e:#}"),
             };
             if Instant::now() >= deadline {
-                bail!("egov-intake did not serve within {timeout:?} ({last}); its log ({}):\n{}", self.log.display(), self.log_tail());
+                bail!("{} did not serve within {timeout:?} ({last}); its log ({}):\n{}", self.name, self.log.display(), self.log_tail());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -108,7 +116,7 @@ impl Intake {
 
     async fn check_health(&self) -> anyhow::Result<bool> {
         let channel = Channel::from_shared(format!("http://{}", self.addr))?.connect_timeout(Duration::from_secs(1)).connect().await?;
-        let r = HealthClient::new(channel).check(HealthCheckRequest { service: SERVICE_NAME.into() }).await?;
+        let r = HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await?;
         Ok(r.into_inner().status == ServingStatus::Serving as i32)
     }
 
@@ -120,7 +128,7 @@ impl Intake {
     /// Whether the child is still running.
     pub fn ensure_running(&mut self) -> anyhow::Result<()> {
         if let Some(status) = self.child.try_wait()? {
-            bail!("egov-intake exited with {status}; its log ({}):\n{}", self.log.display(), self.log_tail());
+            bail!("{} exited with {status}; its log ({}):\n{}", self.name, self.log.display(), self.log_tail());
         }
         Ok(())
     }
@@ -133,11 +141,11 @@ impl Intake {
                 Ok(status) => {
                     let status = status?;
                     if !status.success() {
-                        eprintln!("note: egov-intake exited with {status} after SIGTERM (log: {})", self.log.display());
+                        eprintln!("note: {} exited with {status} after SIGTERM (log: {})", self.name, self.log.display());
                     }
                 }
                 Err(_) => {
-                    eprintln!("note: egov-intake did not stop within 30 s of SIGTERM; killing it");
+                    eprintln!("note: {} did not stop within 30 s of SIGTERM; killing it", self.name);
                     self.child.start_kill()?;
                     let _ = self.child.wait().await;
                 }
