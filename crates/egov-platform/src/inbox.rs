@@ -10,11 +10,21 @@
 //! once) to the consumer's DLQ, where operators see it; undecodable and permanently failing
 //! messages go there at once. A database outage is not the message's fault: the delivery is held
 //! and retried in place instead of being requeued, so an outage does not burn delivery attempts.
+//!
+//! Under load, consecutive deliveries already in hand (up to the prefetch) whose handler says they
+//! may be batched ([`EventHandler::batchable`]) are applied in order in one transaction, each in a
+//! savepoint of its own, and acked after its one commit: one WAL flush for the lot instead of one
+//! each, the same effects and order. An event whose handler fails there is rolled back to its
+//! savepoint and, once the others are committed, settled alone as above. Only handlers that lock
+//! nothing another transaction locks in a different order may batch: a handler that locks an
+//! aggregate's row and then appends to the service's audit chain must not, since a batch would
+//! hold the chain's lock while it waits for the next event's row, which a use case may hold while
+//! it waits for the chain.
 
 use std::{sync::Arc, time::Duration};
 
 use egov_proto::events::EventEnvelope;
-use futures::{StreamExt, future::BoxFuture};
+use futures::{FutureExt, StreamExt, future::BoxFuture};
 use lapin::{
     Channel, ExchangeKind,
     message::Delivery,
@@ -43,6 +53,13 @@ use crate::{
 /// Applies one event inside the consumer's transaction (which also holds the inbox row).
 pub trait EventHandler: Send + Sync + 'static {
     fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a EventEnvelope) -> BoxFuture<'a, Result<(), HandleError>>;
+
+    /// Whether `event` may share one transaction with the events delivered around it (see the
+    /// module doc: only when handling it takes no audit-chain or other lock after a row lock).
+    /// By default no event does.
+    fn batchable(&self, _event: &EventEnvelope) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -226,16 +243,37 @@ async fn consume(
         .await?;
     tracing::info!(consumer = %sub.consumer, bindings = ?sub.bindings, "consuming");
     *retry_delay = Duration::from_millis(100);
+    let most = usize::from(settings.prefetch.max(1));
     loop {
         let next = tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
             d = deliveries.next() => d,
         };
-        match next {
-            Some(Ok(delivery)) => handle_delivery(pool, &sub.consumer, handler, recorder, delivery, shutdown).await,
+        let mut batch = match next {
+            Some(Ok(delivery)) => vec![delivery],
             Some(Err(e)) => return Err(e.into()),
             None => return Err(BrokerError::NotConnected),
+        };
+        // What else has already arrived, without waiting for more.
+        let mut lost = None;
+        while batch.len() < most {
+            match deliveries.next().now_or_never() {
+                Some(Some(Ok(d))) => batch.push(d),
+                Some(Some(Err(e))) => {
+                    lost = Some(BrokerError::from(e));
+                    break;
+                }
+                Some(None) => {
+                    lost = Some(BrokerError::NotConnected);
+                    break;
+                }
+                None => break,
+            }
+        }
+        handle_batch(pool, &sub.consumer, handler, recorder, batch, shutdown).await;
+        if let Some(e) = lost {
+            return Err(e);
         }
     }
     let _ = ch.basic_cancel(tag, BasicCancelOptions::default()).await;
@@ -251,14 +289,8 @@ enum Applied {
     Permanent(String),
 }
 
-async fn handle_delivery(
-    pool: &PgPool,
-    consumer: &str,
-    handler: &dyn EventHandler,
-    recorder: &Recorder,
-    delivery: Delivery,
-    shutdown: &CancellationToken,
-) {
+/// The consumer's span for one delivery, its parent the producer's trace context.
+fn delivery_span(consumer: &str, delivery: &Delivery) -> tracing::Span {
     let headers = headers_map(delivery.properties.headers().as_ref());
     let span = tracing::info_span!(
         "egov.consume",
@@ -268,6 +300,140 @@ async fn handle_delivery(
         event_id = tracing::field::Empty,
     );
     telemetry::set_parent_from_headers(&span, &headers);
+    span
+}
+
+/// Settles the deliveries in hand in order: runs of batchable ones in one transaction each, every
+/// event in a savepoint, acked after the commit, a failed one settled alone afterwards
+/// ([`handle_delivery`]); the others alone. Anything unexpected in a run's transaction (the
+/// database going away, a failed commit) hands each of its deliveries, in order, to
+/// [`handle_delivery`]: nothing was committed, so nothing is applied twice.
+async fn handle_batch(
+    pool: &PgPool,
+    consumer: &str,
+    handler: &dyn EventHandler,
+    recorder: &Recorder,
+    batch: Vec<Delivery>,
+    shutdown: &CancellationToken,
+) {
+    let mut run = Vec::new();
+    for d in batch {
+        let batchable = EventEnvelope::decode(d.data.as_slice()).is_ok_and(|e| handler.batchable(&e));
+        if batchable {
+            run.push(d);
+            continue;
+        }
+        apply_run(pool, consumer, handler, recorder, std::mem::take(&mut run), shutdown).await;
+        handle_delivery(pool, consumer, handler, recorder, d, shutdown).await;
+    }
+    apply_run(pool, consumer, handler, recorder, run, shutdown).await;
+}
+
+/// A run of batchable deliveries: one transaction when there are several.
+async fn apply_run(
+    pool: &PgPool,
+    consumer: &str,
+    handler: &dyn EventHandler,
+    recorder: &Recorder,
+    batch: Vec<Delivery>,
+    shutdown: &CancellationToken,
+) {
+    if batch.len() < 2 {
+        for d in batch {
+            handle_delivery(pool, consumer, handler, recorder, d, shutdown).await;
+        }
+        return;
+    }
+    let outcomes = apply_batch(pool, consumer, handler, &batch).await;
+    match outcomes {
+        Ok(outcomes) => {
+            let mut alone = Vec::new();
+            for (d, outcome) in batch.into_iter().zip(outcomes) {
+                match outcome {
+                    Some((event, settled)) => {
+                        recorder.settled(consumer, settled, Some(&event));
+                        ack(&d).await;
+                    }
+                    None => alone.push(d),
+                }
+            }
+            for d in alone {
+                handle_delivery(pool, consumer, handler, recorder, d, shutdown).await;
+            }
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, deliveries = batch.len(), "batch not applied; settling each alone");
+            for d in batch {
+                handle_delivery(pool, consumer, handler, recorder, d, shutdown).await;
+            }
+        }
+    }
+}
+
+/// The batch's transaction: for each delivery, `Some` (its event and outcome) when it was
+/// applied or found a duplicate, `None` when it must be settled alone (undecodable, or its
+/// handler failed: rolled back to its savepoint).
+async fn apply_batch(
+    pool: &PgPool,
+    consumer: &str,
+    handler: &dyn EventHandler,
+    batch: &[Delivery],
+) -> Result<Vec<Option<(EventEnvelope, ConsumeOutcome)>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for d in batch {
+        let Ok(event) = EventEnvelope::decode(d.data.as_slice()) else {
+            outcomes.push(None);
+            continue;
+        };
+        let Ok(event_id) = Uuid::parse_str(&event.event_id) else {
+            outcomes.push(None);
+            continue;
+        };
+        let span = delivery_span(consumer, d);
+        span.record("event_id", tracing::field::display(event_id));
+        let applied = async {
+            sqlx::query("SAVEPOINT egov_event").execute(&mut *tx).await?;
+            let inserted =
+                sqlx::query("INSERT INTO egov_inbox (consumer, event_id, routing_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(consumer)
+                    .bind(event_id)
+                    .bind(d.routing_key.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if inserted == 0 {
+                sqlx::query("RELEASE SAVEPOINT egov_event").execute(&mut *tx).await?;
+                return Ok::<_, sqlx::Error>(Some(ConsumeOutcome::Duplicate));
+            }
+            match handler.handle(&mut tx, &event).await {
+                Ok(()) => {
+                    sqlx::query("RELEASE SAVEPOINT egov_event").execute(&mut *tx).await?;
+                    Ok(Some(ConsumeOutcome::Ok))
+                }
+                Err(_) => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT egov_event").execute(&mut *tx).await?;
+                    Ok(None)
+                }
+            }
+        }
+        .instrument(span)
+        .await?;
+        outcomes.push(applied.map(|o| (event, o)));
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+async fn handle_delivery(
+    pool: &PgPool,
+    consumer: &str,
+    handler: &dyn EventHandler,
+    recorder: &Recorder,
+    delivery: Delivery,
+    shutdown: &CancellationToken,
+) {
+    let span = delivery_span(consumer, &delivery);
     process(pool, consumer, handler, recorder, &delivery, shutdown).instrument(span).await
 }
 

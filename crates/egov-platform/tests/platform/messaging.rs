@@ -16,7 +16,7 @@ use std::{
 use egov_platform::{
     broker::spawn_clock_listener,
     clock::{AdjustableClock, Clock, SharedClock, SystemClock},
-    inbox::{EventHandler, HandleError},
+    inbox::{self, EventHandler, HandleError},
     relay,
     testing::{TcpProxy, eventually},
     timer_runner::{self, TimerHandler},
@@ -384,4 +384,141 @@ async fn clock_broadcast_moves_adjustable_clocks() {
     env.track(fixed_listener);
     env.close().await;
     assert!(!broker.is_connected());
+}
+
+/// Batches everything; records each event with its transaction; refuses `test.poison` for good
+/// and `test.flaky-once` the first time.
+#[derive(Default)]
+struct Batching {
+    flaky: AtomicU32,
+}
+
+impl EventHandler for Batching {
+    fn batchable(&self, _event: &EventEnvelope) -> bool {
+        true
+    }
+
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a EventEnvelope) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            sqlx::query("INSERT INTO test_batched (event_id, event_type, txid) VALUES ($1::uuid, $2, txid_current())")
+                .bind(&event.event_id)
+                .bind(&event.r#type)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| HandleError::Transient(e.to_string()))?;
+            match event.r#type.as_str() {
+                "test.poison" => Err(HandleError::Permanent("never".into())),
+                "test.flaky-once" if self.flaky.fetch_add(1, Ordering::SeqCst) == 0 => Err(HandleError::Transient("once".into())),
+                _ => Ok(()),
+            }
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_in_hand_are_applied_in_one_transaction_in_order_and_a_failing_one_alone() {
+    let env = env("batch").await;
+    sqlx::query(
+        "CREATE TABLE test_batched (seq bigserial PRIMARY KEY, event_id uuid NOT NULL, event_type text NOT NULL, txid bigint NOT NULL)",
+    )
+    .execute(&env.pool)
+    .await
+    .unwrap();
+    let broker = env.broker("svc").await;
+    // The queue exists and fills before the consumer starts, so deliveries arrive together.
+    let sub = inbox::Subscription { consumer: "batch".into(), bindings: vec!["test.#".into()] };
+    let ch = broker.channel().await.unwrap();
+    inbox::declare_topology(&ch, &env.settings.broker, &sub).await.unwrap();
+    let mut events = Vec::new();
+    for n in 0..40 {
+        let kind = match n {
+            10 => "test.poison",
+            20 => "test.flaky-once",
+            _ => "test.fine",
+        };
+        events.push(env.enqueue(kind).await);
+    }
+    env.relay(&broker);
+    let queue = inbox::queue_name(&env.settings.broker, "batch");
+    eventually(WAIT, "all 40 wait in the queue", || async {
+        ch.queue_declare(
+            queue.as_str().into(),
+            lapin::options::QueueDeclareOptions::durable().passive(),
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .is_ok_and(|q| q.message_count() == 40)
+    })
+    .await;
+    let handler = Arc::new(Batching::default());
+    env.consumer(&broker, "batch", &["test.#"], handler.clone()).await;
+
+    eventually(WAIT, "the poison is dead-lettered", || async { env.dlq_depth(&broker, "batch").await == 1 }).await;
+    for e in &events {
+        let want = i64::from(e.r#type != "test.poison");
+        eventually(WAIT, "every other event is applied", || async { env.inbox_rows(e).await == want }).await;
+    }
+    let rows: Vec<(Uuid, String, i64)> =
+        sqlx::query_as("SELECT event_id, event_type, txid FROM test_batched ORDER BY seq").fetch_all(&env.pool).await.unwrap();
+    // Once each: the poison's and the first flaky attempt's rows rolled back to their savepoints.
+    assert_eq!(rows.len(), 39, "{rows:?}");
+    assert!(!rows.iter().any(|(_, t, _)| t == "test.poison"));
+    assert_eq!(handler.flaky.load(Ordering::SeqCst), 2, "the flaky event was tried in the batch, then alone");
+    // In delivery order (the flaky one, settled alone after its batch, aside).
+    let applied: Vec<String> = rows.iter().filter(|(_, t, _)| t == "test.fine").map(|(id, _, _)| id.to_string()).collect();
+    let sent: Vec<String> = events.iter().filter(|e| e.r#type == "test.fine").map(|e| e.event_id.clone()).collect();
+    assert_eq!(applied, sent);
+    // Fewer transactions than events: they were batched.
+    let txids: std::collections::BTreeSet<i64> = rows.iter().map(|(_, _, t)| *t).collect();
+    assert!(txids.len() < rows.len() / 2, "{} transactions for {} events", txids.len(), rows.len());
+    let _ = ch.close(200, "OK".into()).await;
+    env.close().await;
+}
+
+/// [`Effects`], batched.
+struct BatchedEffects;
+
+impl EventHandler for BatchedEffects {
+    fn batchable(&self, _event: &EventEnvelope) -> bool {
+        true
+    }
+
+    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a EventEnvelope) -> BoxFuture<'a, Result<(), HandleError>> {
+        Effects.handle(tx, event)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_deliveries_are_held_through_a_database_outage() {
+    let mut env = env("dbholdbatch").await;
+    env.settings.broker.delivery_limit = 1;
+    let broker = env.broker("svc").await;
+    let db_proxy = TcpProxy::start(env.db.server_addr()).await;
+    let consumer_pool = PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(1))
+        .connect(&env.db.url_via(db_proxy.addr()))
+        .await
+        .unwrap();
+    env.consumer_on(&consumer_pool, &broker, "effects", &["test.#"], Arc::new(BatchedEffects)).await;
+    env.relay(&broker);
+
+    db_proxy.cut_hanging_up();
+    let mut during = Vec::new();
+    for _ in 0..10 {
+        during.push(env.enqueue("test.during").await);
+    }
+    for e in &during {
+        eventually(WAIT, "the events are published", || async { env.status(e).await == "sent" }).await;
+    }
+    eventually(WAIT, "the consumer keeps retrying its database", || async { db_proxy.hung_up() >= 3 }).await;
+
+    db_proxy.restore();
+    for e in &during {
+        eventually(WAIT, "each held delivery is applied once the database is back", || async { env.effects(e).await == 1 }).await;
+        assert_eq!(env.inbox_rows(e).await, 1);
+    }
+    assert_eq!(env.dlq_depth(&broker, "effects").await, 0, "the outage cost the messages no delivery attempt");
+    env.close().await;
+    consumer_pool.close().await;
 }
