@@ -61,6 +61,38 @@ pub struct Settings {
     /// Longest text by kind of field, checked at the edge (`edge.rs`).
     #[serde(default)]
     pub edge: crate::edge::TextLimits,
+    /// The audit trail's anchors (`anchors.rs`).
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+/// The audit trail's signed anchors ([`crate::anchors`]).
+///
+/// Environment: `EGOV_AUDIT__SM2_KEY`, `EGOV_AUDIT__SM2_KEY_ID`, `EGOV_AUDIT__ANCHOR_INTERVAL_SECS`,
+/// `EGOV_AUDIT__TRUSTED_KEYS`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditSettings {
+    /// SM2 private key (64 hex digits) anchors are signed with; from a Secret in production,
+    /// where the local development key is refused.
+    pub sm2_key: Secret,
+    /// The key's id, stored in every anchor (a new key gets a new id).
+    pub sm2_key_id: String,
+    /// Seconds between anchors: the longest a record stays not yet sealed.
+    pub anchor_interval_secs: u64,
+    /// Earlier keys whose anchors still verify after a rotation: `key_id:public_key_hex`, comma-separated.
+    pub trusted_keys: String,
+}
+
+impl Default for AuditSettings {
+    fn default() -> AuditSettings {
+        AuditSettings {
+            sm2_key: Secret::new(crate::anchors::LOCAL_DEV_SM2_KEY),
+            sm2_key_id: "local-dev".into(),
+            anchor_interval_secs: 60,
+            trusted_keys: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -437,6 +469,7 @@ impl Settings {
             },
             housekeeping: HousekeepingSettings::default(),
             edge: crate::edge::TextLimits::default(),
+            audit: AuditSettings::default(),
         }
     }
 
@@ -537,6 +570,12 @@ impl Settings {
         if self.documents.max_bytes == 0 {
             return Err(ConfigError::new("documents.max_bytes", "must be at least 1"));
         }
+        if self.audit.anchor_interval_secs == 0 {
+            return Err(ConfigError::new("audit.anchor_interval_secs", "must be at least 1"));
+        }
+        let signer = crate::anchors::AnchorSigner::from_hex(&self.audit.sm2_key_id, self.audit.sm2_key.expose())
+            .map_err(|why| ConfigError::new("audit.sm2_key", why))?;
+        crate::anchors::Trust::new(&signer, &self.audit.trusted_keys).map_err(|why| ConfigError::new("audit.trusted_keys", why))?;
         if !self.documents.sm4_key.expose().is_empty() {
             crate::sealing::SealingKey::from_hex(&self.documents.sm4_key_id, self.documents.sm4_key.expose())
                 .map_err(|why| ConfigError::new("documents.sm4_key", why))?;
@@ -555,6 +594,12 @@ impl Settings {
             return Err(ConfigError::new(
                 "documents.sm4_key",
                 "production encrypts documents at rest with its own SM4 key (32 hex digits, from a Secret), not the local one",
+            ));
+        }
+        if prod && self.audit.sm2_key.expose().trim().eq_ignore_ascii_case(crate::anchors::LOCAL_DEV_SM2_KEY) {
+            return Err(ConfigError::new(
+                "audit.sm2_key",
+                "production signs its audit anchors with its own SM2 key (64 hex digits, from a Secret), not the local one",
             ));
         }
         Ok(())
@@ -624,6 +669,7 @@ mod tests {
         s.database.create_if_missing = false;
         s.clock.adjustable = false;
         s.documents.sm4_key = Secret::new("0123456789abcdeffedcba9876543210");
+        s.audit.sm2_key = Secret::new("22".repeat(32));
         s
     }
 
@@ -643,6 +689,11 @@ mod tests {
         s.documents.sm4_key = Secret::new("0123456789abcdeffedcba98765432");
         assert_eq!(s.validate().unwrap_err().key, "documents.sm4_key", "too short");
         s.documents.sm4_key = Secret::new("0123456789abcdeffedcba9876543210");
+        // Audit anchors: production's own SM2 key, not the local one, and a valid one.
+        assert_eq!(s.validate().unwrap_err().key, "audit.sm2_key");
+        s.audit.sm2_key = Secret::new("00".repeat(32));
+        assert_eq!(s.validate().unwrap_err().key, "audit.sm2_key", "zero is no key");
+        s.audit.sm2_key = Secret::new("22".repeat(32));
         s.validate().unwrap();
     }
 

@@ -61,7 +61,7 @@ impl DbError {
 }
 
 /// Tables the runtime role may only append to and read.
-pub const APPEND_ONLY: [&str; 2] = ["egov_audit", "egov_denied_calls"];
+pub const APPEND_ONLY: [&str; 3] = ["egov_audit", "egov_audit_anchors", "egov_denied_calls"];
 
 /// Connects (creating the database first where allowed) and runs the migrations: as the owner
 /// role when `database.owner_url` names one (then grants the runtime role its rows), else as the

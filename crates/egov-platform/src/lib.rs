@@ -27,6 +27,7 @@
 //! - [`reconcile`]: each service's facts about its projects (`egov.common.v1.Reconciliation`)
 //!   and the comparison of the five views.
 
+pub mod anchors;
 pub mod audit;
 pub mod auth;
 pub mod broker;

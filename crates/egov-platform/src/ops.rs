@@ -37,6 +37,8 @@ pub fn allow_platform_services(t: RoleTable) -> RoleTable {
 
 pub struct AuditTrailApi {
     pub pool: PgPool,
+    /// The anchor keys verification trusts.
+    pub trust: std::sync::Arc<crate::anchors::Trust>,
 }
 
 #[tonic::async_trait]
@@ -107,13 +109,30 @@ impl AuditTrail for AuditTrailApi {
 
     async fn verify_audit_trail(
         &self,
-        _req: Request<pb::VerifyAuditTrailRequest>,
+        req: Request<pb::VerifyAuditTrailRequest>,
     ) -> Result<Response<pb::VerifyAuditTrailResponse>, Status> {
-        let v = audit::verify(&self.pool).await?;
+        let project = req.into_inner().project_id.trim().to_string();
+        let scope = (!project.is_empty()).then_some(project.as_str());
+        let v = audit::verify(&self.pool, &self.trust, scope).await?;
+        if scope.is_some() && v.chains_checked == 0 {
+            return Err(AppError::NotFound(format!("project {project}: no audit records in this service")).into());
+        }
+        let (broken_anchor_seq, broken_anchor_detail) = v.broken_anchor.clone().unwrap_or_default();
         Ok(Response::new(pb::VerifyAuditTrailResponse {
             intact: v.intact,
             records_checked: v.records_checked,
-            first_broken_seq: v.first_broken_seq.unwrap_or(0),
+            first_broken_seq: v.first_broken_seq(),
+            records_sealed: v.records_sealed,
+            unsealed_records: v.unsealed_records,
+            chains_checked: v.chains_checked,
+            anchors_checked: v.anchors_checked,
+            broken_chains: v
+                .broken_chains
+                .into_iter()
+                .map(|b| pb::BrokenAuditChain { chain: b.chain, chain_seq: b.chain_seq, seq: b.seq, detail: b.detail })
+                .collect(),
+            broken_anchor_seq,
+            broken_anchor_detail,
             detail: v.detail,
         }))
     }

@@ -18,6 +18,7 @@ use tonic::service::Routes;
 use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::{
+    anchors,
     auth::{AuthLayer, RoleTable, TokenVerifier},
     broker::{self, Broker},
     clock::{AdjustableClock, SharedClock, SystemClock},
@@ -71,6 +72,8 @@ pub struct Platform {
     background: CancellationToken,
     /// The service's facts about its projects, for `egov.common.v1.Reconciliation`.
     facts: Option<Arc<dyn FactsProvider>>,
+    /// The anchor keys audit verification trusts.
+    trust: Arc<anchors::Trust>,
 }
 
 impl Platform {
@@ -83,6 +86,13 @@ impl Platform {
         // The broker may come later: events wait in the outbox, consumers keep trying.
         let broker = Broker::start(&settings.broker, &settings.service.name).await?;
         let clock: SharedClock = if settings.clock.adjustable { Arc::new(AdjustableClock::new(0)) } else { Arc::new(SystemClock) };
+        let signer = Arc::new(
+            anchors::AnchorSigner::from_hex(&settings.audit.sm2_key_id, settings.audit.sm2_key.expose())
+                .map_err(|why| ConfigError::new("audit.sm2_key", why))?,
+        );
+        let trust = Arc::new(
+            anchors::Trust::new(&signer, &settings.audit.trusted_keys).map_err(|why| ConfigError::new("audit.trusted_keys", why))?,
+        );
         let background = CancellationToken::new();
         let metrics = Metrics::from_settings(&settings.telemetry);
         let mut p = Platform {
@@ -97,7 +107,15 @@ impl Platform {
             tasks: vec![],
             background,
             facts: None,
+            trust,
         };
+        p.tasks.push(anchors::spawn_anchoring(
+            p.pool.clone(),
+            p.clock.clone(),
+            signer,
+            Duration::from_secs(p.settings.audit.anchor_interval_secs),
+            p.background.clone(),
+        ));
         p.tasks.push(relay::spawn_relay_with_metrics(
             p.pool.clone(),
             p.broker.clone(),
@@ -177,7 +195,7 @@ impl Platform {
     /// Serves `routes` (the service's own gRPC services, named `service_names` for health) until
     /// `shutdown` fires, then stops in order.
     pub async fn serve(self, routes: Routes, service_names: &[&str], roles: RoleTable) -> anyhow::Result<()> {
-        let Platform { settings, pool, broker, clock, policy, metrics, shutdown, listener, mut tasks, background, facts } = self;
+        let Platform { settings, pool, broker, clock, policy, metrics, shutdown, listener, mut tasks, background, facts, trust } = self;
         // HS256 and/or the JWKS, loaded (fetched) before serving: a JWKS that cannot be loaded stops
         // the start, and the loops already running with it. Its refresh loop is a background loop.
         let verifier = match TokenVerifier::from_settings(&settings.auth, settings.service.profile).await {
@@ -214,7 +232,10 @@ impl Platform {
             .add_service(health_service)
             .add_service(reflection)
             .add_service(reflection_alpha)
-            .add_service(egov_proto::common::audit_trail_server::AuditTrailServer::new(AuditTrailApi { pool: pool.clone() }))
+            .add_service(egov_proto::common::audit_trail_server::AuditTrailServer::new(AuditTrailApi {
+                pool: pool.clone(),
+                trust: trust.clone(),
+            }))
             .add_service(egov_proto::common::operations_server::OperationsServer::new(OperationsApi {
                 pool: pool.clone(),
                 clock: clock.clone(),

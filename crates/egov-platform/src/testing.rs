@@ -470,6 +470,8 @@ pub fn test_settings(service: &str, db: &TestDatabase, vhost: &TestVhost) -> Set
     // Sampled only when a test injects a meter provider (`telemetry.meter_provider`).
     s.telemetry.metrics_sample_ms = 100;
     s.clock.adjustable = true;
+    // Anchors sealed often enough that the tests' services exercise them.
+    s.audit.anchor_interval_secs = 2;
     let dir = db.scratch_dir().join(format!("documents-{service}-{}", Uuid::now_v7().simple()));
     let _ = std::fs::create_dir_all(&dir);
     s.documents.dir = dir.display().to_string();

@@ -469,8 +469,13 @@ pub enum AuditCmd {
         #[command(flatten)]
         paging: Paging,
     },
-    /// Recompute the SM3 chain; exits 1 when it is broken.
-    Verify,
+    /// Check every anchor's signature and every chain's SM3 links (or one project's chain);
+    /// exits 1 when any is broken. Records after the last anchor are reported as not yet sealed.
+    Verify {
+        /// Only this project's chain.
+        #[arg(long, default_value = "")]
+        project: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -697,8 +697,8 @@ async fn audit(ctx: &Ctx, c: AuditCmd) -> Result<u8> {
             ctx.show(&render::Page(&r.records, &r.next_page_token));
             Ok(0)
         }
-        AuditCmd::Verify => {
-            let r = cl.verify_audit_trail(VerifyAuditTrailRequest {}).await?.into_inner();
+        AuditCmd::Verify { project } => {
+            let r = cl.verify_audit_trail(VerifyAuditTrailRequest { project_id: project }).await?.into_inner();
             ctx.show(&r);
             Ok(if r.intact { 0 } else { 1 })
         }

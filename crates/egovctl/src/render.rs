@@ -914,17 +914,37 @@ impl Output for VerifyAuditTrailResponse {
         json!({
             "intact": self.intact,
             "records_checked": self.records_checked,
+            "records_sealed": self.records_sealed,
+            "unsealed_records": self.unsealed_records,
+            "chains_checked": self.chains_checked,
+            "anchors_checked": self.anchors_checked,
             "first_broken_seq": self.first_broken_seq,
+            "broken_chains": self.broken_chains.iter().map(|b| json!({
+                "chain": b.chain, "chain_seq": b.chain_seq, "seq": b.seq, "detail": b.detail,
+            })).collect::<Vec<_>>(),
+            "broken_anchor_seq": self.broken_anchor_seq,
+            "broken_anchor_detail": self.broken_anchor_detail,
             "detail": self.detail,
         })
     }
 
     fn to_text(&self) -> String {
+        let counts = format!(
+            "{} records in {} chains checked; {} sealed by {} signed anchors, {} not yet sealed",
+            self.records_checked, self.chains_checked, self.records_sealed, self.anchors_checked, self.unsealed_records
+        );
         if self.intact {
-            format!("audit trail intact: {} records checked, every hash and link matches\n", self.records_checked)
-        } else {
-            format!("audit trail BROKEN at record {} ({} records checked): {}\n", self.first_broken_seq, self.records_checked, self.detail)
+            return format!("audit trail intact: {counts}\n");
         }
+        let mut out = format!("audit trail BROKEN at record {} ({counts}): {}\n", self.first_broken_seq, self.detail);
+        if self.broken_anchor_seq > 0 {
+            out.push_str(&format!("  anchor {}: {}\n", self.broken_anchor_seq, self.broken_anchor_detail));
+        }
+        for b in &self.broken_chains {
+            let chain = if b.chain.is_empty() { "(the service's own)" } else { b.chain.as_str() };
+            out.push_str(&format!("  chain {chain}: record {} of the chain (seq {}): {}\n", b.chain_seq, b.seq, b.detail));
+        }
+        out
     }
 }
 

@@ -448,19 +448,22 @@ async fn rs256_tokens_reach_a_running_service_over_grpc() {
     let audit = |t: &str| AuditTrailClient::with_interceptor(svc.channel.clone(), bearer(t));
     let ops = |t: &str| OperationsClient::with_interceptor(svc.channel.clone(), bearer(t));
     let rsa_audit = Signer::rsa_a().sign(&claims(Role::Audit, None));
-    let verified = audit(&rsa_audit).verify_audit_trail(VerifyAuditTrailRequest {}).await.unwrap().into_inner();
+    let verified = audit(&rsa_audit).verify_audit_trail(VerifyAuditTrailRequest::default()).await.unwrap().into_inner();
     assert!(verified.intact, "{verified:?}");
     ops(&Signer::ec_a().sign(&claims(Role::Unit, Some("U-001")))).get_clock(GetClockRequest {}).await.unwrap();
     // Authenticated, then authorised by the role table as before.
     let as_expert = Signer::rsa_a().sign(&claims(Role::Expert, None));
-    assert_eq!(audit(&as_expert).verify_audit_trail(VerifyAuditTrailRequest {}).await.unwrap_err().code(), tonic::Code::PermissionDenied);
+    assert_eq!(
+        audit(&as_expert).verify_audit_trail(VerifyAuditTrailRequest::default()).await.unwrap_err().code(),
+        tonic::Code::PermissionDenied
+    );
     for refused in [
         Signer::rsa("rsa-wrong.key.pem", "rsa-a").sign(&claims(Role::Audit, None)),
         Signer::rsa_a().sign_as(Algorithm::RS256, Some("not-a-key"), &claims(Role::Audit, None)),
         // JWKS only: the local development secret's tokens are not accepted.
         token(Role::Audit, None),
     ] {
-        let status = audit(&refused).verify_audit_trail(VerifyAuditTrailRequest {}).await.unwrap_err();
+        let status = audit(&refused).verify_audit_trail(VerifyAuditTrailRequest::default()).await.unwrap_err();
         assert_eq!(status.code(), tonic::Code::Unauthenticated, "{status:?}");
     }
 
@@ -469,9 +472,11 @@ async fn rs256_tokens_reach_a_running_service_over_grpc() {
     let rsa_b_audit = Signer::rsa_b().sign(&claims(Role::Audit, None));
     eventually(WAIT, "the service drops the removed key", || {
         let mut client = audit(&rsa_audit);
-        async move { client.verify_audit_trail(VerifyAuditTrailRequest {}).await.is_err_and(|s| s.code() == tonic::Code::Unauthenticated) }
+        async move {
+            client.verify_audit_trail(VerifyAuditTrailRequest::default()).await.is_err_and(|s| s.code() == tonic::Code::Unauthenticated)
+        }
     })
     .await;
-    audit(&rsa_b_audit).verify_audit_trail(VerifyAuditTrailRequest {}).await.unwrap();
+    audit(&rsa_b_audit).verify_audit_trail(VerifyAuditTrailRequest::default()).await.unwrap();
     tokio::time::timeout(WAIT, svc.stop()).await.expect("the service stops, its refresh loop with it").unwrap();
 }

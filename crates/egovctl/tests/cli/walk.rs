@@ -492,6 +492,14 @@ impl AuditTrail for Fake {
             records_checked: 9,
             first_broken_seq: 7,
             detail: "hash mismatch".into(),
+            chains_checked: 2,
+            broken_chains: vec![egov_proto::common::BrokenAuditChain {
+                chain: "p-1".into(),
+                chain_seq: 3,
+                seq: 7,
+                detail: "record 3 of the chain was altered".into(),
+            }],
+            ..Default::default()
         }))
     }
 }
@@ -664,6 +672,7 @@ fn health_audit_and_operations() {
     let v = ctl(addr, Some(&audit), &["audit", "verify"]);
     assert_eq!(v.status.code(), Some(1), "a broken chain exits 1");
     assert!(String::from_utf8_lossy(&v.stdout).contains("BROKEN at record 7"));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("chain p-1: record 3 of the chain (seq 7)"));
 
     // Nothing listens here: a clear message, exit 1.
     let closed = closed();

@@ -62,9 +62,9 @@ async fn roles_tokens_and_unit_isolation() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
-    app.audit_trail(Role::Audit).verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap();
+    app.audit_trail(Role::Audit).verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest::default()).await.unwrap();
     // Units do not read the audit trail; DRB cannot move the clock.
-    let e = app.audit_trail(Role::Unit).verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap_err();
+    let e = app.audit_trail(Role::Unit).verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest::default()).await.unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
     let e = app.operations(Role::Drb).advance_clock(egov_proto::common::AdvanceClockRequest { seconds: 60 }).await.unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);

@@ -55,7 +55,7 @@ async fn submit_pass_compliance_and_the_timeline_shows_it() {
 
     // The audit trail recorded each change, and its chain is intact.
     let mut audit = app.audit_trail(Role::Audit);
-    let v = audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap().into_inner();
+    let v = audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest::default()).await.unwrap().into_inner();
     assert!(v.intact, "{}", v.detail);
     let recs = audit
         .list_audit_records(egov_proto::common::ListAuditRecordsRequest {

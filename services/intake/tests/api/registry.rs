@@ -116,9 +116,15 @@ async fn evaluation_suspension_event_makes_the_unit_ineligible() {
 #[tokio::test]
 async fn audit_chain_finds_a_tampered_row() {
     let app = TestApp::spawn().await;
-    let _ = submitted(&app, "U-CIVIL").await;
+    let a = submitted(&app, "U-CIVIL").await;
     let mut audit = app.audit_trail(Role::Audit);
-    assert!(audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap().into_inner().intact);
+    assert!(audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest::default()).await.unwrap().into_inner().intact);
+    // One project's chain, as an auditor asks; a project without records is not found.
+    let one = egov_proto::common::VerifyAuditTrailRequest { project_id: a.project_id.clone() };
+    let v = audit.verify_audit_trail(one.clone()).await.unwrap().into_inner();
+    assert!(v.intact && v.chains_checked == 1 && v.records_checked >= 2, "{v:?}");
+    let none = egov_proto::common::VerifyAuditTrailRequest { project_id: uuid::Uuid::now_v7().to_string() };
+    assert_eq!(audit.verify_audit_trail(none).await.unwrap_err().code(), tonic::Code::NotFound);
     // The service's own (runtime) role cannot touch the trail: no UPDATE, DELETE or TRUNCATE on
     // it, and not being its owner, no way to disable its triggers or drop it (42501).
     for sql in [
@@ -128,6 +134,9 @@ async fn audit_chain_finds_a_tampered_row() {
         "ALTER TABLE egov_audit DISABLE TRIGGER egov_audit_no_update",
         "DROP TABLE egov_audit",
         "DELETE FROM egov_denied_calls",
+        "UPDATE egov_audit_anchors SET key_id = 'x'",
+        "DELETE FROM egov_audit_anchors",
+        "ALTER TABLE egov_audit_anchors DISABLE TRIGGER egov_audit_anchors_no_update",
     ] {
         let e = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&app.pool).await.unwrap_err();
         let code = e.as_database_error().and_then(|d| d.code()).map(|c| c.to_string());
@@ -142,9 +151,14 @@ async fn audit_chain_finds_a_tampered_row() {
     assert!(sqlx::query("UPDATE egov_audit SET reason = 'x' WHERE seq = 2").execute(&mut c).await.is_err(), "append-only trigger");
     sqlx::query("ALTER TABLE egov_audit DISABLE TRIGGER egov_audit_no_update").execute(&mut c).await.unwrap();
     sqlx::query("UPDATE egov_audit SET actor = 'someone-else' WHERE seq = 2").execute(&mut c).await.unwrap();
-    let v = audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest {}).await.unwrap().into_inner();
+    let v = audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest::default()).await.unwrap().into_inner();
     assert!(!v.intact);
     assert_eq!(v.first_broken_seq, 2);
+    let chain = &v.broken_chains[0].chain;
+    let v = audit.verify_audit_trail(egov_proto::common::VerifyAuditTrailRequest { project_id: chain.clone() }).await;
+    if !chain.is_empty() {
+        assert!(!v.unwrap().into_inner().intact, "the project's own verification finds it too");
+    }
 }
 
 #[tokio::test]
