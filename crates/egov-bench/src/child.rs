@@ -176,3 +176,8 @@ pub fn intake_client(channel: Channel, token: &str) -> anyhow::Result<Client> {
 pub fn operations_client(channel: Channel, token: &str) -> anyhow::Result<Operations> {
     Ok(OperationsClient::with_interceptor(channel, Bearer::new(token)?))
 }
+
+/// What the services started here trust: the local profile's anchor key.
+pub fn local_trust() -> anyhow::Result<egov_platform::anchors::Trust> {
+    egov_platform::anchors::Trust::from_settings(&egov_platform::config::Settings::defaults("bench").audit).map_err(anyhow::Error::msg)
+}

@@ -6,16 +6,20 @@
 //! (d) the 21st of the month: every case's R-P7 missing-report check due at once, in an
 //! in-process `egov-procurement`, with one replica and with two, (e) R-I9 screening, (f) the
 //! whole lifecycle through the five services as child processes, against the commit ceiling,
-//! with the event hop latency and every service's memory.
+//! with the event hop latency and every service's memory, (g) verifying a million-record audit
+//! trail.
 
 mod child;
+mod contention;
 mod lifecycle_bench;
 mod memory;
+mod read_bench;
 mod relay_bench;
 mod report_checks;
 mod screening_bench;
 mod stats;
 mod submit_bench;
+mod verify_bench;
 
 use std::{
     path::{Path, PathBuf},
@@ -28,13 +32,19 @@ use egov_platform::config::Settings;
 use serde::Serialize;
 
 use crate::{
-    lifecycle_bench::LifecycleReport, relay_bench::RelayReport, report_checks::ChecksReport, screening_bench::ScreeningReport,
+    lifecycle_bench::LifecycleReport, relay_bench::RelayReport, verify_bench::VerifyReport, report_checks::ChecksReport, screening_bench::ScreeningReport,
     submit_bench::SubmitReport,
 };
 
 /// The suite's targets.
 const RELAY_TARGET: f64 = 0.5;
 const SUBMIT_TARGET: f64 = 0.6;
+/// SubmitApplication at 16 clients, and GetApplication at 16 in flight, against their raw baselines.
+const SUBMIT_16_TARGET: f64 = 0.85;
+const READ_16_TARGET: f64 = 0.7;
+/// The 21st of the month with one replica: twice the checks/s measured before per-project chains
+/// (about 500/s on this machine: `README.md`, "(d) on this machine").
+const CHECKS_BEFORE: f64 = 500.0;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -48,9 +58,23 @@ struct Args {
     /// Applications submitted in (b) through the RPC, and as many through the raw transaction.
     #[arg(long, default_value_t = 2_000)]
     submits: usize,
-    /// Concurrent clients in (b) (and concurrent raw transactions).
+    /// Concurrent clients in (b) (and concurrent raw transactions) of the headline figure.
     #[arg(long, default_value_t = 16)]
     clients: usize,
+    /// Client counts (b) measures, comma-separated (the headline's is added when missing).
+    #[arg(long, default_value = "1,4,16,64", value_delimiter = ',')]
+    client_sweep: Vec<usize>,
+    /// GetApplication calls per measurement in (b)'s reads.
+    #[arg(long, default_value_t = 5_000)]
+    read_calls: usize,
+    /// Threads kept spinning during each round of (d): the CPU busy with other work.
+    #[arg(long, default_value_t = 1)]
+    cpu_burners: usize,
+    /// Audit records (g) verifies, in chains of `--audit-chain-length`.
+    #[arg(long, default_value_t = 1_000_000)]
+    audit_records: u64,
+    #[arg(long, default_value_t = 100)]
+    audit_chain_length: u64,
     /// Cases under construction in (d), whose R-P7 checks all fall due at 00:00 on the 21st.
     #[arg(long, default_value_t = 2_000)]
     construction_cases: usize,
@@ -94,6 +118,8 @@ enum Part {
     Screening,
     /// (f): the whole lifecycle through the five services.
     Lifecycle,
+    /// (g): verifying the audit trail.
+    Verify,
 }
 
 /// The workspace's target directory: `CARGO_TARGET_DIR`, or `target/` at the workspace root.
@@ -140,6 +166,7 @@ struct Report {
     checks: Option<ChecksReport>,
     screening: Option<ScreeningReport>,
     lifecycle: Option<LifecycleReport>,
+    verify: Option<VerifyReport>,
     memory: Memory,
     table: Vec<Row>,
     all_targets_met: bool,
@@ -155,6 +182,7 @@ fn rows(
     checks: Option<&ChecksReport>,
     screening: Option<&ScreeningReport>,
     lifecycle: Option<&LifecycleReport>,
+    verify: Option<&VerifyReport>,
     mem: &Memory,
 ) -> Vec<Row> {
     let mut t = Vec::new();
@@ -177,6 +205,42 @@ fn rows(
             target: format!(">= {SUBMIT_TARGET}"),
             result: verdict(s.ratio, SUBMIT_TARGET),
         });
+        for p in &s.sweep {
+            let (target, result) = if p.clients == 16 {
+                (format!(">= {SUBMIT_16_TARGET}"), verdict(p.ratio, SUBMIT_16_TARGET))
+            } else {
+                ("-".into(), "info".into())
+            };
+            t.push(Row {
+                measurement: format!("(b) SubmitApplication, req/s, {} clients (p50 / p99 ms)", p.clients),
+                value: format!("{:.0} ({:.1} / {:.1})", p.rpc.per_second, p.rpc.p50_ms, p.rpc.p99_ms),
+                baseline: format!("{:.0} raw tx ({:.1} / {:.1})", p.raw.per_second, p.raw.p50_ms, p.raw.p99_ms),
+                ratio: format!("{:.2}", p.ratio),
+                target,
+                result,
+            });
+        }
+        let w = &s.lock_waits;
+        t.push(Row {
+            measurement: format!("(b) lock waits sampled during the sweep ({} samples, every {} ms)", w.samples, w.sample_interval_ms),
+            value: format!("audit path {} (advisory {}), other {}", w.audit_path, w.audit_path_advisory, w.other),
+            baseline: "-".into(),
+            ratio: "-".into(),
+            target: "none on the audit path".into(),
+            result: if w.audit_path == 0 { "PASS".into() } else { "FAIL".into() },
+        });
+        for r in &s.reads {
+            let (target, result) =
+                if r.in_flight == 16 { (format!(">= {READ_16_TARGET}"), verdict(r.ratio, READ_16_TARGET)) } else { ("-".into(), "info".into()) };
+            t.push(Row {
+                measurement: format!("(b) GetApplication, calls/s, {} in flight (p50 / p99 ms)", r.in_flight),
+                value: format!("{:.0} ({:.2} / {:.2})", r.rpc.per_second, r.rpc.p50_ms, r.rpc.p99_ms),
+                baseline: format!("{:.0} bare tonic+sqlx ({:.2} / {:.2})", r.raw.per_second, r.raw.p50_ms, r.raw.p99_ms),
+                ratio: format!("{:.2}", r.ratio),
+                target,
+                result,
+            });
+        }
         for (name, rpc, raw) in [("p50", s.rpc.p50_ms, s.raw.p50_ms), ("p99", s.rpc.p99_ms, s.raw.p99_ms)] {
             t.push(Row {
                 measurement: format!("(b) SubmitApplication latency {name}, ms"),
@@ -211,6 +275,16 @@ fn rows(
     }
     if let Some(l) = lifecycle {
         lifecycle_rows(l, &mut t);
+    }
+    if let Some(v) = verify {
+        t.push(Row {
+            measurement: format!("(g) VerifyAuditTrail of {} records in {} chains, records/s", v.records, v.chains),
+            value: format!("{:.0}", v.records_per_second),
+            baseline: format!("{:.1} s whole, {:.1} ms one project", v.verify_seconds, v.one_project_ms),
+            ratio: "-".into(),
+            target: "-".into(),
+            result: "info".into(),
+        });
     }
     if let Some(m) = mem.intake_vm_hwm_mib {
         t.push(Row {
@@ -253,6 +327,34 @@ fn checks_rows(c: &ChecksReport, t: &mut Vec<Row>) {
         target,
         result: within(two.target_met),
     });
+    let busy = format!("{} CPU burner(s)", c.cpu_burners);
+    t.push(Row {
+        measurement: format!("(d) R-P7 checks/s, 1 replica, {busy}, vs before per-project chains"),
+        value: format!("{:.0}", one.checks_per_second),
+        baseline: format!("{CHECKS_BEFORE:.0} before"),
+        ratio: format!("{:.2}", one.checks_per_second / CHECKS_BEFORE),
+        target: ">= 2".into(),
+        result: verdict(one.checks_per_second / CHECKS_BEFORE, 2.0),
+    });
+    t.push(Row {
+        measurement: format!("(d) R-P7 checks/s, 2 replicas vs 1, {busy}"),
+        value: format!("{:.0}", two.checks_per_second),
+        baseline: format!("{:.0} 1 replica", one.checks_per_second),
+        ratio: format!("{:.2}", c.scaling),
+        target: ">= 1".into(),
+        result: verdict(c.scaling, 1.0),
+    });
+    for (name, r) in [("1 replica", one), ("2 replicas", two), ("control", control)] {
+        let w = &r.lock_waits;
+        t.push(Row {
+            measurement: format!("(d) lock waits during the round, {name} ({} samples)", w.samples),
+            value: format!("audit path {} (advisory {}), other {}", w.audit_path, w.audit_path_advisory, w.other),
+            baseline: "-".into(),
+            ratio: "-".into(),
+            target: "none on the audit path".into(),
+            result: if w.audit_path == 0 { "PASS".into() } else { "FAIL".into() },
+        });
+    }
     t.push(Row {
         measurement: "(d) R-P7 checks/s, 1 replica again a month later (control)".into(),
         value: format!("{:.0}", control.checks_per_second),
@@ -384,8 +486,8 @@ async fn main() -> anyhow::Result<()> {
     let batch_size = args.batch_size.unwrap_or(Settings::defaults("intake").outbox.batch_size);
     anyhow::ensure!(batch_size > 0, "--batch-size must be at least 1");
     let runs = |p: Part| args.only.is_none_or(|only| only == p);
-    let (run_relay, run_submit, run_checks, run_screening, run_lifecycle) =
-        (runs(Part::Relay), runs(Part::Submit), runs(Part::Checks), runs(Part::Screening), runs(Part::Lifecycle));
+    let (run_relay, run_submit, run_checks, run_screening, run_lifecycle, run_verify) =
+        (runs(Part::Relay), runs(Part::Submit), runs(Part::Checks), runs(Part::Screening), runs(Part::Lifecycle), runs(Part::Verify));
     let intake_bin = args.intake_bin.clone().unwrap_or_else(|| target.join("release/egov-intake"));
     if run_submit {
         child::check_binary(&intake_bin)?;
@@ -395,12 +497,17 @@ async fn main() -> anyhow::Result<()> {
     let relay = if run_relay { Some(relay_bench::run(args.events, batch_size).await.context("(a) outbox relay")?) } else { None };
     let submit = if run_submit {
         let log = target.join("egov-bench/intake.log");
-        Some(submit_bench::run(&intake_bin, args.submits, args.clients, log).await.context("(b) SubmitApplication")?)
+        let plan = submit_bench::Plan { sweep: args.client_sweep.clone(), read_calls: args.read_calls, read_levels: vec![1, 16, 64] };
+        Some(submit_bench::run(&intake_bin, args.submits, args.clients, &plan, log).await.context("(b) SubmitApplication")?)
     } else {
         None
     };
     let checks = if run_checks {
-        Some(report_checks::run(args.construction_cases, args.construction_clients).await.context("(d) the 21st of the month")?)
+        Some(
+            report_checks::run(args.construction_cases, args.construction_clients, args.cpu_burners)
+                .await
+                .context("(d) the 21st of the month")?,
+        )
     } else {
         None
     };
@@ -416,11 +523,16 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     };
+    let verify = if run_verify {
+        Some(verify_bench::run(args.audit_records, args.audit_chain_length).await.context("(g) verifying the audit trail")?)
+    } else {
+        None
+    };
     let memory = Memory {
         intake_vm_hwm_mib: submit.as_ref().map(|s| memory::mib(s.intake_vm_hwm_kib)),
         bench_vm_hwm_mib: memory::mib(memory::vm_hwm_kib("self")?),
     };
-    let table = rows(relay.as_ref(), submit.as_ref(), checks.as_ref(), screening.as_ref(), lifecycle.as_ref(), &memory);
+    let table = rows(relay.as_ref(), submit.as_ref(), checks.as_ref(), screening.as_ref(), lifecycle.as_ref(), verify.as_ref(), &memory);
     let run_seconds = started.elapsed().as_secs_f64();
     println!();
     print_table(&table);
@@ -443,6 +555,7 @@ async fn main() -> anyhow::Result<()> {
         checks,
         screening,
         lifecycle,
+        verify,
         memory,
         table,
     };

@@ -54,7 +54,8 @@ use tonic::{service::interceptor::InterceptedService, transport::Channel};
 use uuid::Uuid;
 
 use crate::{
-    child::token,
+    child::{local_trust, token},
+    contention::{Burners, LockSampler, LockWaits},
     stats::{self, RunStats},
 };
 
@@ -107,6 +108,8 @@ pub struct ChecksReport {
     pub timer_retries: i64,
     pub audit_records: i64,
     pub audit_chain_intact: bool,
+    /// Threads kept spinning during each round (the CPU busy with something else).
+    pub cpu_burners: usize,
 }
 
 /// One burst: every case's check for one month, due at the same instant.
@@ -133,9 +136,11 @@ pub struct Round {
     /// Wall time from moving the clock until the relays had published every flag's event.
     pub events_published_seconds: f64,
     pub target_met: bool,
+    /// Lock waits in `pg_stat_activity` during the round.
+    pub lock_waits: LockWaits,
 }
 
-pub async fn run(n: usize, clients: usize) -> anyhow::Result<ChecksReport> {
+pub async fn run(n: usize, clients: usize, burners: usize) -> anyhow::Result<ChecksReport> {
     ensure!(n > 0, "--construction-cases must be at least 1");
     ensure!(clients > 0, "--construction-clients must be at least 1");
     let db = TestDatabase::create().await.context("creating the test database (is PostgreSQL up on 127.0.0.1:5432?)")?;
@@ -150,7 +155,7 @@ pub async fn run(n: usize, clients: usize) -> anyhow::Result<ChecksReport> {
     let svc = RunningService::start::<Application>(settings.clone()).await.context("starting egov-procurement in-process")?;
     // The bench's own connections, so that watching takes none from the service's pool.
     let pool = PgPoolOptions::new().max_connections(2).connect(&db.url()).await.context("connecting to the test database")?;
-    let outcome = drive(&svc, &settings, &vhost, &pool, n, clients).await;
+    let outcome = drive(&svc, &settings, &vhost, &pool, n, clients, burners).await;
     pool.close().await;
     let stopped = svc.stop().await;
     drop(vhost);
@@ -167,6 +172,7 @@ async fn drive(
     pool: &PgPool,
     n: usize,
     clients: usize,
+    burners: usize,
 ) -> anyhow::Result<ChecksReport> {
     let today = svc.clock.today();
     let start = next_month_start(today);
@@ -199,18 +205,18 @@ async fn drive(
     settle(pool).await?;
 
     let first = month_key(start);
-    let one_replica = round(pool, &[svc], start, n, 1).await.context("the one-replica round")?;
+    let one_replica = round(pool, &[svc], start, n, 1, burners).await.context("the one-replica round")?;
 
     eprintln!("(d) starting a second replica on the same database and vhost ...");
     let second = RunningService::start::<Application>(settings.clone()).await.context("starting the second replica")?;
     settle(pool).await?;
     let month = next_month_start(start);
-    let two = round(pool, &[svc, &second], month, n, 2).await.context("the two-replica round");
+    let two = round(pool, &[svc, &second], month, n, 2, burners).await.context("the two-replica round");
     let stopped = second.stop().await;
     let two_replicas = two?;
     stopped.context("stopping the second replica")?;
     settle(pool).await?;
-    let control = round(pool, &[svc], next_month_start(month), n, 3).await.context("the control round")?;
+    let control = round(pool, &[svc], next_month_start(month), n, 3, burners).await.context("the control round")?;
 
     let report_missing_events: i64 =
         sqlx::query_scalar("SELECT count(*) FROM egov_outbox WHERE routing_key = $1").bind(REPORT_MISSING).fetch_one(pool).await?;
@@ -221,7 +227,7 @@ async fn drive(
         .bind(PROGRESS_REPORT)
         .fetch_one(pool)
         .await?;
-    let v = audit::verify(pool).await.map_err(|e| anyhow::anyhow!("verifying the audit chain: {e}"))?;
+    let v = audit::verify(pool, &local_trust()?, None).await.map_err(|e| anyhow::anyhow!("verifying the audit chain: {e}"))?;
     ensure!(v.intact, "the audit chain is broken after the run: {}", v.detail);
     let scaling = if one_replica.checks_per_second > 0.0 { two_replicas.checks_per_second / one_replica.checks_per_second } else { 0.0 };
     Ok(ChecksReport {
@@ -246,6 +252,7 @@ async fn drive(
         timer_retries,
         audit_records: v.records_checked,
         audit_chain_intact: v.intact,
+        cpu_burners: burners,
     })
 }
 
@@ -456,7 +463,17 @@ async fn settle(pool: &PgPool) -> anyhow::Result<()> {
 /// Moves every replica's clock to 00:10 on the 21st of `month` and times the N checks of that
 /// month, due at 00:00, until all have fired. `nth` counts the rounds so far (1-based), for
 /// the cumulative number of flag events.
-async fn round(pool: &PgPool, replicas: &[&RunningService], month: Date, n: usize, nth: i64) -> anyhow::Result<Round> {
+async fn round(pool: &PgPool, replicas: &[&RunningService], month: Date, n: usize, nth: i64, burners: usize) -> anyhow::Result<Round> {
+    let db: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await?;
+    let sampler = LockSampler::start(pool.clone(), vec![db], Duration::from_millis(20));
+    let busy = Burners::start(burners);
+    let r = burst(pool, replicas, month, n, nth).await;
+    drop(busy);
+    let lock_waits = sampler.finish().await?;
+    r.map(|r| Round { lock_waits, ..r })
+}
+
+async fn burst(pool: &PgPool, replicas: &[&RunningService], month: Date, n: usize, nth: i64) -> anyhow::Result<Round> {
     let key = month_key(month);
     let suffix = format!("%/{key}");
     // All N checks of the month are pending and due at one instant: 00:00 the day after the
@@ -563,6 +580,7 @@ async fn round(pool: &PgPool, replicas: &[&RunningService], month: Date, n: usiz
         lag,
         events_published_seconds: published.as_secs_f64(),
         target_met: seconds.as_secs_f64() <= TARGET_SECONDS,
+        lock_waits: LockWaits::default(),
     })
 }
 

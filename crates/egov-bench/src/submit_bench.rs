@@ -1,5 +1,7 @@
 //! (b) `SubmitApplication` through a real `egov-intake` process against a raw sqlx transaction
-//! doing the same statements, and (c) the child's peak memory afterwards.
+//! doing the same statements, at each client count of the sweep, with the lock waits sampled
+//! meanwhile; then `GetApplication` against a bare tonic server running the same SQL
+//! (`read_bench.rs`); and (c) the child's peak memory afterwards.
 //!
 //! Both sides run on one database and one service process: the RPC side's applications and the
 //! baseline's are prepared the same way, through the API (unit, clock moved into next spring by
@@ -39,7 +41,9 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::{
-    child::{Client, ServiceProcess, intake_client, operations_client, token},
+    contention::{LockSampler, LockWaits},
+    read_bench::{self, ReadPoint},
+    child::{Client, ServiceProcess, intake_client, local_trust, operations_client, token},
     memory,
     stats::{self, RunStats},
 };
@@ -51,10 +55,24 @@ const SUBMITTED: &str = "intake.application.submitted";
 /// The rules `SubmitApplication` records in its audit entry.
 const SUBMIT_RULES: [&str; 11] = ["R-I1", "R-I2", "R-I3", "R-I4", "R-I5", "R-I6", "R-I7", "R-I8", "R-I9", "R-I10", "R-I12"];
 
+/// One client count of the sweep.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepPoint {
+    pub clients: usize,
+    pub rpc: RunStats,
+    pub raw: RunStats,
+    pub ratio: f64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SubmitReport {
     pub submits: usize,
     pub clients: usize,
+    /// Every client count measured; `rpc`, `raw` and `ratio` below are those of `clients`.
+    pub sweep: Vec<SweepPoint>,
+    /// Lock waits in `pg_stat_activity` while the sweep ran.
+    pub lock_waits: LockWaits,
+    pub reads: Vec<ReadPoint>,
     pub intake_pid: u32,
     pub intake_log: String,
     pub prepare_rpc_seconds: f64,
@@ -74,7 +92,14 @@ struct Prepared {
     etag: String,
 }
 
-pub async fn run(bin: &Path, m: usize, clients: usize, log: PathBuf) -> anyhow::Result<SubmitReport> {
+/// Client counts of the sweep, and calls per read measurement.
+pub struct Plan {
+    pub sweep: Vec<usize>,
+    pub read_calls: usize,
+    pub read_levels: Vec<usize>,
+}
+
+pub async fn run(bin: &Path, m: usize, clients: usize, plan: &Plan, log: PathBuf) -> anyhow::Result<SubmitReport> {
     ensure!(m > 0, "--submits must be at least 1");
     ensure!(clients > 0, "--clients must be at least 1");
     let db = TestDatabase::create().await.context("creating the test database (is PostgreSQL up on 127.0.0.1:5432?)")?;
@@ -83,7 +108,7 @@ pub async fn run(bin: &Path, m: usize, clients: usize, log: PathBuf) -> anyhow::
     let no_evaluation = [("EGOV_PEERS__EVALUATION", String::new())];
     let mut intake = ServiceProcess::start(bin, &db.url(), &vhost.amqp_url(), &no_evaluation, log).await?;
     eprintln!("(b) egov-intake pid {} on {} (log {})", intake.pid(), intake.addr, intake.log.display());
-    let outcome = drive(&mut intake, &db, m, clients).await;
+    let outcome = drive(&mut intake, &db, m, clients, plan).await;
     // (c): the child's peak, read while it still runs.
     let hwm = memory::vm_hwm_kib(&intake.pid().to_string());
     let running = intake.ensure_running();
@@ -99,7 +124,7 @@ pub async fn run(bin: &Path, m: usize, clients: usize, log: PathBuf) -> anyhow::
     Ok(report)
 }
 
-async fn drive(intake: &mut ServiceProcess, db: &TestDatabase, m: usize, clients: usize) -> anyhow::Result<SubmitReport> {
+async fn drive(intake: &mut ServiceProcess, db: &TestDatabase, m: usize, clients: usize, plan: &Plan) -> anyhow::Result<SubmitReport> {
     intake.wait_serving(Duration::from_secs(60)).await?;
     let mut drb = intake_client(intake.connect().await?, &token("bench-drb", Role::Drb, None)?)?;
     let mut ops = operations_client(intake.connect().await?, &token("bench-operator", Role::Operator, None)?)?;
@@ -125,46 +150,63 @@ async fn drive(intake: &mut ServiceProcess, db: &TestDatabase, m: usize, clients
         drb.open_round(pb::OpenRoundRequest { request_id: rid(), target_year: now.year() + 2 }).await.context("OpenRound")?.into_inner();
 
     let unit_token = token(UNIT_SUBJECT, Role::Unit, Some(UNIT))?;
-    let mut unit_clients = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        unit_clients.push(intake_client(intake.connect().await?, &unit_token)?);
-    }
+    // Preparation always with 16 clients; each measurement with its own count.
+    let preparers = connect_n(intake, &unit_token, 16).await?;
     let raw_connections = Settings::defaults("intake").database.max_connections;
     let pool = PgPoolOptions::new().max_connections(raw_connections).connect(&db.url()).await?;
+    let mut sweep_counts = plan.sweep.clone();
+    if !sweep_counts.contains(&clients) {
+        sweep_counts.push(clients);
+    }
+    let sampler = LockSampler::start(pool.clone(), vec![db.name().to_string()], Duration::from_millis(20));
+    let (mut sweep, mut prepare_rpc_seconds, mut prepare_raw_seconds, mut first_id) = (Vec::new(), 0.0, 0.0, None);
+    for (n, &c) in sweep_counts.iter().enumerate() {
+        let unit_clients = connect_n(intake, &unit_token, c).await?;
+        eprintln!("(b) preparing {m} applications through the API ...");
+        let t = Instant::now();
+        let rpc_apps = prepare(&preparers, m, 2 * n * m).await?;
+        prepare_rpc_seconds += t.elapsed().as_secs_f64();
+        settle(&pool).await?;
+        intake.ensure_running()?;
+        eprintln!("(b) SubmitApplication x {m} with {c} clients ...");
+        let rpc = submit_rpc(&unit_clients, Arc::new(rpc_apps.clone()), &round.round_id).await?;
+        intake.ensure_running()?;
+        // The baseline: prepared the same way, submitted by raw transactions.
+        eprintln!("(b) preparing {m} more applications through the API ...");
+        let t = Instant::now();
+        let raw_apps = prepare(&preparers, m, (2 * n + 1) * m).await?;
+        prepare_raw_seconds += t.elapsed().as_secs_f64();
+        let offset = ops.get_clock(GetClockRequest {}).await?.into_inner().offset_seconds;
+        let ctx = Arc::new(RawContext::new(&pool, &rpc_apps[0].id, &round.round_id, offset).await?);
+        settle(&pool).await?;
+        intake.ensure_running()?;
+        eprintln!("(b) raw submit transaction x {m} with {c} tasks ...");
+        let raw = submit_raw(&pool, ctx, Arc::new(raw_apps), c).await?;
+        let ratio = if raw.per_second > 0.0 { rpc.per_second / raw.per_second } else { 0.0 };
+        eprintln!("(b) {c} clients: {:.0}/s vs {:.0}/s raw ({ratio:.2})", rpc.per_second, raw.per_second);
+        sweep.push(SweepPoint { clients: c, rpc, raw, ratio });
+        first_id.get_or_insert(rpc_apps[0].id.clone());
+    }
+    let lock_waits = sampler.finish().await?;
+    let m_all = m * sweep_counts.len();
+    let headline = sweep.iter().find(|p| p.clients == clients).cloned().context("the headline point")?;
+    let (rpc, raw, ratio) = (headline.rpc, headline.raw, headline.ratio);
 
-    // The RPC side.
-    eprintln!("(b) preparing {m} applications through the API ...");
-    let t = Instant::now();
-    let rpc_apps = prepare(&unit_clients, m, 0).await?;
-    let prepare_rpc_seconds = t.elapsed().as_secs_f64();
-    settle(&pool).await?;
-    intake.ensure_running()?;
-    eprintln!("(b) SubmitApplication x {m} with {clients} clients ...");
-    let rpc = submit_rpc(&unit_clients, Arc::new(rpc_apps.clone()), &round.round_id).await?;
-    intake.ensure_running()?;
-
-    // The baseline: prepared the same way, submitted by raw transactions.
-    eprintln!("(b) preparing {m} more applications through the API ...");
-    let t = Instant::now();
-    let raw_apps = prepare(&unit_clients, m, m).await?;
-    let prepare_raw_seconds = t.elapsed().as_secs_f64();
-    let offset = ops.get_clock(GetClockRequest {}).await?.into_inner().offset_seconds;
-    let ctx = Arc::new(RawContext::new(&pool, &rpc_apps[0].id, &round.round_id, offset).await?);
-    settle(&pool).await?;
-    intake.ensure_running()?;
-    eprintln!("(b) raw submit transaction x {m} with {clients} tasks ...");
-    let raw = submit_raw(&pool, ctx, Arc::new(raw_apps), clients).await?;
+    eprintln!("(b) GetApplication, {} calls at {:?} in flight ...", plan.read_calls, plan.read_levels);
+    let reads = read_bench::run(intake.addr, &unit_token, &db.url(), first_id.as_deref().unwrap_or_default(), plan.read_calls, &plan.read_levels).await?;
 
     let submitted: i64 = sqlx::query_scalar("SELECT count(*) FROM applications WHERE state = 'SUBMITTED'").fetch_one(&pool).await?;
-    ensure!(submitted == 2 * m as i64, "{submitted} applications are SUBMITTED, expected {}", 2 * m);
-    let v = audit::verify(&pool).await.map_err(|e| anyhow::anyhow!("verifying the audit chain: {e}"))?;
+    ensure!(submitted == 2 * m_all as i64, "{submitted} applications are SUBMITTED, expected {}", 2 * m_all);
+    let v = audit::verify(&pool, &local_trust()?, None).await.map_err(|e| anyhow::anyhow!("verifying the audit chain: {e}"))?;
     ensure!(v.intact, "the audit chain is broken after the run: {}", v.detail);
     settle(&pool).await?;
     pool.close().await;
-    let ratio = if raw.per_second > 0.0 { rpc.per_second / raw.per_second } else { 0.0 };
     Ok(SubmitReport {
         submits: m,
         clients,
+        sweep,
+        lock_waits,
+        reads,
         intake_pid: 0,
         intake_log: String::new(),
         prepare_rpc_seconds,
@@ -177,6 +219,15 @@ async fn drive(intake: &mut ServiceProcess, db: &TestDatabase, m: usize, clients
         audit_chain_intact: v.intact,
         intake_vm_hwm_kib: 0,
     })
+}
+
+/// `n` clients of the unit, each on a connection of its own.
+async fn connect_n(intake: &ServiceProcess, unit_token: &str, n: usize) -> anyhow::Result<Vec<Client>> {
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(intake_client(intake.connect().await?, unit_token)?);
+    }
+    Ok(v)
 }
 
 fn rid() -> String {
