@@ -12,13 +12,17 @@ SELECT setval('egov_audit_seq', COALESCE((SELECT max(seq) FROM egov_audit), 0) +
 ALTER TABLE egov_audit ALTER COLUMN seq SET DEFAULT nextval('egov_audit_seq');
 
 -- The head of every chain: the row its writers lock (so one chain's writers queue and no other
--- chain's do), and what the next anchor seals (`sealed` false once the chain moved). Evidence is
--- in the anchors, not here.
+-- chain's do), and what the next anchor seals. Evidence is in the anchors, not here.
 CREATE TABLE egov_audit_heads (
     chain     text    PRIMARY KEY,
     chain_seq bigint  NOT NULL,
-    hash      text    NOT NULL,
-    sealed    boolean NOT NULL DEFAULT false
+    hash      text    NOT NULL
+);
+-- How far the anchors sealed each chain: written by the anchoring replica only, so that sealing
+-- never locks a head a writer needs.
+CREATE TABLE egov_audit_sealed (
+    chain     text    PRIMARY KEY,
+    chain_seq bigint  NOT NULL
 );
 INSERT INTO egov_audit_heads (chain, chain_seq, hash)
     SELECT '#legacy', seq, hash FROM egov_audit ORDER BY seq DESC LIMIT 1;

@@ -126,9 +126,9 @@ fn anchor_hash(prev: &str, anchor_seq: i64, at: OffsetDateTime, heads: &str, key
 }
 
 /// Seals the heads of the chains that moved since the last anchor, if this replica claims the
-/// anchoring row (another one anchoring now: `None`) and any chain moved (else `None`). Heads
-/// being written right now are locked and skipped: the next anchor seals them. Returns the new
-/// anchor's number.
+/// anchoring row (another one anchoring now: `None`) and any chain moved (else `None`). The
+/// heads are read from the committed snapshot without locking them, so no writer waits for an
+/// anchor; what moves meanwhile is sealed by the next one. Returns the new anchor's number.
 pub async fn anchor_once(pool: &PgPool, at: OffsetDateTime, signer: &AnchorSigner) -> Result<Option<i64>, AppError> {
     let mut tx = pool.begin().await?;
     let claimed: Option<i32> =
@@ -137,7 +137,8 @@ pub async fn anchor_once(pool: &PgPool, at: OffsetDateTime, signer: &AnchorSigne
         return Ok(None);
     }
     let heads: Vec<(String, i64, String)> = sqlx::query_as(
-        "SELECT chain, chain_seq, hash FROM egov_audit_heads WHERE NOT sealed AND chain_seq > 0 ORDER BY chain FOR UPDATE SKIP LOCKED",
+        "SELECT h.chain, h.chain_seq, h.hash FROM egov_audit_heads h LEFT JOIN egov_audit_sealed s ON s.chain = h.chain
+         WHERE h.chain_seq > coalesce(s.chain_seq, 0) ORDER BY h.chain",
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -167,7 +168,15 @@ pub async fn anchor_once(pool: &PgPool, at: OffsetDateTime, signer: &AnchorSigne
     .execute(&mut *tx)
     .await?;
     let chains: Vec<&str> = heads.iter().map(|(c, _, _)| c.as_str()).collect();
-    sqlx::query("UPDATE egov_audit_heads SET sealed = true WHERE chain = ANY($1)").bind(&chains).execute(&mut *tx).await?;
+    let places: Vec<i64> = heads.iter().map(|(_, n, _)| *n).collect();
+    sqlx::query(
+        "INSERT INTO egov_audit_sealed (chain, chain_seq) SELECT * FROM unnest($1::text[], $2::bigint[])
+         ON CONFLICT (chain) DO UPDATE SET chain_seq = EXCLUDED.chain_seq",
+    )
+    .bind(&chains)
+    .bind(&places)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("UPDATE egov_audit_anchoring SET last_at = $1 WHERE id = 1").bind(at).execute(&mut *tx).await?;
     tx.commit().await?;
     tracing::debug!(anchor = seq, chains = heads.len(), "audit chains anchored");

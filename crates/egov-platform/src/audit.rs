@@ -152,7 +152,7 @@ pub async fn append(conn: &mut PgConnection, at: OffsetDateTime, entry: &AuditEn
     let hash = chain_hash(&prev, chain_seq, at, entry, &trace_id, &details);
     // One statement: the head moves and the record is inserted.
     let seq: i64 = sqlx::query_scalar(
-        "WITH head AS (UPDATE egov_audit_heads SET chain_seq = $2, hash = $16, sealed = false WHERE chain = $1)
+        "WITH head AS (UPDATE egov_audit_heads SET chain_seq = $2, hash = $16 WHERE chain = $1)
          INSERT INTO egov_audit (chain, chain_seq, at, actor, role, unit_id, action, resource, project_id, reason, rule_ids,
                                  policy_version, request_id, trace_id, details, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING seq",

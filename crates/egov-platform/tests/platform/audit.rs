@@ -256,7 +256,7 @@ async fn an_altered_or_re_signed_anchor_is_found() {
     let w = world().await;
     let intruder = AnchorSigner::from_hex("k1", &"22".repeat(32)).unwrap();
     w.tamper("DELETE FROM egov_audit_anchors").await;
-    sqlx::query("UPDATE egov_audit_heads SET sealed = false").execute(&w.pool).await.unwrap();
+    sqlx::query("DELETE FROM egov_audit_sealed").execute(&w.pool).await.unwrap();
     anchors::anchor_once(&w.pool, time::OffsetDateTime::now_utc(), &intruder).await.unwrap();
     let v = w.verify(None).await;
     let (n, why) = v.broken_anchor.clone().unwrap();
