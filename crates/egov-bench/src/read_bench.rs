@@ -142,7 +142,14 @@ async fn reads(channel: Channel, token: &str, id: &str, calls: usize, in_flight:
 
 /// Reads of one application at each of `levels` calls in flight, through intake at
 /// `intake_addr` and through the bare server, alternating.
-pub async fn run(intake_addr: SocketAddr, token: &str, db_url: &str, id: &str, calls: usize, levels: &[usize]) -> anyhow::Result<Vec<ReadPoint>> {
+pub async fn run(
+    intake_addr: SocketAddr,
+    token: &str,
+    db_url: &str,
+    id: &str,
+    calls: usize,
+    levels: &[usize],
+) -> anyhow::Result<Vec<ReadPoint>> {
     let pool_size = egov_platform::config::Settings::defaults("intake").database.max_connections;
     let intake = channel(intake_addr).await?;
     let reply = IntakeClient::with_interceptor(intake.clone(), egov_platform::auth::Bearer::new(token)?)

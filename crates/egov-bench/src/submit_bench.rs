@@ -41,10 +41,10 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::{
-    contention::{LockSampler, LockWaits},
-    read_bench::{self, ReadPoint},
     child::{Client, ServiceProcess, intake_client, local_trust, operations_client, token},
+    contention::{LockSampler, LockWaits},
     memory,
+    read_bench::{self, ReadPoint},
     stats::{self, RunStats},
 };
 
@@ -193,7 +193,9 @@ async fn drive(intake: &mut ServiceProcess, db: &TestDatabase, m: usize, clients
     let (rpc, raw, ratio) = (headline.rpc, headline.raw, headline.ratio);
 
     eprintln!("(b) GetApplication, {} calls at {:?} in flight ...", plan.read_calls, plan.read_levels);
-    let reads = read_bench::run(intake.addr, &unit_token, &db.url(), first_id.as_deref().unwrap_or_default(), plan.read_calls, &plan.read_levels).await?;
+    let reads =
+        read_bench::run(intake.addr, &unit_token, &db.url(), first_id.as_deref().unwrap_or_default(), plan.read_calls, &plan.read_levels)
+            .await?;
 
     let submitted: i64 = sqlx::query_scalar("SELECT count(*) FROM applications WHERE state = 'SUBMITTED'").fetch_one(&pool).await?;
     ensure!(submitted == 2 * m_all as i64, "{submitted} applications are SUBMITTED, expected {}", 2 * m_all);
