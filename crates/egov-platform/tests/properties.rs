@@ -14,8 +14,10 @@ use proptest::prelude::*;
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, Kind, MessageDescriptor, Value};
 
-/// Longest refusal text for any input: the quoted prefix is bounded, so is the message.
-const MAX_DESCRIPTION: usize = 400;
+/// Longest refusal text for any input. The quoted prefix is at most 64 characters, but each may
+/// be escaped (`\u{3347a}`: 9 characters for one), so a refusal stays under about 700; a value
+/// of 5,000 or 1,000,000 characters never comes back whole.
+const MAX_DESCRIPTION: usize = 1000;
 
 fn inputs() -> Vec<MessageDescriptor> {
     let pool = DescriptorPool::decode(egov_proto::FILE_DESCRIPTOR_SET).unwrap();
