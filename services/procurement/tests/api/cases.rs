@@ -162,7 +162,8 @@ async fn r_p5_procurement_documents_filed_on_the_fifth_working_day_are_on_time_o
     while !calendar.is_working_day(today).unwrap().value {
         today = today.next_day().unwrap();
     }
-    app.svc.move_clock_to(egov_platform::clock::shanghai(today, time::macros::time!(10:00)));
+    // Never backwards: on a working day already past 10:00 the clock stays where it is.
+    app.svc.move_clock_to(egov_platform::clock::shanghai(today, time::macros::time!(10:00)).max(app.svc.clock.now()));
     for (n, late) in [(5, false), (6, true)] {
         let completed = working_days_before(today, n);
         let (id, _) = app.approved("SUPERIOR_TRANSFER", completed - time::Duration::days(30)).await;
@@ -192,7 +193,8 @@ async fn r_p5_procurement_documents_filed_on_a_rest_day_after_the_fifth_working_
     while calendar.is_working_day(rest).unwrap().value {
         rest = rest.next_day().unwrap();
     }
-    app.svc.move_clock_to(egov_platform::clock::shanghai(rest, time::macros::time!(10:00)));
+    // On a rest day already past 10:00 (Asia/Shanghai) the clock stays where it is: it only moves forward.
+    app.svc.move_clock_to(egov_platform::clock::shanghai(rest, time::macros::time!(10:00)).max(app.svc.clock.now()));
     let mut deadline = rest.previous_day().unwrap();
     while !calendar.is_working_day(deadline).unwrap().value {
         deadline = deadline.previous_day().unwrap();
