@@ -179,5 +179,5 @@ pub fn operations_client(channel: Channel, token: &str) -> anyhow::Result<Operat
 
 /// What the services started here trust: the local profile's anchor key.
 pub fn local_trust() -> anyhow::Result<egov_platform::anchors::Trust> {
-    egov_platform::anchors::Trust::from_settings(&egov_platform::config::Settings::defaults("bench").audit).map_err(anyhow::Error::msg)
+    Ok(egov_platform::anchors::from_settings(&egov_platform::config::Settings::defaults("bench").audit)?.1)
 }

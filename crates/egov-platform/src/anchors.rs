@@ -71,6 +71,15 @@ impl AnchorSigner {
     }
 }
 
+/// The signer and the trust the settings give (their key, and the keys they still trust), or the
+/// setting at fault and why.
+pub fn from_settings(s: &crate::config::AuditSettings) -> Result<(AnchorSigner, Trust), crate::config::ConfigError> {
+    let signer =
+        AnchorSigner::from_hex(&s.sm2_key_id, s.sm2_key.expose()).map_err(|why| crate::config::ConfigError::new("audit.sm2_key", why))?;
+    let trust = Trust::new(&signer, &s.trusted_keys).map_err(|why| crate::config::ConfigError::new("audit.trusted_keys", why))?;
+    Ok((signer, trust))
+}
+
 /// The keys whose anchors verification accepts: `key_id` → public key (SEC1, hex).
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
@@ -89,12 +98,6 @@ impl Trust {
             keys.insert(id.trim().to_string(), public.trim().to_lowercase());
         }
         Ok(Trust { keys })
-    }
-
-    /// The trust the settings give: their signer's key and their trusted keys.
-    pub fn from_settings(s: &crate::config::AuditSettings) -> Result<Trust, String> {
-        let signer = AnchorSigner::from_hex(&s.sm2_key_id, s.sm2_key.expose())?;
-        Trust::new(&signer, &s.trusted_keys)
     }
 
     fn check(&self, key_id: &str, public_hex: &str, message: &[u8], signature_hex: &str) -> Result<(), String> {

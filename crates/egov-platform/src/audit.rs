@@ -134,16 +134,20 @@ fn chain_hash(prev: &str, seq: i64, at: OffsetDateTime, e: &AuditEntry, trace_id
 /// commits: the next writer of the same project waits, writers of other projects do not.
 pub async fn append(conn: &mut PgConnection, at: OffsetDateTime, entry: &AuditEntry) -> Result<i64, AppError> {
     let chain = entry.project_id.as_str();
-    // The head, created at the chain's first record, locked either way (the no-op update).
-    let (last, prev): (i64, String) = sqlx::query_as(
-        "INSERT INTO egov_audit_heads (chain, chain_seq, hash) VALUES ($1, 0, $2)
-         ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain
-         RETURNING chain_seq, hash",
-    )
-    .bind(chain)
-    .bind(GENESIS)
-    .fetch_one(&mut *conn)
-    .await?;
+    // The head, locked; created at the chain's first record (without a write when it exists).
+    let head = "SELECT chain_seq, hash FROM egov_audit_heads WHERE chain = $1 FOR UPDATE";
+    let found: Option<(i64, String)> = sqlx::query_as(head).bind(chain).fetch_optional(&mut *conn).await?;
+    let (last, prev) = match found {
+        Some(h) => h,
+        None => {
+            sqlx::query("INSERT INTO egov_audit_heads (chain, chain_seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
+                .bind(chain)
+                .bind(GENESIS)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query_as(head).bind(chain).fetch_one(&mut *conn).await?
+        }
+    };
     let chain_seq = last + 1;
     // Microsecond precision: what PostgreSQL stores.
     let at = at.replace_nanosecond(at.nanosecond() / 1000 * 1000).unwrap_or(at);

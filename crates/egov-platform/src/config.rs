@@ -573,9 +573,7 @@ impl Settings {
         if self.audit.anchor_interval_secs == 0 {
             return Err(ConfigError::new("audit.anchor_interval_secs", "must be at least 1"));
         }
-        let signer = crate::anchors::AnchorSigner::from_hex(&self.audit.sm2_key_id, self.audit.sm2_key.expose())
-            .map_err(|why| ConfigError::new("audit.sm2_key", why))?;
-        crate::anchors::Trust::new(&signer, &self.audit.trusted_keys).map_err(|why| ConfigError::new("audit.trusted_keys", why))?;
+        crate::anchors::from_settings(&self.audit)?;
         if !self.documents.sm4_key.expose().is_empty() {
             crate::sealing::SealingKey::from_hex(&self.documents.sm4_key_id, self.documents.sm4_key.expose())
                 .map_err(|why| ConfigError::new("documents.sm4_key", why))?;

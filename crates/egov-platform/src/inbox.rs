@@ -318,9 +318,13 @@ async fn handle_batch(
 ) {
     let mut run = Vec::new();
     for d in batch {
-        let batchable = EventEnvelope::decode(d.data.as_slice()).is_ok_and(|e| handler.batchable(&e));
-        if batchable {
-            run.push(d);
+        // Decoded once here; what does not decode, or may not be batched, is settled alone.
+        let decoded = EventEnvelope::decode(d.data.as_slice())
+            .ok()
+            .and_then(|e| Uuid::parse_str(&e.event_id).ok().map(|id| (e, id)))
+            .filter(|(e, _)| handler.batchable(e));
+        if let Some((event, id)) = decoded {
+            run.push((d, event, id));
             continue;
         }
         apply_run(pool, consumer, handler, recorder, std::mem::take(&mut run), shutdown).await;
@@ -329,17 +333,20 @@ async fn handle_batch(
     apply_run(pool, consumer, handler, recorder, run, shutdown).await;
 }
 
+/// A delivery in a run, with its decoded event and event id.
+type Decoded = (Delivery, EventEnvelope, Uuid);
+
 /// A run of batchable deliveries: one transaction when there are several.
 async fn apply_run(
     pool: &PgPool,
     consumer: &str,
     handler: &dyn EventHandler,
     recorder: &Recorder,
-    batch: Vec<Delivery>,
+    batch: Vec<Decoded>,
     shutdown: &CancellationToken,
 ) {
     if batch.len() < 2 {
-        for d in batch {
+        for (d, _, _) in batch {
             handle_delivery(pool, consumer, handler, recorder, d, shutdown).await;
         }
         return;
@@ -348,9 +355,9 @@ async fn apply_run(
     match outcomes {
         Ok(outcomes) => {
             let mut alone = Vec::new();
-            for (d, outcome) in batch.into_iter().zip(outcomes) {
+            for ((d, event, _), outcome) in batch.into_iter().zip(outcomes) {
                 match outcome {
-                    Some((event, settled)) => {
+                    Some(settled) => {
                         recorder.settled(consumer, settled, Some(&event));
                         ack(&d).await;
                     }
@@ -363,33 +370,25 @@ async fn apply_run(
         }
         Err(e) => {
             tracing::debug!(error = %e, deliveries = batch.len(), "batch not applied; settling each alone");
-            for d in batch {
+            for (d, _, _) in batch {
                 handle_delivery(pool, consumer, handler, recorder, d, shutdown).await;
             }
         }
     }
 }
 
-/// The batch's transaction: for each delivery, `Some` (its event and outcome) when it was
-/// applied or found a duplicate, `None` when it must be settled alone (undecodable, or its
-/// handler failed: rolled back to its savepoint).
+/// The batch's transaction: for each delivery, `Some` (its outcome) when it was applied or found
+/// a duplicate, `None` when its handler failed (rolled back to its savepoint): settled alone.
 async fn apply_batch(
     pool: &PgPool,
     consumer: &str,
     handler: &dyn EventHandler,
-    batch: &[Delivery],
-) -> Result<Vec<Option<(EventEnvelope, ConsumeOutcome)>>, sqlx::Error> {
+    batch: &[Decoded],
+) -> Result<Vec<Option<ConsumeOutcome>>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
-    for d in batch {
-        let Ok(event) = EventEnvelope::decode(d.data.as_slice()) else {
-            outcomes.push(None);
-            continue;
-        };
-        let Ok(event_id) = Uuid::parse_str(&event.event_id) else {
-            outcomes.push(None);
-            continue;
-        };
+    for (d, event, event_id) in batch {
+        let event_id = *event_id;
         let span = delivery_span(consumer, d);
         span.record("event_id", tracing::field::display(event_id));
         let applied = async {
@@ -406,7 +405,7 @@ async fn apply_batch(
                 sqlx::query("RELEASE SAVEPOINT egov_event").execute(&mut *tx).await?;
                 return Ok::<_, sqlx::Error>(Some(ConsumeOutcome::Duplicate));
             }
-            match handler.handle(&mut tx, &event).await {
+            match handler.handle(&mut tx, event).await {
                 Ok(()) => {
                     sqlx::query("RELEASE SAVEPOINT egov_event").execute(&mut *tx).await?;
                     Ok(Some(ConsumeOutcome::Ok))
@@ -419,7 +418,7 @@ async fn apply_batch(
         }
         .instrument(span)
         .await?;
-        outcomes.push(applied.map(|o| (event, o)));
+        outcomes.push(applied);
     }
     tx.commit().await?;
     Ok(outcomes)

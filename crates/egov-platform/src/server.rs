@@ -86,13 +86,8 @@ impl Platform {
         // The broker may come later: events wait in the outbox, consumers keep trying.
         let broker = Broker::start(&settings.broker, &settings.service.name).await?;
         let clock: SharedClock = if settings.clock.adjustable { Arc::new(AdjustableClock::new(0)) } else { Arc::new(SystemClock) };
-        let signer = Arc::new(
-            anchors::AnchorSigner::from_hex(&settings.audit.sm2_key_id, settings.audit.sm2_key.expose())
-                .map_err(|why| ConfigError::new("audit.sm2_key", why))?,
-        );
-        let trust = Arc::new(
-            anchors::Trust::new(&signer, &settings.audit.trusted_keys).map_err(|why| ConfigError::new("audit.trusted_keys", why))?,
-        );
+        let (signer, trust) = anchors::from_settings(&settings.audit)?;
+        let (signer, trust) = (Arc::new(signer), Arc::new(trust));
         let background = CancellationToken::new();
         let metrics = Metrics::from_settings(&settings.telemetry);
         let mut p = Platform {

@@ -139,7 +139,13 @@ async fn relay_survives_database_outage() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_holds_deliveries_through_a_database_outage() {
-    let mut env = env("dbhold").await;
+    held_through_a_database_outage("dbhold", Arc::new(Effects), 1).await;
+}
+
+/// `events` published while the consumer's database is cut: none applied, none dead-lettered,
+/// each applied once when it comes back.
+async fn held_through_a_database_outage(name: &str, handler: Arc<dyn EventHandler>, events: usize) {
+    let mut env = env(name).await;
     // One redelivery would already dead-letter: an outage must not spend deliveries.
     env.settings.broker.delivery_limit = 1;
     let broker = env.broker("svc").await;
@@ -150,19 +156,28 @@ async fn consumer_holds_deliveries_through_a_database_outage() {
         .connect(&env.db.url_via(db_proxy.addr()))
         .await
         .unwrap();
-    env.consumer_on(&consumer_pool, &broker, "effects", &["test.#"], Arc::new(Effects)).await;
+    env.consumer_on(&consumer_pool, &broker, "effects", &["test.#"], handler).await;
     env.relay(&broker);
 
     db_proxy.cut_hanging_up();
-    let during = env.enqueue("test.during").await;
-    eventually(WAIT, "the event is published", || async { env.status(&during).await == "sent" }).await;
+    let mut during = Vec::new();
+    for _ in 0..events {
+        during.push(env.enqueue("test.during").await);
+    }
+    for e in &during {
+        eventually(WAIT, "the event is published", || async { env.status(e).await == "sent" }).await;
+    }
     eventually(WAIT, "the consumer keeps retrying its database", || async { db_proxy.hung_up() >= 3 }).await;
-    assert_eq!(env.effects(&during).await, 0);
+    for e in &during {
+        assert_eq!(env.effects(e).await, 0);
+    }
 
     db_proxy.restore();
-    eventually(WAIT, "the held delivery is applied once the database is back", || async { env.effects(&during).await == 1 }).await;
-    assert_eq!(env.dlq_depth(&broker, "effects").await, 0, "the outage cost the message no delivery attempt");
-    assert_eq!(env.inbox_rows(&during).await, 1);
+    for e in &during {
+        eventually(WAIT, "the held delivery is applied once the database is back", || async { env.effects(e).await == 1 }).await;
+        assert_eq!(env.inbox_rows(e).await, 1);
+    }
+    assert_eq!(env.dlq_depth(&broker, "effects").await, 0, "the outage cost the messages no delivery attempt");
     env.close().await;
     consumer_pool.close().await;
 }
@@ -490,35 +505,5 @@ impl EventHandler for BatchedEffects {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batched_deliveries_are_held_through_a_database_outage() {
-    let mut env = env("dbholdbatch").await;
-    env.settings.broker.delivery_limit = 1;
-    let broker = env.broker("svc").await;
-    let db_proxy = TcpProxy::start(env.db.server_addr()).await;
-    let consumer_pool = PgPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(1))
-        .connect(&env.db.url_via(db_proxy.addr()))
-        .await
-        .unwrap();
-    env.consumer_on(&consumer_pool, &broker, "effects", &["test.#"], Arc::new(BatchedEffects)).await;
-    env.relay(&broker);
-
-    db_proxy.cut_hanging_up();
-    let mut during = Vec::new();
-    for _ in 0..10 {
-        during.push(env.enqueue("test.during").await);
-    }
-    for e in &during {
-        eventually(WAIT, "the events are published", || async { env.status(e).await == "sent" }).await;
-    }
-    eventually(WAIT, "the consumer keeps retrying its database", || async { db_proxy.hung_up() >= 3 }).await;
-
-    db_proxy.restore();
-    for e in &during {
-        eventually(WAIT, "each held delivery is applied once the database is back", || async { env.effects(e).await == 1 }).await;
-        assert_eq!(env.inbox_rows(e).await, 1);
-    }
-    assert_eq!(env.dlq_depth(&broker, "effects").await, 0, "the outage cost the messages no delivery attempt");
-    env.close().await;
-    consumer_pool.close().await;
+    held_through_a_database_outage("dbholdbatch", Arc::new(BatchedEffects), 10).await;
 }
