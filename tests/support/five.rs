@@ -28,6 +28,7 @@ impl Five {
         let settings = |name: &str, db: &TestDatabase| {
             let mut s = test_settings(name, db, &vhost);
             s.database.max_connections = 4;
+            s.timers.concurrency = 2;
             s
         };
         let evaluation = RunningService::start::<egov_evaluation::startup::Application>(settings("evaluation", &dbs[4]))

@@ -1063,7 +1063,8 @@ async fn commit_ceiling(clients: usize) -> anyhow::Result<Ceiling> {
 }
 
 /// `rate` events a second for [`HOP_SECONDS`], each committed into review's outbox in a
-/// transaction of its own (as a use case's commit does), then each event's hop: its
+/// transaction of its own (as a use case's commit does) and announced (the bench is a writer
+/// outside the service: `outbox::announce`), then each event's hop: its
 /// `created_at` there to its `processed_at` in intake's inbox.
 async fn hop(review: &TestDatabase, intake: &TestDatabase, rate: u64) -> anyhow::Result<Hop> {
     const INJECTORS: u64 = 4;
@@ -1097,6 +1098,8 @@ async fn hop(review: &TestDatabase, intake: &TestDatabase, rate: u64) -> anyhow:
                 let mut tx = pool.begin().await?;
                 outbox::enqueue(&mut tx, &e).await?;
                 tx.commit().await?;
+                // Written outside the service, so announced as such a writer must.
+                outbox::announce(&mut *pool.acquire().await?).await?;
                 ids.push(id);
             }
             Ok::<_, anyhow::Error>(ids)

@@ -76,6 +76,9 @@ struct Args {
     audit_records: u64,
     #[arg(long, default_value_t = 100)]
     audit_chain_length: u64,
+    /// Timer workers of each replica in (d) (default: the deployed `timers.concurrency`).
+    #[arg(long)]
+    timer_concurrency: Option<u32>,
     /// Cases under construction in (d), whose R-P7 checks all fall due at 00:00 on the 21st.
     #[arg(long, default_value_t = 2_000)]
     construction_cases: usize,
@@ -331,7 +334,7 @@ fn checks_rows(c: &ChecksReport, t: &mut Vec<Row>) {
         target,
         result: within(two.target_met),
     });
-    let busy = format!("{} CPU burner(s)", c.cpu_burners);
+    let busy = format!("{} CPU burner(s), {} timer worker(s)", c.cpu_burners, c.timer_concurrency);
     t.push(Row {
         measurement: format!("(d) R-P7 checks/s, 1 replica, {busy}, vs before per-project chains"),
         value: format!("{:.0}", one.checks_per_second),
@@ -508,7 +511,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let checks = if run_checks {
         Some(
-            report_checks::run(args.construction_cases, args.construction_clients, args.cpu_burners)
+            report_checks::run(args.construction_cases, args.construction_clients, args.cpu_burners, args.timer_concurrency)
                 .await
                 .context("(d) the 21st of the month")?,
         )

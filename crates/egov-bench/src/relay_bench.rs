@@ -12,9 +12,7 @@ use anyhow::{Context, bail, ensure};
 use egov_platform::{
     broker::{Broker, short},
     config::{OutboxSettings, Profile, Secret, Settings},
-    db,
-    outbox::{self, OUTBOX_CHANNEL},
-    relay,
+    db, outbox, relay,
     testing::{TestDatabase, TestVhost},
 };
 use egov_proto::events::{self as ev, event_envelope::Payload};
@@ -216,8 +214,8 @@ async fn raw_publish(broker: &Broker, exchange: &str, evs: &[Event], batch: usiz
     Ok(elapsed)
 }
 
-/// Bulk INSERT of the rows `outbox::enqueue` would write, a few big transactions, each with the
-/// NOTIFY enqueue sends.
+/// Bulk INSERT of the rows `outbox::enqueue` would write, a few big transactions (the relay
+/// starts afterwards).
 async fn fill_outbox(pool: &PgPool, evs: &[Event]) -> anyhow::Result<()> {
     for chunk in evs.chunks(INSERT_CHUNK) {
         let ids: Vec<Uuid> = chunk.iter().map(|e| e.id).collect();
@@ -232,7 +230,6 @@ async fn fill_outbox(pool: &PgPool, evs: &[Event]) -> anyhow::Result<()> {
             .bind(&headers)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("SELECT pg_notify($1, '')").bind(OUTBOX_CHANNEL).execute(&mut *tx).await?;
         tx.commit().await?;
     }
     let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM egov_outbox WHERE status = 'pending'").fetch_one(pool).await?;

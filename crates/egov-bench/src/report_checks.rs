@@ -85,6 +85,8 @@ pub struct ChecksReport {
     pub pool_connections: u32,
     pub timer_poll_ms: u64,
     pub timer_batch: u32,
+    /// Timer workers per replica (`timers.concurrency`).
+    pub timer_concurrency: u32,
     /// Today on the service clock, and the first report month every case shares.
     pub filed_on: String,
     pub first_report_month: String,
@@ -140,7 +142,7 @@ pub struct Round {
     pub lock_waits: LockWaits,
 }
 
-pub async fn run(n: usize, clients: usize, burners: usize) -> anyhow::Result<ChecksReport> {
+pub async fn run(n: usize, clients: usize, burners: usize, timer_workers: Option<u32>) -> anyhow::Result<ChecksReport> {
     ensure!(n > 0, "--construction-cases must be at least 1");
     ensure!(clients > 0, "--construction-clients must be at least 1");
     let db = TestDatabase::create().await.context("creating the test database (is PostgreSQL up on 127.0.0.1:5432?)")?;
@@ -151,6 +153,9 @@ pub async fn run(n: usize, clients: usize, burners: usize) -> anyhow::Result<Che
     let deployed = Settings::defaults(SERVICE);
     settings.database.max_connections = deployed.database.max_connections;
     settings.timers = deployed.timers.clone();
+    if let Some(workers) = timer_workers {
+        settings.timers.concurrency = workers;
+    }
     settings.outbox = deployed.outbox.clone();
     let svc = RunningService::start::<Application>(settings.clone()).await.context("starting egov-procurement in-process")?;
     // The bench's own connections, so that watching takes none from the service's pool.
@@ -236,6 +241,7 @@ async fn drive(
         pool_connections: settings.database.max_connections,
         timer_poll_ms: settings.timers.poll_interval_ms,
         timer_batch: settings.timers.batch_size,
+        timer_concurrency: settings.timers.concurrency,
         filed_on: today.to_string(),
         first_report_month: first,
         setup_events_seconds,

@@ -155,6 +155,15 @@ pub struct OutboxSettings {
     /// never deleted).
     #[serde(default = "default_outbox_retention_hours")]
     pub retention_hours: u64,
+    /// Shortest time between two passes of the relay woken by commits
+    /// (`EGOV_OUTBOX__GATHER_MS`): a stream of event-producing commits is published in batches,
+    /// not one transaction each, for at most this much added latency; a lone event goes at once.
+    #[serde(default = "default_outbox_gather_ms")]
+    pub gather_ms: u64,
+}
+
+fn default_outbox_gather_ms() -> u64 {
+    10
 }
 
 fn default_outbox_retention_hours() -> u64 {
@@ -165,6 +174,11 @@ fn default_outbox_retention_hours() -> u64 {
 pub struct TimerSettings {
     pub poll_interval_ms: u64,
     pub batch_size: u32,
+    /// Timers one replica fires at once, each in its own transaction (`EGOV_TIMERS__CONCURRENCY`):
+    /// a burst of due timers (the 21st's report checks) is bounded by commit latency, not CPU,
+    /// when they fire one at a time.
+    #[serde(default = "default_timer_concurrency")]
+    pub concurrency: u32,
     /// Hours a fired or cancelled timer is kept before housekeeping deletes it (pending timers
     /// are never deleted).
     #[serde(default = "default_timer_retention_hours")]
@@ -173,6 +187,10 @@ pub struct TimerSettings {
 
 fn default_timer_retention_hours() -> u64 {
     720
+}
+
+fn default_timer_concurrency() -> u32 {
+    4
 }
 
 /// The housekeeping loop (`housekeeping.rs`): how often it prunes and how many rows one delete
@@ -440,8 +458,14 @@ impl Settings {
                 backoff_base_ms: 250,
                 backoff_max_ms: 60_000,
                 retention_hours: default_outbox_retention_hours(),
+                gather_ms: default_outbox_gather_ms(),
             },
-            timers: TimerSettings { poll_interval_ms: 500, batch_size: 50, retention_hours: default_timer_retention_hours() },
+            timers: TimerSettings {
+                poll_interval_ms: 500,
+                batch_size: 50,
+                retention_hours: default_timer_retention_hours(),
+                concurrency: default_timer_concurrency(),
+            },
             auth: AuthSettings::local(),
             telemetry: TelemetrySettings {
                 log_filter: "info".into(),
@@ -533,6 +557,13 @@ impl Settings {
         }
         if self.broker.delivery_limit == 0 {
             return Err(ConfigError::new("broker.delivery_limit", "must be at least 1"));
+        }
+        // Each timer worker holds a connection while it fires: leave the rest for calls.
+        if self.timers.concurrency == 0 || self.timers.concurrency >= self.database.max_connections {
+            return Err(ConfigError::new(
+                "timers.concurrency",
+                format!("must be at least 1 and less than database.max_connections ({})", self.database.max_connections),
+            ));
         }
         if self.outbox.max_attempts == 0 || self.outbox.batch_size == 0 {
             return Err(ConfigError::new("outbox.max_attempts", "outbox.max_attempts and outbox.batch_size must be at least 1"));
@@ -642,6 +673,20 @@ mod tests {
     fn defaults_validate() {
         Settings::defaults("intake").validate().unwrap();
         assert_eq!(Settings::defaults("review").service.listen, "0.0.0.0:50052");
+    }
+
+    #[test]
+    fn timer_workers_leave_connections_for_calls() {
+        let key = |workers: u32, connections: u32| {
+            let mut s = Settings::defaults("procurement");
+            (s.timers.concurrency, s.database.max_connections) = (workers, connections);
+            s.validate().err().map(|e| e.key)
+        };
+        assert_eq!(key(4, 16), None);
+        assert_eq!(key(15, 16), None);
+        assert_eq!(key(16, 16), Some("timers.concurrency".into()));
+        assert_eq!(key(0, 16), Some("timers.concurrency".into()));
+        assert_eq!(key(1, 2), None);
     }
 
     fn fixture(name: &str) -> String {

@@ -47,7 +47,7 @@ use crate::{
     config::BrokerSettings,
     convert,
     metrics::{ConsumeOutcome, Metrics, seconds_since},
-    telemetry,
+    outbox, telemetry,
 };
 
 /// Applies one event inside the consumer's transaction (which also holds the inbox row).
@@ -385,6 +385,7 @@ async fn apply_batch(
     handler: &dyn EventHandler,
     batch: &[Decoded],
 ) -> Result<Vec<Option<ConsumeOutcome>>, sqlx::Error> {
+    let wake = outbox::mark();
     let mut tx = pool.begin().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for (d, event, event_id) in batch {
@@ -421,6 +422,7 @@ async fn apply_batch(
         outcomes.push(applied);
     }
     tx.commit().await?;
+    wake.wake_relays();
     Ok(outcomes)
 }
 
@@ -540,6 +542,7 @@ async fn apply(
     event: &EventEnvelope,
     handler: &dyn EventHandler,
 ) -> Result<Applied, sqlx::Error> {
+    let wake = outbox::mark();
     let mut tx = pool.begin().await?;
     let inserted = sqlx::query("INSERT INTO egov_inbox (consumer, event_id, routing_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(consumer)
@@ -555,6 +558,7 @@ async fn apply(
     match handler.handle(&mut tx, event).await {
         Ok(()) => {
             tx.commit().await?;
+            wake.wake_relays();
             Ok(Applied::Done)
         }
         Err(HandleError::Transient(m)) => {

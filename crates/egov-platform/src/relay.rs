@@ -10,10 +10,13 @@
 //! Failed rows back off exponentially and, after `max_attempts`, become `dead` for an operator
 //! to inspect ([`list_dead`]) and [`redrive`]. The relay checks the broker before it claims
 //! anything, so an outage stalls it (with backoff) without spending the rows' attempts; only a
-//! batch caught in flight by the failure counts one. It wakes on the outbox's NOTIFY, or on its
-//! poll interval for retries that came due.
+//! batch caught in flight by the failure counts one. It wakes when a unit of work of its own
+//! process committed an event (`outbox::WakeMark`), at most once per `outbox.gather_ms` (under a
+//! stream of commits, a pass per commit would cost a third of the service's database time), on a
+//! `NOTIFY` from a writer outside the services (`outbox::announce`), and on its poll interval for
+//! retries that came due and rows nobody announced.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use lapin::{
     BasicProperties, Channel, ExchangeKind, PublisherConfirm,
@@ -23,7 +26,7 @@ use lapin::{
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use sqlx::{PgPool, postgres::PgListener};
 use time::OffsetDateTime;
-use tokio::{sync::Notify, task::JoinHandle, time::Instant};
+use tokio::{task::JoinHandle, time::Instant};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -32,7 +35,7 @@ use crate::{
     broker::{Broker, BrokerError, short},
     config::OutboxSettings,
     metrics::{Metrics, seconds_since},
-    outbox::OUTBOX_CHANNEL,
+    outbox,
 };
 
 /// How long a batch may wait for its publisher confirms before the relay gives up on the
@@ -83,15 +86,20 @@ pub fn spawn_relay_with_metrics(
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let wake = Arc::new(Notify::new());
-        let listener = tokio::spawn(listen(pool.clone(), wake.clone(), shutdown.clone()));
+        let mut wake = outbox::wake_ups();
+        let listener = tokio::spawn(listen(pool.clone(), shutdown.clone()));
         let mut relay = Relay { pool, broker, settings, channel: None, rng: StdRng::from_os_rng(), metrics };
         let poll = Duration::from_millis(relay.settings.poll_interval_ms.max(1));
+        let gather = Duration::from_millis(relay.settings.gather_ms);
+        let mut passed;
         let mut outage = Duration::ZERO;
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
+            // Seen before the pass: a wake-up during it makes the relay look again.
+            wake.borrow_and_update();
+            passed = Instant::now();
             let pause = match relay.pass().await {
                 Ok(claimed) if claimed >= relay.settings.batch_size as usize => {
                     outage = Duration::ZERO;
@@ -110,7 +118,17 @@ pub fn spawn_relay_with_metrics(
             };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = wake.notified(), if outage.is_zero() => {}
+                _ = wake.changed(), if outage.is_zero() => {
+                    // Under a stream of commits, gather them: at most one pass per `gather`.
+                    // An event after a quiet spell goes at once.
+                    let since = passed.elapsed();
+                    if since < gather {
+                        tokio::select! {
+                            _ = shutdown.cancelled() => break,
+                            _ = tokio::time::sleep(gather - since) => {}
+                        }
+                    }
+                }
                 _ = tokio::time::sleep(pause) => {}
             }
         }
@@ -121,13 +139,13 @@ pub fn spawn_relay_with_metrics(
     })
 }
 
-/// Turns the outbox's NOTIFYs into wake-ups; the poll interval covers any it misses.
-async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
+/// Turns `NOTIFY`s on the outbox channel into wake-ups; the poll interval covers any it misses.
+async fn listen(pool: PgPool, shutdown: CancellationToken) {
     let mut delay = Duration::from_millis(100);
     loop {
         let res = tokio::select! {
             _ = shutdown.cancelled() => return,
-            r = listen_until_error(&pool, &wake, &mut delay) => r,
+            r = listen_until_error(&pool, &mut delay) => r,
         };
         let Err(e) = res;
         tracing::debug!(error = %e, "outbox listener lost its connection; polling meanwhile");
@@ -139,15 +157,15 @@ async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
     }
 }
 
-async fn listen_until_error(pool: &PgPool, wake: &Notify, retry_delay: &mut Duration) -> Result<std::convert::Infallible, sqlx::Error> {
+async fn listen_until_error(pool: &PgPool, retry_delay: &mut Duration) -> Result<std::convert::Infallible, sqlx::Error> {
     let mut l = PgListener::connect_with(pool).await?;
-    l.listen(OUTBOX_CHANNEL).await?;
+    l.listen(outbox::OUTBOX_CHANNEL).await?;
     *retry_delay = Duration::from_millis(100);
     // A reconnect may have dropped notifications: look once more.
-    wake.notify_one();
+    outbox::wake_now();
     loop {
         l.recv().await?;
-        wake.notify_one();
+        outbox::wake_now();
     }
 }
 
@@ -378,9 +396,11 @@ pub async fn redrive(pool: &PgPool, ids: &[Uuid]) -> Result<u64, AppError> {
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    if n > 0 {
-        sqlx::query("SELECT pg_notify($1, '')").bind(OUTBOX_CHANNEL).execute(&mut *tx).await?;
-    }
     tx.commit().await?;
+    if n > 0 {
+        let mark = outbox::mark();
+        outbox::note_pending();
+        mark.wake_relays();
+    }
     Ok(n)
 }

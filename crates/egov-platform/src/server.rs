@@ -27,6 +27,7 @@ use crate::{
     inbox::{self, EventHandler, Recorder, Subscription},
     metrics::{self, Metrics, RpcMetricsLayer},
     ops::{AuditTrailApi, OperationsApi},
+    outbox,
     policy::PolicyBook,
     reconcile::{FactsProvider, ReconciliationApi},
     relay, telemetry,
@@ -266,6 +267,8 @@ impl Platform {
             .trace_fn(telemetry::grpc_trace_span)
             // Outermost first: the metrics layer also sees the calls the auth layer refuses.
             .layer(RpcMetricsLayer::new(metrics, roles.clone()))
+            // Wakes this process's outbox relay after a call that enqueued events.
+            .layer(outbox::RelayWakeLayer)
             .layer(
                 AuthLayer::new(verifier, roles)
                     .recording_denials(crate::auth::denials::DenialLog::new(pool.clone(), settings.auth.denials_per_minute)),

@@ -24,6 +24,7 @@ use crate::{
     clock::{Clock, SharedClock},
     config::TimerSettings,
     metrics::{Metrics, TimerOutcome},
+    outbox,
 };
 
 /// A timer whose time has come.
@@ -41,9 +42,10 @@ pub trait TimerHandler: Send + Sync + 'static {
     fn fire<'a>(&'a self, tx: &'a mut PgConnection, timer: &'a DueTimer) -> BoxFuture<'a, Result<(), AppError>>;
 }
 
-/// Runs passes of [`fire_due`] every `poll_interval_ms` until `shutdown` (at once again when a
-/// pass filled its batch). A pass in progress finishes its current timer before stopping.
-/// Records no metrics.
+/// Runs `timers.concurrency` workers, each running passes of [`fire_due`] every
+/// `poll_interval_ms` until `shutdown` (at once again when a pass filled its batch). Workers
+/// claim different timers (`SKIP LOCKED`), as replicas do. A pass in progress finishes its
+/// current timer before stopping. Records no metrics.
 pub fn spawn_timer_runner(
     pool: PgPool,
     clock: SharedClock,
@@ -63,15 +65,44 @@ pub fn spawn_timer_runner_with_metrics(
     metrics: Metrics,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
+    let workers: Vec<JoinHandle<()>> = (0..settings.concurrency.max(1))
+        .map(|_| {
+            let worker = Worker {
+                pool: pool.clone(),
+                clock: clock.clone(),
+                handler: handler.clone(),
+                settings: settings.clone(),
+                metrics: metrics.clone(),
+            };
+            tokio::spawn(worker.run(shutdown.clone()))
+        })
+        .collect();
     tokio::spawn(async move {
-        let poll = Duration::from_millis(settings.poll_interval_ms.max(1));
-        let batch = i64::from(settings.batch_size.max(1));
+        for w in workers {
+            let _ = w.await;
+        }
+    })
+}
+
+struct Worker {
+    pool: PgPool,
+    clock: SharedClock,
+    handler: Arc<dyn TimerHandler>,
+    settings: TimerSettings,
+    metrics: Metrics,
+}
+
+impl Worker {
+    async fn run(self, shutdown: CancellationToken) {
+        let poll = Duration::from_millis(self.settings.poll_interval_ms.max(1));
+        let batch = i64::from(self.settings.batch_size.max(1));
         let mut outage = Duration::ZERO;
         loop {
             if shutdown.is_cancelled() {
                 return;
             }
-            let pause = match fire_due_until(&pool, clock.as_ref(), handler.as_ref(), batch, &metrics, &shutdown).await {
+            let pass = fire_due_until(&self.pool, self.clock.as_ref(), self.handler.as_ref(), batch, &self.metrics, &shutdown).await;
+            let pause = match pass {
                 Ok(n) if n as i64 >= batch => {
                     outage = Duration::ZERO;
                     continue;
@@ -91,7 +122,7 @@ pub fn spawn_timer_runner_with_metrics(
                 _ = tokio::time::sleep(pause) => {}
             }
         }
-    })
+    }
 }
 
 /// One pass: fires up to `batch` due timers; returns how many fired.
@@ -139,6 +170,7 @@ async fn fire_due_until(
             break;
         };
         let span = tracing::info_span!("egov.timer", kind = %timer.kind, key = %timer.key, timer_id = %timer.timer_id);
+        let wake = outbox::mark();
         match handler.fire(&mut tx, &timer).instrument(span.clone()).await {
             Ok(()) => {
                 sqlx::query("UPDATE egov_timers SET status = 'fired', fired_at = $2, attempts = attempts + 1, last_error = NULL WHERE timer_id = $1")
@@ -147,6 +179,7 @@ async fn fire_due_until(
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                wake.wake_relays();
                 span.in_scope(|| tracing::info!(due_at = %timer.due_at, "timer fired"));
                 metrics.timer(&timer.kind, TimerOutcome::Fired);
                 fired += 1;

@@ -248,6 +248,31 @@ async fn poison_and_always_failing_messages_are_dead_lettered() {
     env.close().await;
 }
 
+/// The relay is woken in its process after a unit of work commits an event; a row committed by
+/// another process waits for the poll (here ten minutes, so only a wake-up can deliver it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_wakes_after_its_own_process_commits_and_finds_other_rows_on_its_next_pass() {
+    let mut env = env("wake").await;
+    env.settings.outbox.poll_interval_ms = 600_000;
+    let broker = env.broker("svc").await;
+    env.consumer(&broker, "effects", &["test.#"], Arc::new(Effects)).await;
+    env.relay(&broker);
+
+    let first = env.enqueue("test.first").await;
+    eventually(WAIT, "the woken relay delivers at once", || async { env.effects(&first).await == 1 }).await;
+
+    let elsewhere = env.enqueue_unannounced("test.elsewhere").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(env.status(&elsewhere).await, "pending", "nothing woke the relay for a row another process wrote");
+
+    let next = env.enqueue("test.next").await;
+    eventually(WAIT, "the next wake-up's pass takes both rows", || async {
+        env.effects(&next).await == 1 && env.effects(&elsewhere).await == 1
+    })
+    .await;
+    env.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unroutable_event_goes_dead_and_redrive_sends_it() {
     let mut env = env("dead").await;
@@ -281,7 +306,7 @@ async fn competing_timer_runners_fire_each_timer_once() {
     schedule(&pool_a, "single", "the-one", now - time::Duration::seconds(1)).await;
 
     let shutdown = CancellationToken::new();
-    let settings = egov_platform::config::TimerSettings { poll_interval_ms: 20, batch_size: 7, retention_hours: 720 };
+    let settings = egov_platform::config::TimerSettings { poll_interval_ms: 20, batch_size: 7, retention_hours: 720, concurrency: 3 };
     let clock: SharedClock = Arc::new(SystemClock);
     let runners: Vec<_> = [(&pool_a, "a"), (&pool_b, "b")]
         .into_iter()
@@ -295,7 +320,7 @@ async fn competing_timer_runners_fire_each_timer_once() {
     };
     eventually(WAIT, "the single timer fires", || async { pending().await == 0 }).await;
 
-    // Many timers at once, both runners racing for them.
+    // Many timers at once, both runners (three workers each) racing for them.
     let mut tx = pool_a.begin().await.unwrap();
     for i in 0..300 {
         timers::schedule(&mut tx, "many", &format!("k{i}"), now - time::Duration::milliseconds(i), serde_json::json!({ "i": i }))

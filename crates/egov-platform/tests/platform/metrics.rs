@@ -207,7 +207,7 @@ async fn fired_timers_are_counted_and_overdue_ones_sampled() {
     metrics::sample(&pool, &clock, &metrics).await.unwrap();
     assert_eq!(gauge(&recorded.snapshot().await, "egov.timers.overdue"), Some(2.0));
     let shutdown = CancellationToken::new();
-    let settings = egov_platform::config::TimerSettings { poll_interval_ms: 20, batch_size: 10, retention_hours: 720 };
+    let settings = egov_platform::config::TimerSettings { poll_interval_ms: 20, batch_size: 10, retention_hours: 720, concurrency: 1 };
     let runner = timer_runner::spawn_timer_runner_with_metrics(
         pool.clone(),
         Arc::new(clock),

@@ -145,7 +145,16 @@ impl Env {
         self.track(relay::spawn_relay(self.pool.clone(), broker.clone(), self.settings.outbox.clone(), self.shutdown.clone()));
     }
 
+    /// Enqueues an event as a unit of work of this process does: committed, then the relay woken.
     pub(crate) async fn enqueue(&self, event_type: &str) -> EventEnvelope {
+        let wake = outbox::mark();
+        let e = self.enqueue_unannounced(event_type).await;
+        wake.wake_relays();
+        e
+    }
+
+    /// Enqueues an event as another process would: committed, and no relay of this one woken.
+    pub(crate) async fn enqueue_unannounced(&self, event_type: &str) -> EventEnvelope {
         let payload = Payload::ProjectStatusChanged(ProjectStatusChanged { status: "TEST".into(), summary: event_type.into() });
         let e = outbox::envelope("test", event_type, &Uuid::now_v7().to_string(), "test-policy", time::OffsetDateTime::now_utc(), payload);
         let mut tx = self.pool.begin().await.unwrap();
