@@ -149,6 +149,23 @@ impl Console {
     }
 }
 
+/// `%XX` escapes back to bytes (what the console's `x-egov-document` header carries).
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 fn draft() -> Value {
     json!({
         "name": "社会救助一件事",
@@ -312,6 +329,21 @@ async fn a_unit_applies_uploads_and_submits_through_the_console_and_refusals_kee
     let doc = up.json();
     assert_eq!(doc["size_bytes"], content.len().to_string());
     assert_eq!(doc["sha256"], hex::encode(sha2::Sha256::digest(&content)));
+    // Downloaded through the bridge: the service's stream comes back whole, its record (with the
+    // hashes) in a header.
+    let dl = json!({ "document_id": doc["document_id"] }).to_string().into_bytes();
+    let down = u.send("POST", &format!("{INTAKE}/DownloadDocument/download"), &[("x-egov-console", "1")], dl.clone()).await;
+    assert_eq!(down.status, 200, "{}", down.text());
+    assert_eq!(down.body, content, "the file comes back byte for byte");
+    let described = down.headers.get("x-egov-document").unwrap().to_str().unwrap().to_string();
+    let described: Value = serde_json::from_str(&String::from_utf8(percent_decode(&described)).unwrap()).unwrap();
+    assert_eq!((&described["sha256"], &described["file_name"]), (&doc["sha256"], &json!("申报表.pdf")), "{described}");
+    // Another unit may not download it: the service's refusal, as JSON.
+    let peek = other.send("POST", &format!("{INTAKE}/DownloadDocument/download"), &[("x-egov-console", "1")], dl).await;
+    assert!(peek.status == 403 || peek.status == 404, "{}", peek.text());
+    // A unary method is not a download.
+    let unary = u.send("POST", &format!("{INTAKE}/ListDocuments/download"), &[("x-egov-console", "1")], b"{}".to_vec()).await;
+    assert_eq!(unary.status, 400, "{}", unary.text());
 
     // Submitting without an open round: the service refuses, and its rule ids reach the page.
     let fresh = u.call(&format!("{INTAKE}/GetApplication"), json!({ "application_id": id })).await.json();
@@ -372,10 +404,15 @@ async fn a_unit_applies_uploads_and_submits_through_the_console_and_refusals_kee
     assert!(says("R-I1", "区属国企") && says("R-I4", "可行性研究报告"), "{body}");
 }
 
-/// One project walked through the console in Debian's Chromium (tests/browser/walk.mjs): the
-/// unit's application form, the dossier's upload, a refusal showing its rule id, the submission,
-/// DRB's 待办 and compliance checklist, the project page and the overview, at desktop and phone
-/// width, with every control labelled. Screenshots go to target/console-screenshots.
+/// One project walked through the console in Debian's Chromium (tests/browser/walk.mjs), every
+/// step a page's form as the person whose step it is: the unit's application form, the dossier's
+/// upload, a refusal showing its rule id, the submission, DRB's 待办 and compliance checklist; the
+/// review (preliminary opinions from each co-reviewer's 待办, DRB's decision, experts, materials,
+/// meeting, panel draw, each expert's scores, the re-check, the joint meeting, the approval); the
+/// procurement, contract, payment plan, payment and progress report; construction completed after
+/// the clock is moved; initial acceptance, trial report, acceptance application and its review,
+/// the acceptance; then the project page and the overview, at desktop and phone width, with
+/// every control labelled. Screenshots go to target/console-screenshots.
 #[tokio::test]
 async fn a_project_is_walked_through_the_console_in_chromium() {
     let stack = Stack::start_all().await;
@@ -398,11 +435,11 @@ async fn a_project_is_walked_through_the_console_in_chromium() {
         .env("EGOV_TOOLS_DIR", &tools)
         .env("EGOV_CHROMIUM", &chromium)
         .output();
-    let out = tokio::time::timeout(Duration::from_secs(300), walk).await.expect("the walk ends within 5 minutes").expect("node runs");
+    let out = tokio::time::timeout(Duration::from_secs(900), walk).await.expect("the walk ends within 15 minutes").expect("node runs");
     let said = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the browser walk failed:\n{said}");
     assert!(said.contains("walk: done"), "{said}");
     let pngs =
         std::fs::read_dir(&shots).unwrap().filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))).count();
-    assert!(pngs >= 15, "{pngs} screenshots in {}", shots.display());
+    assert!(pngs >= 40, "{pngs} screenshots in {}", shots.display());
 }

@@ -58,12 +58,13 @@ async function go(hash) {
   await page.waitForLoadState("networkidle");
 }
 
-async function signIn(role, unit = "") {
+async function signIn(role, unit = "", subject = "") {
   await page.evaluate(() => fetch("/auth/signout", { method: "POST" }));
   await go("#/signin");
   await page.waitForSelector("#role");
   await page.selectOption("#role", role);
   await page.fill("#unit", unit);
+  await page.fill("#subject", subject);
   await page.click("button[type=submit]");
   await page.waitForFunction(() => location.hash === "#/todo");
   await page.waitForSelector("#who button");
@@ -77,18 +78,72 @@ async function fill(path, value) {
   else await el.fill(String(value));
 }
 
+// A read through the console's bridge, as the pages make it (for waiting on events between
+// services; every change in the walk is made on a page's form).
+async function read(backend, service, method, body = {}) {
+  return page.evaluate(async ([b, s, m, q]) => {
+    const r = await fetch(`/api/${b}/${s}/${m}`, { method: "POST", headers: { "content-type": "application/json", "x-egov-console": "1" }, body: JSON.stringify(q) });
+    return { status: r.status, body: await r.json().catch(() => ({})) };
+  }, [backend, service, method, body]);
+}
+
+async function until(what, check, timeout = 30000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`waited ${timeout / 1000}s for ${what}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+// A form of 业务办理 opened at its address, with what the page was given in the query.
+async function form(backend, service, method, query = {}) {
+  const q = new URLSearchParams(query).toString();
+  await go(`#/do/${backend}/${service}/${method}${q ? "?" + q : ""}`);
+  await page.waitForSelector("form[aria-label] button[type=submit]");
+}
+
+// The services' day (Asia/Shanghai), as the walk moved their clock: a Date at UTC midnight.
+let day = null;
+const addDays = (d, n) => new Date(d.getTime() + n * 86400000);
+const civil = (d) => d.toISOString().slice(0, 10);
+const BACKENDS = ["intake", "review", "procurement", "acceptance", "evaluation"];
+
+async function clocksAgree(offset) {
+  await until("every service's clock follows the broadcast", async () => {
+    for (const b of BACKENDS) {
+      const c = await read(b, "egov.common.v1.Operations", "GetClock");
+      if (c.status !== 200 || String(c.body.offset_seconds) !== String(offset)) return false;
+    }
+    return true;
+  });
+}
+
+// Operations moves the services' clock n days on (Operations.AdvanceClock, by broadcast).
+async function advanceDays(n) {
+  await signIn("OPERATOR");
+  await form("intake", "egov.common.v1.Operations", "AdvanceClock");
+  await fill("seconds", n * 86400);
+  const moved = await submitAndExpectOk("拨动时钟");
+  await clocksAgree(moved.offset_seconds);
+  day = addDays(day, n);
+}
+
 async function addRow(path) {
   await page.locator(`[data-path="${path}"] > fieldset > button`).last().click();
 }
 
+// Submits the page's form and returns the service's answer (the bridge's JSON).
 async function submitAndExpectOk(buttonText) {
   await page.evaluate(() => document.querySelectorAll(".ok, .refusal").forEach((el) => el.remove()));
+  const answered = page.waitForResponse((r) => r.request().method() === "POST" && /\/api\/[a-z]+\//.test(r.url()), { timeout: 30000 });
   await page.getByRole("button", { name: buttonText }).click();
   const outcome = await Promise.race([
-    page.waitForSelector(".ok", { timeout: 20000 }).then(() => "ok"),
-    page.waitForSelector(".refusal", { timeout: 20000 }).then(() => "refused"),
+    page.waitForSelector(".ok", { timeout: 30000 }).then(() => "ok"),
+    page.waitForSelector(".refusal", { timeout: 30000 }).then(() => "refused"),
   ]);
   if (outcome !== "ok") throw new Error(`${buttonText}: refused: ${await page.locator(".refusal").innerText()}`);
+  return (await answered).json().catch(() => ({}));
 }
 
 try {
@@ -113,7 +168,9 @@ try {
   const spring = new Date(Date.UTC(now.getUTCFullYear() + 1, 2, 2, 2, 0, 0)); // 10:00 Shanghai, 2 March
   await go("#/do/intake/egov.common.v1.Operations/AdvanceClock");
   await fill("seconds", Math.floor((spring - now) / 1000));
-  await submitAndExpectOk("拨动时钟");
+  const moved = await submitAndExpectOk("拨动时钟");
+  await clocksAgree(moved.offset_seconds);
+  day = new Date(Date.UTC(spring.getUTCFullYear(), spring.getUTCMonth(), spring.getUTCDate()));
   await snap("advance-clock");
 
   step("DRB registers the unit and opens the round");
@@ -208,19 +265,328 @@ try {
   if (await page.locator(".refusal").count()) throw new Error(`compliance refused: ${await page.locator(".refusal").innerText()}`);
   await snap("compliance-decided");
 
+  // ---------------------------------------------------------------- review to approval
+  const REVIEW = "egov.review.v1.Review", EXPERT = "egov.review.v1.ExpertReview";
+  const PROC = "egov.procurement.v1.Procurement", ACC = "egov.acceptance.v1.Acceptance";
+  const id = applicationId;
+  const pdf = (name, text) => ({ name, mimeType: "application/pdf", buffer: Buffer.from(text.repeat(200)) });
+
+  step("review opens the case from intake's event; each co-reviewer gives the preliminary opinion from 待办");
+  await until("review's case", async () => (await read("review", REVIEW, "GetCase", { case_id: id })).status === 200);
+  let opinions = 0;
+  for (const role of ["DRC", "FINANCE", "CAC", "XINCHUANG", "GRASSROOTS"]) {
+    await signIn(role);
+    await page.waitForSelector("text=/审核任务（\\d+）/");
+    if (!opinions) await snap(`todo-${role.toLowerCase()}`);
+    const link = page.getByRole("link", { name: "提交初审意见" });
+    if (!(await link.count())) continue;
+    await link.first().click();
+    await page.waitForSelector('[data-path="scores[0].score"]');
+    const criteria = await page.locator('[data-path$="].score"]').count();
+    for (let i = 0; i < criteria; i++) await fill(`scores[${i}].score`, 85);
+    await fill("passed", true);
+    await fill("opinion", "同意");
+    if (!opinions) await snap("preliminary-opinion");
+    await submitAndExpectOk("提交初审意见");
+    opinions++;
+  }
+  if (opinions < 4) problems.push(`only ${opinions} preliminary opinions were reachable from 待办 (R-R1 asks DRC, FINANCE, CAC, XINCHUANG)`);
+
+  step("DRB decides the preliminary review");
+  await signIn("DRB");
+  await form("review", REVIEW, "DecidePreliminary", { case_id: id });
+  await fill("passed", true);
+  await fill("comment", "通过初审");
+  await snap("decide-preliminary");
+  await submitAndExpectOk("初审结论");
+
+  step("the expert review: DRB registers experts, the unit uploads its materials, DRB meets and draws the panel");
+  for (const e of ["e2", "e3", "e4"]) {
+    await form("review", EXPERT, "CreateExpert");
+    await fill("expert_id", e);
+    await fill("name", `专家${e}`);
+    await addRow("specialties");
+    await page.locator('[data-path="specialties"] .rows input').first().fill("IT");
+    await fill("affiliation", `${e} 研究院`);
+    if (e === "e2") await snap("create-expert");
+    await submitAndExpectOk("登记专家");
+  }
+  const reviewMaterials = async (kinds) => {
+    await signIn("UNIT", "U-CIVIL");
+    for (const kind of kinds) {
+      await form("review", EXPERT, "UploadMaterial", { case_id: id });
+      await fill("kind", kind);
+      await page.setInputFiles("#upload-file", pdf(`${kind.toLowerCase()}.pdf`, kind));
+      await submitAndExpectOk("上传材料");
+    }
+  };
+  await reviewMaterials(["MATERIAL_KIND_REVISED_FEASIBILITY_REPORT", "MATERIAL_KIND_REVISION_LIST", "MATERIAL_KIND_PRESENTATION"]);
+  await snap("review-material");
+  await signIn("DRB");
+  await form("review", EXPERT, "CreateMeeting");
+  await fill("held_on", civil(day));
+  await addRow("specialties");
+  await fill("specialties[0].specialty", "IT");
+  await fill("specialties[0].count", 3);
+  await snap("create-meeting");
+  const meeting = (await submitAndExpectOk("创建评审会")).meeting_id;
+  await form("review", EXPERT, "ScheduleCase", { meeting_id: meeting, case_id: id });
+  await submitAndExpectOk("安排上会");
+  await form("review", EXPERT, "DrawPanel", { meeting_id: meeting });
+  await fill("seed", 7);
+  const drawn = await submitAndExpectOk("抽取专家组");
+  await snap("panel-drawn");
+  const panel = (drawn.panel || []).map((e) => e.expert_id);
+  if (panel.length !== 3) throw new Error(`the panel drawn: ${JSON.stringify(drawn.panel)}`);
+
+  step("each expert of the panel scores the project, signed in as the expert");
+  for (const e of panel) {
+    await signIn("EXPERT", "", e);
+    await form("review", EXPERT, "SubmitExpertScore", { meeting_id: meeting, case_id: id });
+    const dims = await page.locator('[data-path$="].score"]').count();
+    if (dims !== 5) problems.push(`the expert's score form has ${dims} dimensions, not 5`);
+    for (let i = 0; i < dims; i++) await fill(`scores[${i}].score`, 80);
+    await fill("opinion", "方案可行");
+    if (e === panel[0]) await snap("expert-score");
+    await submitAndExpectOk("提交专家评分");
+  }
+
+  step("DRB concludes the expert review; the unit files the revised report and the revision list");
+  await signIn("DRB");
+  await form("review", EXPERT, "ConcludeExpertReview", { case_id: id });
+  await fill("passed", true);
+  await fill("recommended_budget_fen", 9800000);
+  await fill("opinion", "建议压缩投资");
+  await submitAndExpectOk("专家评审结论");
+  await reviewMaterials(["MATERIAL_KIND_REVISED_FEASIBILITY_REPORT", "MATERIAL_KIND_REVISION_LIST"]);
+
+  step("the re-check: DRB, DRC and FINANCE give their opinions from 待办; DRB concludes it");
+  let rechecks = 0;
+  for (const role of ["DRB", "DRC", "FINANCE"]) {
+    await signIn(role);
+    await page.waitForSelector("text=/审核任务（\\d+）/");
+    const link = page.getByRole("link", { name: "提交复核意见" });
+    if (!(await link.count())) continue;
+    await link.first().click();
+    await page.waitForSelector('[data-path="passed"]');
+    await fill("passed", true);
+    await fill("opinion", "同意");
+    if (!rechecks) await snap("recheck-opinion");
+    await submitAndExpectOk("提交复核意见");
+    rechecks++;
+  }
+  if (rechecks < 3) problems.push(`only ${rechecks} re-check opinions were reachable from 待办 (R-R3 asks DRB, DRC, FINANCE)`);
+  await signIn("DRB");
+  await form("review", REVIEW, "ConcludeRecheck", { case_id: id });
+  await fill("passed", true);
+  await fill("comment", "复核通过，按优先级安排资金");
+  await fill("priority_rank", 1);
+  await fill("fiscal_year", day.getUTCFullYear() + 1);
+  await fill("amount_fen", 9800000);
+  await submitAndExpectOk("复核结论");
+
+  step("the joint meeting, then DRB issues the approval document");
+  await form("review", REVIEW, "RecordJointMeeting", { case_id: id });
+  await fill("passed", true);
+  await fill("meeting_ref", "区电子政务项目联席会议");
+  await fill("held_on", civil(day));
+  await submitAndExpectOk("记录联席会议");
+  await form("review", REVIEW, "IssueApproval", { case_id: id });
+  await fill("document_number", "上数〔2027〕3号");
+  await fill("issued_on", civil(day));
+  await fill("budget_fen", 9800000);
+  await fill("scope", "救助审核模块");
+  await fill("planned_construction_months", 12);
+  await snap("issue-approval");
+  const approved = await submitAndExpectOk("印发批复");
+  if (!/APPROVED/.test(approved.stage)) problems.push(`after the approval the case is at ${approved.stage}`);
+
+  // ---------------------------------------------------------------- contract to acceptance
+  step("procurement opens from review's event; the unit records the procurement and files the contract");
+  await until("procurement's case", async () => (await read("procurement", PROC, "GetCase", { project_id: id })).status === 200);
+  await signIn("UNIT", "U-CIVIL");
+  await form("procurement", PROC, "RecordProcurement", { project_id: id });
+  await fill("record.channel", "SMALL_PUBLIC_RESOURCE_TRADING");
+  await fill("record.method", "竞争性磋商");
+  await fill("record.supplier_name", "杭州某信息技术有限公司");
+  await fill("record.supplier_credit_code", "91350100M000100Y43");
+  await fill("record.amount_fen", 9600000);
+  await fill("record.implementing_body", "区民政局信息中心");
+  await fill("record.responsible_person", "张三");
+  await fill("record.completed_on", civil(day));
+  await snap("record-procurement");
+  const procured = await submitAndExpectOk("登记采购结果");
+  const start = addDays(day, 1), end = addDays(day, 60);
+  await form("procurement", PROC, "FileContract", { project_id: id });
+  await fill("terms.project_name", procured.project_name);
+  await fill("terms.construction_start", civil(start));
+  await fill("terms.construction_end", civil(end));
+  await fill("terms.amount_fen", 9600000);
+  await fill("terms.ip_owned_by_unit_or_joint", true);
+  await fill("terms.data_owned_by_unit", true);
+  await fill("terms.security_agreement", "SIGNED_STATEMENT_SIGNED");
+  await fill("terms.security_responsibility_letter", "SIGNED_STATEMENT_SIGNED");
+  await fill("terms.maintenance_scope", "系统运行维护");
+  await fill("terms.maintenance_start", civil(addDays(end, 1)));
+  await fill("terms.maintenance_end", civil(new Date(Date.UTC(end.getUTCFullYear() + 2, end.getUTCMonth(), end.getUTCDate()))));
+  await fill("terms.maintenance_duty", "7×24小时响应");
+  await fill("terms.security_duties_and_penalties", true);
+  await fill("terms.overrun_penalty_clause", true);
+  await fill("contract_signed_on", civil(day));
+  await fill("filed_on", civil(day));
+  await fill("security.classified_protection_level", 3);
+  await snap("file-contract");
+  const filed = await submitAndExpectOk("合同备案");
+  if (!/CONSTRUCTION/.test(filed.state)) problems.push(`after the contract the case is ${filed.state}`);
+
+  step("the payment plan, the first stage's condition and its payment, a monthly progress report");
+  await form("procurement", PROC, "SetPaymentPlan", { project_id: id });
+  for (const [i, [stage, condition, bp]] of [["sign", "合同签订", 3000], ["initial", "初验通过", 4000], ["final", "终验通过", 3000]].entries()) {
+    await addRow("stages");
+    await fill(`stages[${i}].stage_id`, stage);
+    await fill(`stages[${i}].condition`, condition);
+    await fill(`stages[${i}].ratio_bp`, bp);
+  }
+  await snap("payment-plan");
+  await submitAndExpectOk("设定付款计划");
+  await form("procurement", PROC, "MarkStageConditionMet", { project_id: id });
+  await fill("stage_id", "sign");
+  await fill("evidence", "合同已签订");
+  await submitAndExpectOk("确认付款条件达成");
+  await form("procurement", PROC, "FilePayment", { project_id: id });
+  await fill("stage_id", "sign");
+  await fill("amount_fen", 2880000);
+  await snap("file-payment");
+  await submitAndExpectOk("付款备案");
+  await form("procurement", PROC, "ReportProgress", { project_id: id });
+  await fill("month.year", day.getUTCFullYear());
+  await fill("month.month", day.getUTCMonth() + 1);
+  await fill("percent_complete", 40);
+  await fill("summary", "完成需求调研与原型设计");
+  await snap("report-progress");
+  await submitAndExpectOk("报送进度月报");
+
+  step("ten days into construction, the unit declares it completed; acceptance opens its case");
+  await advanceDays(11);
+  await signIn("UNIT", "U-CIVIL");
+  await form("procurement", PROC, "DeclareConstructionComplete", { project_id: id });
+  await fill("completed_on", civil(day));
+  await fill("summary", "建设内容全部完成");
+  await submitAndExpectOk("建设完成");
+  await until("acceptance's case", async () => (await read("acceptance", ACC, "GetCase", { project_id: id })).status === 200);
+
+  step("the unit files the initial acceptance's materials and records it passed (R-A1)");
+  const acceptanceMaterials = async (kinds) => {
+    for (const kind of kinds) {
+      await form("acceptance", ACC, "UploadMaterial", { project_id: id });
+      await fill("kind", kind);
+      await fill("produced_on", civil(day));
+      await fill("project_name", procured.project_name);
+      await page.setInputFiles("#upload-file", pdf(`${kind.toLowerCase()}.pdf`, kind));
+      await submitAndExpectOk("上传材料");
+    }
+  };
+  await acceptanceMaterials(["MATERIAL_KIND_INITIAL_PANEL_OPINIONS", "MATERIAL_KIND_INITIAL_MINUTES", "MATERIAL_KIND_INITIAL_TEST_REPORT"]);
+  await snap("acceptance-material");
+  const panelRows = async (field, names, opinion) => {
+    const specialties = ["SPECIALTY_INFORMATION_TECHNOLOGY", "SPECIALTY_CYBERSECURITY", "SPECIALTY_BUSINESS_DOMAIN"];
+    for (const [i, n] of names.entries()) {
+      await addRow(field);
+      await fill(`${field}[${i}].name`, n);
+      await addRow(`${field}[${i}].specialties`);
+      await page.locator(`[data-path="${field}[${i}].specialties"] .rows select`).first().selectOption(specialties[i]);
+      await fill(`${field}[${i}].affiliation`, "浙江工业大学");
+      await fill(`${field}[${i}].affiliation_credit_code`, "12330000470003266X");
+      await fill(`${field}[${i}].opinion`, opinion);
+      await fill(`${field}[${i}].passes`, true);
+    }
+  };
+  await form("acceptance", ACC, "RecordInitialAcceptance", { project_id: id });
+  const held = day;
+  await fill("held_on", civil(held));
+  await panelRows("panel", ["王工", "李工", "赵处"], "功能完整，同意通过");
+  await fill("conclusion", "同意通过初验，进入试运行");
+  await snap("initial-acceptance");
+  await submitAndExpectOk("初步验收");
+  await acceptanceMaterials(["MATERIAL_KIND_FUNCTION_PERFORMANCE_TEST_REPORT", "MATERIAL_KIND_CLASSIFIED_PROTECTION_ASSESSMENT",
+    "MATERIAL_KIND_XINCHUANG_ASSESSMENT", "MATERIAL_KIND_CONSTRUCTION_SUMMARY"]);
+
+  step("thirty days of trial operation; DRB deposits the trial report by hand (R-A2)");
+  await advanceDays(30);
+  await signIn("DRB");
+  await form("acceptance", ACC, "DepositTrialReport", { project_id: id });
+  await fill("produced_on", civil(addDays(held, 29)));
+  await fill("period_from", civil(held));
+  await fill("period_to", civil(addDays(held, 29)));
+  await fill("external_reference", "ZJ-SZZY-0001");
+  await fill("project_name", procured.project_name);
+  await page.setInputFiles("#upload-file", pdf("试运行报告.pdf", "试运行报告"));
+  await snap("trial-report");
+  await submitAndExpectOk("试运行报告");
+
+  step("the unit applies for acceptance (R-A3); DRB approves the application");
+  await signIn("UNIT", "U-CIVIL");
+  await form("acceptance", ACC, "ApplyForAcceptance", { project_id: id });
+  await addRow("built_modules");
+  await page.locator('[data-path="built_modules"] .rows input').first().fill("救助审核");
+  await fill("goals_met", true);
+  await fill("function_performance_met", true);
+  await fill("statement", "全部建设内容已完成");
+  await snap("apply-for-acceptance");
+  await submitAndExpectOk("申请验收");
+  await signIn("DRB");
+  await form("acceptance", ACC, "ReviewApplication", { project_id: id });
+  await fill("approve", true);
+  await snap("review-acceptance-application");
+  await submitAndExpectOk("验收申请审查");
+
+  step("the unit records the experts' acceptance, passed (R-A4)");
+  await signIn("UNIT", "U-CIVIL");
+  await form("acceptance", ACC, "RecordAcceptance", { project_id: id });
+  await fill("held_on", civil(day));
+  await panelRows("experts", ["钱工", "孙工", "周处"], "验收通过");
+  await fill("conclusion", "验收通过");
+  await fill("costs_fen", 500000);
+  await fill("drb_joined", true);
+  await snap("record-acceptance");
+  const accepted = await submitAndExpectOk("记录验收结论");
+  if (!/ACCEPTED$/.test(accepted.state)) problems.push(`after the acceptance the case is ${accepted.state}`);
+  await signIn("DRB");
+
   step("the project page: the cross-service timeline, documents with their hashes");
   await go(`#/projects/${applicationId}`);
   await page.waitForSelector("text=进度记录（各服务）");
   await page.waitForFunction(() => document.querySelectorAll("section[aria-label='进度记录'] tbody tr").length >= 2, null, { timeout: 20000 });
   await page.waitForSelector("text=SM3 摘要");
+  await page.waitForSelector("section[aria-label='验收'] dl");
+  await page.waitForSelector("section[aria-label='验收材料（含摘要）'] table");
   await snap("project");
+
+  step("a document is downloaded from the project page, streamed from intake, its SHA-256 checked against the service's record");
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 20000 }),
+    page.getByRole("button", { name: "下载 申报表.pdf" }).click(),
+  ]);
+  const { readFileSync } = await import("node:fs");
+  const got = readFileSync(await download.path());
+  if (!got.equals(Buffer.from("电子政务项目申报表".repeat(20000)))) problems.push(`the downloaded 申报表.pdf is not the uploaded file (${got.length} bytes)`);
+  if (download.suggestedFilename() !== "申报表.pdf") problems.push(`the download is named ${download.suggestedFilename()}`);
+  await page.waitForSelector("text=SHA-256 与服务记录一致");
+  const [material] = await Promise.all([
+    page.waitForEvent("download", { timeout: 20000 }),
+    page.locator("section[aria-label='验收材料（含摘要）'] button").first().click(),
+  ]);
+  if (!readFileSync(await material.path()).toString().startsWith("MATERIAL_KIND_")) problems.push("the acceptance material downloaded is not the one uploaded");
+  await snap("project-downloaded");
   await go("#/overview");
   await page.waitForSelector(".tiles");
   await snap("overview");
 
   step("at phone width (390 px) the pages fit the screen");
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const [hash, name] of [["#/todo", "phone-todo"], [`#/projects/${applicationId}`, "phone-project"], ["#/actions", "phone-actions"]]) {
+  for (const [hash, name] of [["#/todo", "phone-todo"], [`#/projects/${applicationId}`, "phone-project"], ["#/actions", "phone-actions"],
+    [`#/do/procurement/egov.procurement.v1.Procurement/FileContract?project_id=${applicationId}`, "phone-file-contract"],
+    [`#/do/acceptance/egov.acceptance.v1.Acceptance/RecordAcceptance?project_id=${applicationId}`, "phone-record-acceptance"]]) {
     await go(hash);
     await page.waitForTimeout(300);
     await snap(name);

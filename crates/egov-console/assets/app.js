@@ -117,6 +117,47 @@ function uploadFile(backend, service, method, meta, file, onProgress) {
   });
 }
 
+// A document streamed from the service's download method through the bridge, saved by the
+// browser; its SHA-256 is computed here and set beside the one the service recorded.
+async function downloadDocument(backend, service, method, documentId, status) {
+  status.replaceChildren(h("span", { class: "hint" }, "正在下载…"));
+  try {
+    const r = await fetch(`/api/${backend}/${service}/${method}/download`, {
+      method: "POST", credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-egov-console": "1" },
+      body: JSON.stringify({ document_id: documentId }),
+    });
+    if (!r.ok) throw new Refusal(await r.json().catch(() => ({ code: "UNAVAILABLE", message: `HTTP ${r.status}` })), r.status);
+    const meta = JSON.parse(decodeURIComponent(r.headers.get("x-egov-document") || "%7B%7D"));
+    const blob = await r.blob();
+    let check = "";
+    if (crypto.subtle && meta.sha256) {
+      const hex = [...new Uint8Array(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer()))].map((b) => b.toString(16).padStart(2, "0")).join("");
+      check = hex === meta.sha256 ? "，SHA-256 与服务记录一致" : `，SHA-256 与服务记录不一致（${hex}）`;
+    }
+    const a = h("a", { href: URL.createObjectURL(blob), download: meta.file_name || documentId });
+    document.body.append(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+    status.replaceChildren(h("span", { role: "status", class: "downloaded" }, `已下载 ${meta.file_name || ""}（${blob.size} 字节${check}）`));
+  } catch (e) {
+    status.replaceChildren(refusalBox(e instanceof Refusal ? e : { body: { code: "UNAVAILABLE", message: `下载未完成：${e.message || e}` } }));
+  }
+}
+
+// Documents with their hashes, each with a download button (the service's download method).
+function documentsTable(docs, download) {
+  if (!docs.length) return h("p", { class: "hint" }, "（无）");
+  return h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, ["文件名", "类别", "大小（字节）", "SHA-256 摘要", "SM3 摘要", "下载"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, docs.map((d) => {
+      const status = h("div", { "aria-live": "polite" });
+      const btn = h("button", { type: "button", class: "secondary", "aria-label": `下载 ${d.file_name}`,
+        onclick: () => downloadDocument(...download, d.document_id, status) }, "下载");
+      return h("tr", {}, h("td", {}, d.file_name), h("td", {}, show(d.kind, "kind")), h("td", {}, String(d.size_bytes ?? "")),
+        h("td", { class: "hash" }, d.sha256 || "—"), h("td", { class: "hash" }, d.sm3 || "—"), h("td", {}, btn, status));
+    }))));
+}
+
 function refusalBox(e) {
   const b = e.body || { code: "UNKNOWN", message: String(e) };
   const box = h("div", { class: "refusal", role: "alert" },
@@ -432,7 +473,13 @@ function todoTable(items, s) {
       const dk = due(it);
       const overdue = it.overdue === true;
       const links = [];
-      if (it.project_id || it.application_id) links.push(h("a", { href: `#/projects/${encodeURIComponent(it.project_id || it.application_id)}` }, "查看项目"));
+      const project = it.project_id || it.application_id || (it.task_id && it.case_id);
+      if (project) links.push(h("a", { href: `#/projects/${encodeURIComponent(project)}` }, "查看项目"));
+      const taskMethod = it.task_id && TASK_METHODS[it.kind];
+      if (taskMethod && it.assignee_role === S.me.role && !/DONE|CANCELLED/.test(it.state || "")) {
+        const q = new URLSearchParams({ case_id: it.case_id, task_id: it.task_id, etag: it.etag || "" });
+        links.push(" ", h("a", { href: `#/do/review/${REVIEW}/${taskMethod}?${q}` }, methodTitle(taskMethod)));
+      }
       if (s.act && s.act[1] === "DecideCompliance") {
         links.push(" ", h("a", { href: `#/compliance/${encodeURIComponent(it.application_id)}` }, "合规性审查"));
       } else if (s.act) {
@@ -508,8 +555,9 @@ async function uploadForm(main, backend, service, m, prefill) {
     const f = file.files[0];
     if (!f) { result.replaceChildren(refusalBox({ body: { code: "INVALID_ARGUMENT", message: "请选择要上传的文件" } })); return; }
     const meta = await readForm(fields);
-    if (!meta.file_name) meta.file_name = f.name;
-    if (!meta.content_type && f.type) meta.content_type = f.type;
+    const has = (n) => S.schema.messages[metaField.type].fields.some((x) => x.name === n);
+    if (!meta.file_name && has("file_name")) meta.file_name = f.name;
+    if (!meta.content_type && f.type && has("content_type")) meta.content_type = f.type;
     try {
       const answer = await uploadFile(backend, service, m.name, meta, f, (p) => (bar.value = p));
       bar.value = 1;
@@ -519,8 +567,47 @@ async function uploadForm(main, backend, service, m, prefill) {
   main.append(h("section", { class: "card" }, form));
 }
 
+// A review task's kind → the method that completes it.
+const TASK_METHODS = { "preliminary.opinion": "SubmitPreliminaryOpinion", "recheck.opinion": "SubmitRecheckOpinion" };
+
+// What a form may start with, read from the services themselves: the current version mark
+// (etag) of the case, meeting or application the form names, and the rows a score form needs
+// (preliminary criteria from the case's scoring sheet; expert-review dimensions from the
+// proto's own description of the score sheet). Nothing is decided here: a stale or wrong value
+// is refused by the service as always.
+async function enrich(backend, service, method, prefill) {
+  const input = S.schema.messages[methodOf(backend, service, method)?.input || ""];
+  if (!input) return prefill;
+  const has = (n) => input.fields.some((f) => f.name === n);
+  const quiet = (p) => p.catch(() => ({}));
+  if (has("etag") && !prefill.etag) {
+    let got = {};
+    if (prefill.meeting_id && service === EXPERT) got = await quiet(api("review", EXPERT, "GetMeeting", { meeting_id: prefill.meeting_id }));
+    else if (prefill.case_id && backend === "review") got = await quiet(api("review", REVIEW, "GetCase", { case_id: prefill.case_id }));
+    else if (prefill.project_id && backend === "procurement") got = await quiet(api("procurement", PROCUREMENT, "GetCase", { project_id: prefill.project_id }));
+    else if (prefill.project_id && backend === "acceptance") got = await quiet(api("acceptance", ACCEPTANCE, "GetCase", { project_id: prefill.project_id }));
+    else if (prefill.application_id && backend === "intake") got = await quiet(api("intake", INTAKE, "GetApplication", { application_id: prefill.application_id }));
+    if (got.etag) prefill.etag = got.etag;
+  }
+  if (method === "SubmitPreliminaryOpinion" && prefill.case_id && !prefill.scores) {
+    const sheet = await quiet(api("review", REVIEW, "GetScoringSheet", { case_id: prefill.case_id }));
+    if (sheet.criteria) prefill.scores = sheet.criteria.map((c) => ({ code: c.code }));
+  }
+  if (method === "SubmitExpertScore" && !prefill.scores) {
+    const said = (S.schema.comments || {})["egov.review.v1.ExpertScoreSheet.scores"] || "";
+    const dims = said.match(/\b[A-Z][A-Z_]{2,}\b/g) || [];
+    if (dims.length) prefill.scores = dims.map((d) => ({ dimension: d }));
+  }
+  return prefill;
+}
+function methodOf(backend, service, method) {
+  const b = S.schema.backends.find((x) => x.name === backend);
+  const s = b && b.services.find((x) => x.name === service);
+  return s && s.methods.find((x) => x.name === method);
+}
+
 async function actionPage(main, backend, service, method, query) {
-  const prefill = Object.fromEntries(new URLSearchParams(query || ""));
+  const prefill = await enrich(backend, service, method, Object.fromEntries(new URLSearchParams(query || "")));
   main.replaceChildren(h("h2", {}, `${L.services[service] || service} · ${methodTitle(method)}`),
     h("p", { class: "hint" }, `${service}/${method}`));
   await actionForm(main, backend, service, method, prefill);
@@ -560,16 +647,19 @@ async function projectPage(main, id) {
   main.append(timeline);
   const parts = [
     ["申报书", () => api("intake", INTAKE, "GetApplication", { application_id: id })],
-    ["申报材料（含摘要）", () => api("intake", INTAKE, "ListDocuments", { application_id: id }).then((r) => r.documents || [])],
+    ["申报材料（含摘要）", () => api("intake", INTAKE, "ListDocuments", { application_id: id })
+      .then((r) => documentsTable(r.documents || [], ["intake", INTAKE, "DownloadDocument"]))],
     ["审核审批", () => api("review", REVIEW, "GetCase", { case_id: id })],
     ["采购、合同与付款", () => api("procurement", PROCUREMENT, "GetCase", { project_id: id })],
     ["验收", () => api("acceptance", ACCEPTANCE, "GetCase", { project_id: id })],
+    ["验收材料（含摘要）", () => api("acceptance", ACCEPTANCE, "ListMaterials", { project_id: id })
+      .then((r) => documentsTable(r.materials || [], ["acceptance", ACCEPTANCE, "DownloadMaterial"]))],
     ["绩效评价", () => api("evaluation", EVALUATIONS, "GetEntry", { entry_id: id })],
   ];
   for (const [title, load] of parts) {
     const sec = h("section", { class: "card", "aria-label": title }, h("h3", {}, title), h("p", { class: "hint" }, "正在加载…"));
     main.append(sec);
-    load().then((v) => sec.replaceChildren(h("h3", {}, title), Array.isArray(v) ? show(v) : kv(v)))
+    load().then((v) => sec.replaceChildren(h("h3", {}, title), v instanceof Node ? v : Array.isArray(v) ? show(v) : kv(v)))
       .catch((e) => sec.replaceChildren(h("h3", {}, title), e.http === 404 ? h("p", { class: "hint" }, "尚未进入此阶段。") : refusalBox(e)));
   }
 }

@@ -27,7 +27,7 @@ use axum::{
 };
 use bytes::{Buf, BufMut};
 use prost::Message as _;
-use prost_reflect::{DescriptorPool, DynamicMessage, Kind, MessageDescriptor, MethodDescriptor, SerializeOptions, Value};
+use prost_reflect::{DescriptorPool, DynamicMessage, Kind, MessageDescriptor, MethodDescriptor, ReflectMessage, SerializeOptions, Value};
 use serde_json::json;
 use tonic::{
     Code, Status,
@@ -152,20 +152,101 @@ pub async fn upload(
     respond(result)
 }
 
-/// The request's parts: its metadata message first, then the body in chunks.
-fn upload_parts(input: &MessageDescriptor, meta_json: &[u8], body: &[u8]) -> Result<Vec<Bytes>, Refusal> {
-    let oneof = input.oneofs().find(|o| {
+/// `POST /api/{backend}/{service}/{method}/download`: a server-streamed document. The body is
+/// the request's JSON; the answer's body is the file, streamed chunk by chunk as the service
+/// sends it, and the header `x-egov-document` the JSON of the stream's metadata message
+/// (percent-encoded), so the page shows the service's own hashes beside the file. A refusal
+/// before the first message is JSON as for any call; a failure in mid-stream ends the body
+/// early (the browser sees a network error, not a whole file).
+pub async fn download(
+    State(console): State<Arc<Console>>,
+    Path(route): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let download = |m: &MethodDescriptor| match m.is_server_streaming() && !m.is_client_streaming() {
+            true => Ok(()),
+            false => Err(format!("{} 不是下载方法", m.name())),
+        };
+        let Prepared { token, method: m, mut grpc } = prepare(&console, &headers, &route, download).await?;
+        let output = m.output();
+        let (meta_field, chunk_field) = stream_parts(&output)?;
+        let request = from_json(&m.input(), if body.is_empty() { b"{}" } else { &body })?;
+        let answer = grpc.server_streaming(authorised(request, &token)?, grpc_path(&m)?, RawCodec).await.map_err(Refusal::from_status)?;
+        let mut stream = answer.into_inner();
+        let first = stream.message().await.map_err(Refusal::from_status)?;
+        let first = first.ok_or_else(|| Refusal::new(StatusCode::BAD_GATEWAY, "INTERNAL", "服务没有发送任何内容".into()))?;
+        let first = DynamicMessage::decode(output.clone(), first)
+            .map_err(|e| Refusal::new(StatusCode::BAD_GATEWAY, "INTERNAL", format!("服务的答复不是有效的 {}：{e}", output.name())))?;
+        let (meta, lead) = match first.get_field(&meta_field).as_ref() {
+            Value::Message(meta) if first.has_field(&meta_field) => (to_json(&meta.descriptor(), Bytes::from(meta.encode_to_vec()))?, None),
+            _ => (json!({}), chunk_of(&first, &chunk_field)),
+        };
+        let content_type = meta["content_type"].as_str().filter(|t| !t.is_empty() && t.is_ascii()).unwrap_or("application/octet-stream");
+        let content_type = http::HeaderValue::from_str(content_type).unwrap_or(http::HeaderValue::from_static("application/octet-stream"));
+        let described = http::HeaderValue::from_str(&percent_encoded(meta.to_string().as_bytes()))
+            .map_err(|e| Refusal::new(StatusCode::BAD_GATEWAY, "INTERNAL", e.to_string()))?;
+        let rest = futures::stream::unfold((stream, output, chunk_field), |(mut stream, output, chunk_field)| async move {
+            match stream.message().await {
+                Ok(Some(raw)) => {
+                    let part = DynamicMessage::decode(output.clone(), raw)
+                        .map(|m| chunk_of(&m, &chunk_field).unwrap_or_default())
+                        .map_err(|e| std::io::Error::other(e.to_string()));
+                    Some((part, (stream, output, chunk_field)))
+                }
+                Ok(None) => None,
+                Err(status) => Some((Err(std::io::Error::other(status.message().to_string())), (stream, output, chunk_field))),
+            }
+        });
+        let all = futures::StreamExt::chain(futures::stream::iter(lead.map(Ok)), rest);
+        let mut response = axum::body::Body::from_stream(all).into_response();
+        response.headers_mut().insert(http::header::CONTENT_TYPE, content_type);
+        response.headers_mut().insert("x-egov-document", described);
+        response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+        Ok::<Response, Refusal>(response)
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn chunk_of(m: &DynamicMessage, chunk_field: &prost_reflect::FieldDescriptor) -> Option<Bytes> {
+    match m.get_field(chunk_field).as_ref() {
+        Value::Bytes(b) if m.has_field(chunk_field) => Some(b.clone()),
+        _ => None,
+    }
+}
+
+/// `%XX`-encodes every byte outside printable ASCII, and `%` itself (what `decodeURIComponent`
+/// reads back).
+fn percent_encoded(raw: &[u8]) -> String {
+    raw.iter()
+        .map(|&b| match b {
+            b' '..=b'~' if b != b'%' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A streamed message's `oneof` of a metadata message and a `bytes` chunk, as every service's
+/// upload and download has it.
+fn stream_parts(desc: &MessageDescriptor) -> Result<(prost_reflect::FieldDescriptor, prost_reflect::FieldDescriptor), Refusal> {
+    let oneof = desc.oneofs().find(|o| {
         let fields: Vec<_> = o.fields().collect();
         fields.iter().any(|f| matches!(f.kind(), Kind::Message(_))) && fields.iter().any(|f| matches!(f.kind(), Kind::Bytes))
     });
     let Some(oneof) = oneof else {
-        return Err(Refusal::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", format!("{} 没有“元数据 + 文件块”的结构", input.name())));
+        return Err(Refusal::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", format!("{} 没有“元数据 + 文件块”的结构", desc.name())));
     };
-    let (Some(meta_field), Some(chunk_field)) =
-        (oneof.fields().find(|f| matches!(f.kind(), Kind::Message(_))), oneof.fields().find(|f| matches!(f.kind(), Kind::Bytes)))
-    else {
-        return Err(Refusal::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "no metadata or chunk field".into()));
-    };
+    match (oneof.fields().find(|f| matches!(f.kind(), Kind::Message(_))), oneof.fields().find(|f| matches!(f.kind(), Kind::Bytes))) {
+        (Some(meta), Some(chunk)) => Ok((meta, chunk)),
+        _ => Err(Refusal::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "no metadata or chunk field".into())),
+    }
+}
+
+/// The request's parts: its metadata message first, then the body in chunks.
+fn upload_parts(input: &MessageDescriptor, meta_json: &[u8], body: &[u8]) -> Result<Vec<Bytes>, Refusal> {
+    let (meta_field, chunk_field) = stream_parts(input)?;
     let Kind::Message(meta_desc) = meta_field.kind() else {
         return Err(Refusal::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "metadata is not a message".into()));
     };
@@ -350,6 +431,15 @@ impl Decoder for RawCodec {
 #[cfg(test)]
 mod tests {
     use super::percent_decoded;
+
+    #[test]
+    fn document_metadata_is_percent_encoded_and_decodes_back() {
+        let meta = "{\"file_name\":\"申报表 100%.pdf\"}";
+        let enc = super::percent_encoded(meta.as_bytes());
+        assert!(enc.is_ascii() && !enc.contains('申'), "{enc}");
+        assert!(http::HeaderValue::from_str(&enc).is_ok(), "{enc}");
+        assert_eq!(percent_decoded(enc.as_bytes()), meta.as_bytes());
+    }
 
     #[test]
     fn upload_metadata_is_percent_decoded() {

@@ -5,7 +5,8 @@
 //! - `/api/{backend}/{package.Service}/{Method}`, a bridge that turns the page's JSON into the
 //!   method's protobuf request (proto3's JSON mapping, checked against the descriptor set the
 //!   services are built from), calls the service over gRPC as the signed-in person and turns the
-//!   answer, or the refusal with its rule ids and field names, back into JSON.
+//!   answer, or the refusal with its rule ids and field names, back into JSON; `…/upload` streams a
+//!   document to a client-streamed method, `…/download` a server-streamed one's file back.
 //!
 //! There is no second business API and no rule in the console: every decision is the service's,
 //! made on the service's own RPC with the caller's own token, so the role table, unit isolation,
@@ -55,6 +56,7 @@ pub fn router(settings: ConsoleSettings) -> anyhow::Result<Router> {
         .route("/auth/signout", post(session::sign_out))
         .route("/api/_schema", get(schema::describe))
         .route("/api/{backend}/{service}/{method}", post(bridge::call))
+        .route("/api/{backend}/{service}/{method}/download", post(bridge::download))
         .route("/api/{backend}/{service}/{method}/upload", post(bridge::upload).layer(axum::extract::DefaultBodyLimit::max(max_upload)))
         .with_state(state))
 }
