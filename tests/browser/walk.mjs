@@ -342,14 +342,22 @@ try {
   step("each expert of the panel scores the project, signed in as the expert");
   for (const e of panel) {
     await signIn("EXPERT", "", e);
-    await form("review", EXPERT, "SubmitExpertScore", { meeting_id: meeting, case_id: id });
-    const dims = await page.locator('[data-path$="].score"]').count();
-    if (dims !== 5) problems.push(`the expert's score form has ${dims} dimensions, not 5`);
-    for (let i = 0; i < dims; i++) await fill(`scores[${i}].score`, 80);
-    await fill("opinion", "方案可行");
+    await page.getByRole("link", { name: "专家评分" }).click();
+    await page.waitForSelector("#meeting-id");
+    await page.fill("#meeting-id", meeting);
+    await page.keyboard.press("Enter");
+    const sheet = page.locator(`section[data-case="${id}"]`);
+    await sheet.locator("textarea").waitFor();
+    const dims = sheet.locator("input[type=number]");
+    if ((await dims.count()) !== 5) problems.push(`the expert's score form has ${await dims.count()} dimensions, not 5`);
+    for (const input of await dims.all()) await input.fill("80");
+    await sheet.locator("textarea").fill("方案可行");
     if (e === panel[0]) await snap("expert-score");
     await submitAndExpectOk("提交专家评分");
   }
+  await go(`#/expert/${meeting}`);
+  await page.waitForSelector("text=您已提交评分");
+  await snap("expert-scored");
 
   step("DRB concludes the expert review; the unit files the revised report and the revision list");
   await signIn("DRB");
@@ -449,15 +457,18 @@ try {
   }
   await snap("payment-plan");
   await submitAndExpectOk("设定付款计划");
-  await form("procurement", PROC, "MarkStageConditionMet", { project_id: id });
-  await fill("stage_id", "sign");
-  await fill("evidence", "合同已签订");
-  await submitAndExpectOk("确认付款条件达成");
-  await form("procurement", PROC, "FilePayment", { project_id: id });
-  await fill("stage_id", "sign");
-  await fill("amount_fen", 2880000);
-  await snap("file-payment");
-  await submitAndExpectOk("付款备案");
+  await go("#/todo");
+  await page.getByRole("link", { name: "合同与付款" }).first().click();
+  await page.waitForSelector("section[aria-label='付款阶段']");
+  await page.fill("#evidence-0", "合同已签订");
+  await snap("payments");
+  await page.getByRole("button", { name: "确认付款条件达成：sign" }).click();
+  await page.waitForSelector("#amount-0", { timeout: 20000 });
+  await page.fill("#amount-0", "2880000");
+  await page.getByRole("button", { name: "付款备案：sign" }).click();
+  await page.waitForSelector("section[aria-label='付款备案记录']", { timeout: 20000 });
+  if (await page.locator(".refusal").count()) throw new Error(`payment refused: ${await page.locator(".refusal").innerText()}`);
+  await snap("payment-filed");
   await form("procurement", PROC, "ReportProgress", { project_id: id });
   await fill("month.year", day.getUTCFullYear());
   await fill("month.month", day.getUTCMonth() + 1);
@@ -501,7 +512,12 @@ try {
       await fill(`${field}[${i}].passes`, true);
     }
   };
-  await form("acceptance", ACC, "RecordInitialAcceptance", { project_id: id });
+  await go("#/todo");
+  await page.getByRole("link", { name: "验收办理" }).first().click();
+  await page.waitForSelector("section[aria-label='验收材料'] table");
+  await snap("acceptance-page");
+  await page.getByRole("link", { name: "初步验收" }).click();
+  await page.waitForSelector("form[aria-label] button[type=submit]");
   const held = day;
   await fill("held_on", civil(held));
   await panelRows("panel", ["王工", "李工", "赵处"], "功能完整，同意通过");

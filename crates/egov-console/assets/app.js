@@ -350,10 +350,14 @@ const ROUTES = [
   [/^#\/compliance\/([^/]+)$/, compliancePage],
   [/^#\/do\/([a-z]+)\/([A-Za-z0-9_.]+)\/([A-Za-z]+)(?:\?(.*))?$/, actionPage],
   [/^#\/actions$/, actionsPage],
+  [/^#\/expert$/, expertPage],
+  [/^#\/expert\/([^/]+)$/, expertPage],
+  [/^#\/payments\/([^/]+)$/, paymentsPage],
+  [/^#\/acceptance\/([^/]+)$/, acceptancePage],
   [/^#\/overview$/, overviewPage],
 ];
 const NAV = [
-  ["#/todo", "待办"], ["#/apply", "项目申报", ["UNIT"]], ["#/projects", "项目"], ["#/actions", "业务办理"],
+  ["#/todo", "待办"], ["#/apply", "项目申报", ["UNIT"]], ["#/expert", "专家评分", ["EXPERT"]], ["#/projects", "项目"], ["#/actions", "业务办理"],
   ["#/overview", "驾驶舱"],
 ];
 
@@ -439,8 +443,8 @@ function todoSources(me) {
     { title: "待决定的补充申报", roles: ["DRB"], call: ["intake", INTAKE, "ListApplications", { state: "APPLICATION_STATE_AWAITING_SUPPLEMENTARY_DECISION" }], list: "applications", act: [INTAKE, "DecideSupplementary", "intake"] },
     { title: "本单位的申报（草稿与未通过）", roles: ["UNIT"], call: ["intake", INTAKE, "ListApplications", { unit_id: unit }], list: "applications", keep: (a) => /DRAFT|COMPLIANCE_FAILED/.test(a.state), act: [INTAKE, "SubmitApplication", "intake"] },
     { title: "审核任务", roles: reviewers, call: ["review", REVIEW, "ListTasks", {}], list: "tasks", keep: (t) => !/DONE|CANCELLED/.test(t.state) },
-    { title: "采购与建设中的项目", roles: ["UNIT", "DRB", "FINANCE"], call: ["procurement", PROCUREMENT, "ListCases", { unit_id: unit }], list: "cases", keep: (c) => !/TERMINATED|COMPLETED/.test(c.state) },
-    { title: "验收中的项目", roles: ["UNIT", "DRB"], call: ["acceptance", ACCEPTANCE, "ListCases", { unit_id: unit }], list: "cases", keep: (c) => !/ACCEPTED$/.test(c.state) },
+    { title: "采购与建设中的项目", roles: ["UNIT", "DRB", "FINANCE"], call: ["procurement", PROCUREMENT, "ListCases", { unit_id: unit }], list: "cases", keep: (c) => !/TERMINATED|COMPLETED/.test(c.state), page: ["#/payments/", "合同与付款"] },
+    { title: "验收中的项目", roles: ["UNIT", "DRB"], call: ["acceptance", ACCEPTANCE, "ListCases", { unit_id: unit }], list: "cases", keep: (c) => !/ACCEPTED$/.test(c.state), page: ["#/acceptance/", "验收办理"] },
     { title: "到期的绩效评价", roles: ["DRB", "FINANCE"], call: ["evaluation", EVALUATIONS, "ListSchedules", { due_by: today() }], list: "schedules" },
     { title: "逾期的等保测评/密码评估", roles: ["DRB", "UNIT"], call: ["evaluation", EVALUATIONS, "ListAssessments", { overdue_only: true }], list: "assessments" },
   ].filter((s) => s.roles.includes(me.role));
@@ -475,6 +479,7 @@ function todoTable(items, s) {
       const links = [];
       const project = it.project_id || it.application_id || (it.task_id && it.case_id);
       if (project) links.push(h("a", { href: `#/projects/${encodeURIComponent(project)}` }, "查看项目"));
+      if (s.page && it.project_id) links.push(" ", h("a", { href: `${s.page[0]}${encodeURIComponent(it.project_id)}` }, s.page[1]));
       const taskMethod = it.task_id && TASK_METHODS[it.kind];
       if (taskMethod && it.assignee_role === S.me.role && !/DONE|CANCELLED/.test(it.state || "")) {
         const q = new URLSearchParams({ case_id: it.case_id, task_id: it.task_id, etag: it.etag || "" });
@@ -662,6 +667,133 @@ async function projectPage(main, id) {
     load().then((v) => sec.replaceChildren(h("h3", {}, title), v instanceof Node ? v : Array.isArray(v) ? show(v) : kv(v)))
       .catch((e) => sec.replaceChildren(h("h3", {}, title), e.http === 404 ? h("p", { class: "hint" }, "尚未进入此阶段。") : refusalBox(e)));
   }
+}
+
+// The expert-review dimensions, as the proto describes the score sheet.
+function expertDimensions() {
+  const said = (S.schema.comments || {})["egov.review.v1.ExpertScoreSheet.scores"] || "";
+  return said.match(/\b[A-Z][A-Z_]{2,}\b/g) || [];
+}
+
+function okBox(text) {
+  return h("div", { class: "ok", role: "status" }, h("strong", {}, "已办理。"), text ? ` ${text}` : null);
+}
+
+// 专家评分: an expert opens the meeting they were drawn for and scores each of its cases.
+async function expertPage(main, meetingId) {
+  main.replaceChildren(h("h2", {}, "专家评分"));
+  const open = h("form", { "aria-label": "打开评审会" },
+    h("label", { for: "meeting-id" }, "评审会编号（见评审会通知）"),
+    h("input", { type: "text", id: "meeting-id", autocomplete: "off", value: meetingId || "" }),
+    h("div", { class: "row-actions" }, h("button", { type: "submit" }, "打开评审会")));
+  open.addEventListener("submit", (ev) => { ev.preventDefault(); location.hash = `#/expert/${encodeURIComponent($("#meeting-id").value.trim())}`; });
+  main.append(h("section", { class: "card" }, open));
+  if (!meetingId) return;
+  const m = await api("review", EXPERT, "GetMeeting", { meeting_id: meetingId });
+  const me = S.me.subject;
+  main.append(h("section", { class: "card", "aria-label": "评审会" }, h("h3", {}, "评审会"),
+    kv({ held_on: m.held_on, state: m.state, panel: (m.panel || []).map((e) => `${e.name || e.expert_id}（${e.expert_id}）`).join("、") })));
+  if (!(m.panel || []).some((e) => e.expert_id === me)) main.append(h("p", { class: "hint" }, `您（${me}）不在本次评审会的专家组中：评分将被服务拒绝。`));
+  const dims = expertDimensions();
+  for (const caseId of m.case_ids || []) {
+    const sec = h("section", { class: "card", "aria-label": `案件 ${caseId}` }, h("h3", {}, `案件 ${caseId}`));
+    sec.dataset.case = caseId;
+    const mine = (m.scores || []).find((x) => x.expert_id === me && x.case_id === caseId);
+    if (mine) {
+      sec.append(h("p", {}, "您已提交评分："), table(mine.scores.map((d) => ({ dimension: L.dimensions[d.dimension] || d.dimension, score: d.score }))),
+        h("p", {}, `意见：${mine.opinion || "—"}`));
+      main.append(sec);
+      continue;
+    }
+    const inputs = dims.map((d, i) => {
+      const inputId = `score-${caseId}-${i}`;
+      return [d, h("div", {}, h("label", { for: inputId }, `${L.dimensions[d] || d}（0–100 分）`),
+        h("input", { type: "number", id: inputId, min: "0", max: "100", step: "1", required: true }))];
+    });
+    const result = h("div", { "aria-live": "polite" });
+    const form = h("form", { "aria-label": `评分：案件 ${caseId}` }, inputs.map(([, el]) => el),
+      h("label", { for: `opinion-${caseId}` }, "评审意见"), h("textarea", { id: `opinion-${caseId}` }),
+      h("div", { class: "row-actions" }, h("button", { type: "submit" }, "提交专家评分")), result);
+    const requestId = newId();
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const scores = inputs.map(([d, el]) => ({ dimension: d, score: Number($("input", el).value) }));
+      try {
+        await api("review", EXPERT, "SubmitExpertScore", { meeting_id: meetingId, case_id: caseId, scores, opinion: $(`#opinion-${caseId}`).value, request_id: requestId });
+        result.replaceChildren(okBox("评分已提交。"));
+      } catch (e) { result.replaceChildren(refusalBox(e)); }
+    });
+    sec.append(form);
+    main.append(sec);
+  }
+}
+
+// 合同与付款: the contract's payment stages, each stage's condition and its payment filings.
+async function paymentsPage(main, id) {
+  const k = await api("procurement", PROCUREMENT, "GetCase", { project_id: id });
+  const c = k.contract || {};
+  main.replaceChildren(h("h2", {}, `合同与付款：${k.project_name || id}`),
+    h("section", { class: "card" }, kv({ state: k.state, contract_amount_fen: c.terms && c.terms.amount_fen, paid_fen: c.paid_fen })),
+    h("p", {}, h("a", { href: `#/projects/${encodeURIComponent(id)}` }, "查看项目"), " ",
+      h("a", { href: `#/do/procurement/${PROCUREMENT}/SetPaymentPlan?project_id=${encodeURIComponent(id)}` }, "设定付款计划"), " ",
+      h("a", { href: `#/do/procurement/${PROCUREMENT}/ReportProgress?project_id=${encodeURIComponent(id)}` }, "报送进度月报"), " ",
+      h("a", { href: `#/do/procurement/${PROCUREMENT}/DeclareConstructionComplete?project_id=${encodeURIComponent(id)}` }, "建设完成")));
+  const stages = c.payment_stages || [];
+  if (!stages.length) { main.append(h("p", { class: "hint" }, "尚未设定付款计划（合同备案后由建设单位设定）。")); return; }
+  main.append(h("section", { class: "card", "aria-label": "付款阶段" }, h("h3", {}, "付款阶段"), h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, ["阶段", "付款条件", "比例", "金额", "条件达成", "已付"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, stages.map((p) => h("tr", {}, h("td", {}, p.stage_id), h("td", {}, p.condition), h("td", {}, `${(p.ratio_bp || 0) / 100}%`),
+      h("td", {}, yuan(p.amount_fen)), h("td", {}, p.condition_met ? `已达成（${civil(p.condition_met_on)}）` : "未达成"), h("td", {}, yuan(p.paid_fen)))))))));
+  for (const [i, p] of stages.entries()) {
+    const result = h("div", { "aria-live": "polite" });
+    const sec = h("section", { class: "card", "aria-label": `阶段 ${p.stage_id}` }, h("h3", {}, `阶段 ${p.stage_id}：${p.condition}`));
+    if (!p.condition_met) {
+      const form = h("form", { "aria-label": `确认付款条件达成：${p.stage_id}` },
+        h("label", { for: `evidence-${i}` }, "达成依据"), h("input", { type: "text", id: `evidence-${i}`, autocomplete: "off" }),
+        h("div", { class: "row-actions" }, h("button", { type: "submit" }, `确认付款条件达成：${p.stage_id}`)), result);
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        try {
+          await api("procurement", PROCUREMENT, "MarkStageConditionMet", { project_id: id, etag: k.etag, stage_id: p.stage_id, evidence: $(`#evidence-${i}`).value, request_id: newId() });
+          route();
+        } catch (e) { result.replaceChildren(refusalBox(e)); }
+      });
+      sec.append(form);
+    } else {
+      const form = h("form", { "aria-label": `付款备案：${p.stage_id}` },
+        h("label", { for: `amount-${i}` }, "本次付款金额（分）"),
+        h("input", { type: "number", id: `amount-${i}`, step: "1", min: "1", "aria-describedby": `amount-${i}-hint` }),
+        h("div", { class: "hint", id: `amount-${i}-hint` }, `以“分”为单位：1 元 = 100 分。本阶段金额 ${yuan(p.amount_fen)}，已付 ${yuan(p.paid_fen)}。`),
+        h("div", { class: "row-actions" }, h("button", { type: "submit" }, `付款备案：${p.stage_id}`)), result);
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        try {
+          await api("procurement", PROCUREMENT, "FilePayment", { project_id: id, etag: k.etag, stage_id: p.stage_id, amount_fen: $(`#amount-${i}`).value, request_id: newId() });
+          route();
+        } catch (e) { result.replaceChildren(refusalBox(e)); }
+      });
+      sec.append(form);
+    }
+    main.append(sec);
+  }
+  if ((c.payments || []).length) main.append(h("section", { class: "card", "aria-label": "付款备案记录" }, h("h3", {}, "付款备案记录"), show(c.payments)));
+}
+
+// 验收办理: the acceptance case, its materials (downloadable, with hashes) and its steps.
+async function acceptancePage(main, id) {
+  const k = await api("acceptance", ACCEPTANCE, "GetCase", { project_id: id });
+  const q = `?project_id=${encodeURIComponent(id)}`;
+  const step = (m, text) => h("li", {}, h("a", { href: `#/do/acceptance/${ACCEPTANCE}/${m}${q}` }, text || methodTitle(m)));
+  main.replaceChildren(h("h2", {}, `验收办理：${k.project_name || id}`),
+    h("section", { class: "card", "aria-label": "验收案件" }, h("h3", {}, "验收案件"), kv({ state: k.state, lead_unit_id: k.lead_unit_id, document_number: k.document_number, contract_amount_fen: k.contract_amount_fen,
+      construction_completed_on: k.construction_completed_on, trial: k.trial, rectify_by: k.rectify_by, accepted_on: k.accepted_on })),
+    h("section", { class: "card", "aria-label": "验收环节" }, h("h3", {}, "验收环节"),
+      h("p", { class: "hint" }, "各环节能否办理由验收服务按《管理办法》决定；不能办理时会显示规则编号和原因。"),
+      h("ol", {}, step("UploadMaterial", "上传验收材料"), step("RecordInitialAcceptance"), step("DepositTrialReport", "试运行报告（区数据资源局手工上传）"),
+        step("ApplyForAcceptance"), step("ReviewApplication"), step("RecordAcceptance"))),
+    h("p", {}, h("a", { href: `#/projects/${encodeURIComponent(id)}` }, "查看项目")));
+  const mats = await api("acceptance", ACCEPTANCE, "ListMaterials", { project_id: id }).then((r) => r.materials || []).catch(() => []);
+  main.append(h("section", { class: "card", "aria-label": "验收材料" }, h("h3", {}, "验收材料"), documentsTable(mats, ["acceptance", ACCEPTANCE, "DownloadMaterial"])));
 }
 
 function bar(percent, what) {

@@ -88,7 +88,18 @@ window.EGOV_LABELS = {
     function_module_of_existing_platform: "属于现有平台的功能模块", retired_systems: "停用的系统",
     central_functions_extended: "延伸的中央功能", budget: "预算明细", seconds: "秒数", module_name: "模块名称",
     urgency_justification: "紧迫性说明", security_share_bp: "安全投入占比（万分比）", flags: "提示", screening: "查重结果",
-    decisions: "审查结论", end_reason: "结束原因", supplementary: "补充申报", leader_consent_recorded: "已记录领导同意",
+    decisions: "审查结论", construction_completed_on: "建设完成日期", accepted_on: "验收通过日期", rectify_by: "整改期限",
+    trial: "试运行", condition: "付款条件", condition_met: "条件达成", ratio_bp: "比例（万分比）", dimension: "评分维度",
+    meeting_ref: "会议", recommended_budget_fen: "建议预算（分）", evidence: "依据", channel: "采购渠道",
+    costs_fen: "验收费用（分）", drb_joined: "区数据资源局参加", passes: "是否通过", affiliation: "工作单位",
+    affiliation_credit_code: "工作单位统一社会信用代码", seed: "随机种子", priority_rank: "优先顺序", fiscal_year: "资金年度",
+    built_modules: "已建模块", goals_met: "建设目标已实现", function_performance_met: "功能性能达标",
+    external_reference: "外部编号", case_ids: "案件", held_on: "召开日期", end_reason: "结束原因", supplementary: "补充申报", leader_consent_recorded: "已记录领导同意",
+  },
+  // 专家评审的评分维度（接口中 ExpertScoreSheet.scores 的说明所列）。
+  dimensions: {
+    RESOURCE_CONSOLIDATION: "资源整合", TECHNICAL_SOLUTION: "技术方案", DATA_SHARING: "数据共享",
+    SECURITY_ASSURANCE: "安全保障", COST_ESTIMATE: "投资估算",
   },
   // 状态枚举值的后缀 → 中文（如 APPLICATION_STATE_SUBMITTED 取 SUBMITTED）。
   states: {
