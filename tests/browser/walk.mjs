@@ -224,6 +224,20 @@ try {
   const applicationId = new URLSearchParams(submitHref.split("?")[1]).get("application_id");
   await snap("application-saved");
 
+  step("the district leader finds the draft in 待办; consent is not this project's to need, and intake says so (R-I6)");
+  await signIn("LEADER");
+  await page.waitForSelector("text=/尚未记录分管领导同意的申报（草稿）（\\d+）/");
+  await page.getByRole("link", { name: "分管领导同意" }).first().click();
+  await page.waitForSelector("#consent-comment");
+  await page.fill("#consent-comment", "同意建设");
+  await snap("leader-consent");
+  await page.getByRole("button", { name: "同意" }).click();
+  await page.waitForSelector(".refusal, .ok");
+  const consent = await page.locator(".refusal").innerText().catch(() => "");
+  if (!consent.includes("R-I6")) problems.push(`the leader's consent on a data-resource project is not refused with R-I6: ${consent}`);
+  await snap("leader-consent-refused");
+  await signIn("UNIT", "U-CIVIL");
+
   step("submitting before the dossier is uploaded: the service refuses, and the page shows R-I4");
   await go(submitHref);
   await page.getByRole("button", { name: "提交申报" }).click();
@@ -594,6 +608,32 @@ try {
   ]);
   if (!readFileSync(await material.path()).toString().startsWith("MATERIAL_KIND_")) problems.push("the acceptance material downloaded is not the one uploaded");
   await snap("project-downloaded");
+  step("AUDIT verifies every service's audit trail and pages through the records");
+  await signIn("AUDIT");
+  await page.getByRole("link", { name: "审计" }).click();
+  await page.waitForSelector("section[aria-label='审计链校验']");
+  await until("the five services' verifications", async () => (await page.locator("section[aria-label='审计链校验'] tbody td strong").count()) === 5);
+  const verdicts = await page.locator("section[aria-label='审计链校验'] tbody td strong").allInnerTexts();
+  if (verdicts.some((v) => v !== "完整")) problems.push(`the audit trails verify as ${verdicts.join(", ")}`);
+  await page.waitForSelector("section[aria-label='审计记录'] table");
+  await snap("audit");
+  if (await page.locator("text=null").count()) problems.push("the audit page shows a stray null");
+  // Review keeps more records than a page of 20 by now.
+  await page.selectOption("#audit-backend", "review");
+  await page.waitForSelector("section[aria-label='审计记录'] >> text=第 1 页");
+  const firstSeq = await page.locator("section[aria-label='审计记录'] tbody tr td").first().innerText();
+  await page.locator("section[aria-label='审计记录']").getByRole("button", { name: "下一页" }).click();
+  await page.waitForSelector("section[aria-label='审计记录'] >> text=第 2 页");
+  await page.waitForSelector("section[aria-label='审计记录'] table");
+  const secondSeq = await page.locator("section[aria-label='审计记录'] tbody tr td").first().innerText();
+  if (secondSeq === firstSeq) problems.push(`the second page of audit records starts where the first did (${firstSeq})`);
+  await page.locator("section[aria-label='审计记录']").getByRole("button", { name: "上一页" }).click();
+  await page.waitForSelector("section[aria-label='审计记录'] >> text=第 1 页");
+  await page.selectOption("#audit-backend", "acceptance");
+  await page.waitForSelector("section[aria-label='审计记录'] table");
+  await snap("audit-acceptance");
+  await signIn("DRB");
+
   await go("#/overview");
   await page.waitForSelector(".tiles");
   await snap("overview");
@@ -602,7 +642,8 @@ try {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [hash, name] of [["#/todo", "phone-todo"], [`#/projects/${applicationId}`, "phone-project"], ["#/actions", "phone-actions"],
     [`#/do/procurement/egov.procurement.v1.Procurement/FileContract?project_id=${applicationId}`, "phone-file-contract"],
-    [`#/do/acceptance/egov.acceptance.v1.Acceptance/RecordAcceptance?project_id=${applicationId}`, "phone-record-acceptance"]]) {
+    [`#/do/acceptance/egov.acceptance.v1.Acceptance/RecordAcceptance?project_id=${applicationId}`, "phone-record-acceptance"],
+    [`#/payments/${applicationId}`, "phone-payments"], [`#/acceptance/${applicationId}`, "phone-acceptance"], ["#/audit", "phone-audit"]]) {
     await go(hash);
     await page.waitForTimeout(300);
     await snap(name);

@@ -339,6 +339,29 @@ function table(rows) {
     h("tbody", {}, rows.map((r) => h("tr", {}, keys.map((k) => h("td", {}, show(r[k], k))))))));
 }
 
+// A list a page at a time: `fetchPage(token)` returns {rows, next} from the service's own
+// page_token / next_page_token; 上一页 / 下一页 walk the tokens the service gave.
+function pager(fetchPage, render, onPage) {
+  const box = h("div", { class: "paged" });
+  const tokens = [""];
+  let at = 0;
+  async function load() {
+    box.replaceChildren(h("p", { class: "hint" }, "正在加载…"));
+    try {
+      const { rows, next } = await fetchPage(tokens[at]);
+      tokens[at + 1] = next || "";
+      const nav = (at > 0 || next) ? h("div", { class: "row-actions pager" },
+        at > 0 ? h("button", { type: "button", class: "secondary", onclick: () => { at--; load(); } }, "上一页") : null,
+        h("span", { class: "hint", "aria-live": "polite" }, `第 ${at + 1} 页`),
+        next ? h("button", { type: "button", class: "secondary", onclick: () => { at++; load(); } }, "下一页") : null) : null;
+      box.replaceChildren(...[render(rows), nav].filter(Boolean));
+      if (onPage) onPage(rows, next, at);
+    } catch (e) { box.replaceChildren(refusalBox(e)); }
+  }
+  box.ready = load();
+  return box;
+}
+
 // ------------------------------------------------------------------ pages
 
 const ROUTES = [
@@ -350,6 +373,8 @@ const ROUTES = [
   [/^#\/compliance\/([^/]+)$/, compliancePage],
   [/^#\/do\/([a-z]+)\/([A-Za-z0-9_.]+)\/([A-Za-z]+)(?:\?(.*))?$/, actionPage],
   [/^#\/actions$/, actionsPage],
+  [/^#\/audit(?:\?.*)?$/, auditPage],
+  [/^#\/consent\/([^/]+)$/, consentPage],
   [/^#\/expert$/, expertPage],
   [/^#\/expert\/([^/]+)$/, expertPage],
   [/^#\/payments\/([^/]+)$/, paymentsPage],
@@ -357,7 +382,7 @@ const ROUTES = [
   [/^#\/overview$/, overviewPage],
 ];
 const NAV = [
-  ["#/todo", "待办"], ["#/apply", "项目申报", ["UNIT"]], ["#/expert", "专家评分", ["EXPERT"]], ["#/projects", "项目"], ["#/actions", "业务办理"],
+  ["#/todo", "待办"], ["#/apply", "项目申报", ["UNIT"]], ["#/expert", "专家评分", ["EXPERT"]], ["#/projects", "项目"], ["#/audit", "审计", ["AUDIT", "DRB"]], ["#/actions", "业务办理"],
   ["#/overview", "驾驶舱"],
 ];
 
@@ -436,12 +461,14 @@ async function signinPage(main) {
 // 待办: what waits for the signed-in role, from the services' own list methods.
 function todoSources(me) {
   const unit = me.role === "UNIT" ? me.unit : "";
-  const reviewers = ["DRB", "FINANCE", "DRC", "CAC", "XINCHUANG", "GRASSROOTS", "LEADER"];
+  // The roles review lets list their tasks (LEADER has none in review).
+  const reviewers = ["DRB", "FINANCE", "DRC", "CAC", "XINCHUANG", "GRASSROOTS"];
   return [
     { title: "待合规性审查的申报", roles: ["DRB"], call: ["intake", INTAKE, "ListApplications", { state: "APPLICATION_STATE_SUBMITTED" }], list: "applications", act: [INTAKE, "DecideCompliance", "intake"] },
     { title: "待复审的申报", roles: ["DRB"], call: ["intake", INTAKE, "ListApplications", { state: "APPLICATION_STATE_RE_REVIEW_REQUESTED" }], list: "applications", act: [INTAKE, "DecideCompliance", "intake"] },
     { title: "待决定的补充申报", roles: ["DRB"], call: ["intake", INTAKE, "ListApplications", { state: "APPLICATION_STATE_AWAITING_SUPPLEMENTARY_DECISION" }], list: "applications", act: [INTAKE, "DecideSupplementary", "intake"] },
     { title: "本单位的申报（草稿与未通过）", roles: ["UNIT"], call: ["intake", INTAKE, "ListApplications", { unit_id: unit }], list: "applications", keep: (a) => /DRAFT|COMPLIANCE_FAILED/.test(a.state), act: [INTAKE, "SubmitApplication", "intake"] },
+    { title: "尚未记录分管领导同意的申报（草稿）", roles: ["LEADER"], call: ["intake", INTAKE, "ListApplications", { state: "APPLICATION_STATE_DRAFT" }], list: "applications", keep: (a) => !a.leader_consent_recorded, page: ["#/consent/", "分管领导同意"] },
     { title: "审核任务", roles: reviewers, call: ["review", REVIEW, "ListTasks", {}], list: "tasks", keep: (t) => !/DONE|CANCELLED/.test(t.state) },
     { title: "采购与建设中的项目", roles: ["UNIT", "DRB", "FINANCE"], call: ["procurement", PROCUREMENT, "ListCases", { unit_id: unit }], list: "cases", keep: (c) => !/TERMINATED|COMPLETED/.test(c.state), page: ["#/payments/", "合同与付款"] },
     { title: "验收中的项目", roles: ["UNIT", "DRB"], call: ["acceptance", ACCEPTANCE, "ListCases", { unit_id: unit }], list: "cases", keep: (c) => !/ACCEPTED$/.test(c.state), page: ["#/acceptance/", "验收办理"] },
@@ -457,13 +484,15 @@ async function todoPage(main) {
   await Promise.all(sources.map(async (s) => {
     const sec = h("section", { class: "card", "aria-label": s.title }, h("h3", {}, s.title), h("p", { class: "hint" }, "正在加载…"));
     main.append(sec);
-    try {
-      const r = await api(...s.call);
-      const items = (r[s.list] || []).filter(s.keep || (() => true));
-      sec.replaceChildren(h("h3", {}, `${s.title}（${items.length}）`), items.length ? todoTable(items, s) : h("p", { class: "hint" }, "没有待办事项。"));
-    } catch (e) {
-      sec.replaceChildren(h("h3", {}, s.title), refusalBox(e));
-    }
+    const heading = h("h3", {}, s.title);
+    const [backend, service, method, body] = s.call;
+    const list = pager(async (token) => {
+      const r = await api(backend, service, method, { ...body, page_token: token });
+      return { rows: (r[s.list] || []).filter(s.keep || (() => true)), next: r.next_page_token };
+    }, (items) => (items.length ? todoTable(items, s) : h("p", { class: "hint" }, "没有待办事项。")),
+    (items, next, at) => { heading.textContent = at === 0 && !next ? `${s.title}（${items.length}）` : `${s.title}（第 ${at + 1} 页 ${items.length} 条）`; });
+    await list.ready;
+    sec.replaceChildren(heading, list);
   }));
 }
 
@@ -479,7 +508,7 @@ function todoTable(items, s) {
       const links = [];
       const project = it.project_id || it.application_id || (it.task_id && it.case_id);
       if (project) links.push(h("a", { href: `#/projects/${encodeURIComponent(project)}` }, "查看项目"));
-      if (s.page && it.project_id) links.push(" ", h("a", { href: `${s.page[0]}${encodeURIComponent(it.project_id)}` }, s.page[1]));
+      if (s.page && (it.project_id || it.application_id)) links.push(" ", h("a", { href: `${s.page[0]}${encodeURIComponent(it.project_id || it.application_id)}` }, s.page[1]));
       const taskMethod = it.task_id && TASK_METHODS[it.kind];
       if (taskMethod && it.assignee_role === S.me.role && !/DONE|CANCELLED/.test(it.state || "")) {
         const q = new URLSearchParams({ case_id: it.case_id, task_id: it.task_id, etag: it.etag || "" });
@@ -632,13 +661,68 @@ async function actionsPage(main) {
 }
 
 async function projectsPage(main) {
-  const r = await api("intake", INTAKE, "ListProjects", { unit_id: S.me.role === "UNIT" ? S.me.unit : "" });
-  const projects = r.projects || [];
-  main.replaceChildren(h("h2", {}, `项目（${projects.length}）`),
-    projects.length ? h("div", { class: "table-wrap" }, h("table", {},
+  const heading = h("h2", {}, "项目");
+  const list = pager(async (token) => {
+    const r = await api("intake", INTAKE, "ListProjects", { unit_id: S.me.role === "UNIT" ? S.me.unit : "", page_token: token });
+    return { rows: r.projects || [], next: r.next_page_token };
+  }, (projects) => (projects.length ? h("div", { class: "table-wrap" }, h("table", {},
       h("thead", {}, h("tr", {}, ["项目名称", "牵头单位", "当前阶段", ""].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, projects.map((p) => h("tr", {}, h("td", {}, p.name), h("td", {}, p.lead_unit_id), h("td", {}, p.status),
-        h("td", {}, h("a", { href: `#/projects/${encodeURIComponent(p.project_id)}` }, "查看"))))))) : h("p", {}, "还没有项目。"));
+        h("td", {}, h("a", { href: `#/projects/${encodeURIComponent(p.project_id)}` }, "查看"))))))) : h("p", {}, "还没有项目。")),
+  (rows, next, at) => { heading.textContent = at === 0 && !next ? `项目（${rows.length}）` : `项目（第 ${at + 1} 页）`; });
+  main.replaceChildren(heading, list);
+  await list.ready;
+}
+
+// 审计: every service's audit trail verified (its chains against their sealed anchors), its
+// records and its refused calls, a page at a time; for one project when its number is given.
+async function auditPage(main) {
+  const project = new URLSearchParams(location.hash.split("?")[1] || "").get("project_id") || "";
+  const filter = h("form", { "aria-label": "按项目查看" },
+    h("label", { for: "audit-project" }, "项目编号（不填则为全部记录）"),
+    h("input", { type: "text", id: "audit-project", autocomplete: "off", value: project }),
+    h("div", { class: "row-actions" }, h("button", { type: "submit" }, "查看")));
+  filter.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const v = $("#audit-project").value.trim();
+    history.replaceState(null, "", v ? `#/audit?project_id=${encodeURIComponent(v)}` : "#/audit");
+    route();
+  });
+  main.replaceChildren(h("h2", {}, "审计记录与校验"), h("section", { class: "card" }, filter));
+  const verified = h("section", { class: "card", "aria-label": "审计链校验" }, h("h3", {}, "审计链校验（各服务）"));
+  const rows = S.schema.backends.map((b) => {
+    const cell = h("td", {}, h("span", { class: "hint" }, "正在校验…"));
+    const detail = h("td", {});
+    api(b.name, AUDIT, "VerifyAuditTrail", { project_id: project }).then((v) => {
+      cell.replaceChildren(h("strong", { class: v.intact ? "intact" : "overdue" }, v.intact ? "完整" : "已被改动"));
+      detail.replaceChildren(`校验 ${v.records_checked} 条记录、${v.chains_checked} 条链、${v.anchors_checked} 个锚点；已封存 ${v.records_sealed} 条，未封存 ${v.unsealed_records} 条`,
+        v.intact ? "" : `；首个损坏记录 ${v.first_broken_seq}：${v.detail}`,
+        (v.broken_chains || []).length ? table(v.broken_chains) : "");
+    }).catch((e) => cell.replaceChildren(refusalBox(e)));
+    return h("tr", {}, h("th", { scope: "row" }, b.title), cell, detail);
+  });
+  verified.append(h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, ["服务", "结果", "说明"].map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, rows))));
+  main.append(verified);
+  const choose = h("select", { id: "audit-backend" }, S.schema.backends.map((b) => h("option", { value: b.name }, b.title)));
+  const records = h("div");
+  const denied = h("div");
+  const load = () => {
+    const b = choose.value;
+    records.replaceChildren(pager(async (token) => {
+      const r = await api(b, AUDIT, "ListAuditRecords", { project_id: project, page_size: 20, page_token: token });
+      return { rows: r.records || [], next: r.next_page_token };
+    }, (rs) => (rs.length ? table(rs.map(({ seq, at, actor, role, unit_id, action, project_id, rule_ids }) => ({ seq, at: when(at), actor, role, unit_id, action, project_id, rule_ids: (rule_ids || []).join("、") }))) : h("p", { class: "hint" }, "（无）"))));
+    denied.replaceChildren(pager(async (token) => {
+      const r = await api(b, AUDIT, "ListDeniedCalls", { page_size: 20, page_token: token });
+      return { rows: (r.calls || []).map((c) => ({ ...c, at: when(c.at) })), next: r.next_page_token };
+    }, (rs) => (rs.length ? table(rs) : h("p", { class: "hint" }, "（无）"))));
+  };
+  choose.addEventListener("change", load);
+  main.append(h("section", { class: "card", "aria-label": "审计记录" }, h("h3", {}, "审计记录"),
+    h("label", { for: "audit-backend" }, "服务"), choose, records),
+    h("section", { class: "card", "aria-label": "被拒调用" }, h("h3", {}, "被拒调用（认证或权限不符）"), denied));
+  load();
 }
 
 // A project page: the cross-service timeline, documents with hashes, money, deadlines.
@@ -677,6 +761,29 @@ function expertDimensions() {
 
 function okBox(text) {
   return h("div", { class: "ok", role: "status" }, h("strong", {}, "已办理。"), text ? ` ${text}` : null);
+}
+
+// 分管领导同意 (R-I6): the district leader reads the application and records the consent.
+// Whether the application needs it, and whether it may still be given, is intake's decision.
+async function consentPage(main, id) {
+  const a = await api("intake", INTAKE, "GetApplication", { application_id: id });
+  main.replaceChildren(h("h2", {}, `分管领导同意：${a.name}`),
+    h("section", { class: "card", "aria-label": "申报概况" }, h("h3", {}, "申报概况"),
+      kv({ lead_unit_id: a.lead_unit_id, state: a.state, category: a.category, build_type: a.build_type, total_budget_fen: a.total_budget_fen,
+        fast_track_grounds: a.fast_track_grounds, modules: a.modules, necessity: a.necessity, leader_consent_recorded: a.leader_consent_recorded })),
+    h("p", {}, h("a", { href: `#/projects/${encodeURIComponent(id)}` }, "查看项目")));
+  const result = h("div", { "aria-live": "polite" });
+  const form = h("form", { "aria-label": "记录分管领导同意" },
+    h("label", { for: "consent-comment" }, "意见"), h("textarea", { id: "consent-comment" }),
+    h("div", { class: "row-actions" }, h("button", { type: "submit" }, "同意")), result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const answer = await api("intake", INTAKE, "RecordLeaderConsent", { application_id: id, comment: $("#consent-comment").value });
+      result.replaceChildren(okBox(`已记录同意（${stateName(answer.state)}）。`));
+    } catch (e) { result.replaceChildren(refusalBox(e)); }
+  });
+  main.append(h("section", { class: "card" }, form));
 }
 
 // 专家评分: an expert opens the meeting they were drawn for and scores each of its cases.
