@@ -136,7 +136,9 @@ async function addRow(path) {
 // Submits the page's form and returns the service's answer (the bridge's JSON).
 async function submitAndExpectOk(buttonText) {
   await page.evaluate(() => document.querySelectorAll(".ok, .refusal").forEach((el) => el.remove()));
-  const answered = page.waitForResponse((r) => r.request().method() === "POST" && /\/api\/[a-z]+\//.test(r.url()), { timeout: 30000 });
+  // The form's own call: a page's reads (Get…, List…, of a page still loading) may answer meanwhile.
+  const answered = page.waitForResponse((r) => r.request().method() === "POST" && /\/api\/[a-z]+\//.test(r.url())
+    && !/\/(Get|List)[A-Za-z]*$/.test(r.url()), { timeout: 30000 });
   await page.getByRole("button", { name: buttonText }).click();
   const outcome = await Promise.race([
     page.waitForSelector(".ok", { timeout: 30000 }).then(() => "ok"),

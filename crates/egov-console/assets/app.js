@@ -324,18 +324,20 @@ function show(value, key) {
   if (typeof value === "string" && /^[A-Z][A-Z0-9_]+$/.test(value)) return h("span", { title: value }, enumLabel(value));
   return h("span", {}, String(value));
 }
+// A field's name over a shown value: money is shown in 元, so its "（分）" is dropped there.
+const shownLabel = (k) => (String(k).endsWith("_fen") ? label(k).replace("（分）", "") : label(k));
 function kv(obj) {
   const dl = h("dl", { class: "kv" });
   for (const [k, v] of Object.entries(obj)) {
     if (v === "" || v === null || (Array.isArray(v) && !v.length) || k === "chunk") continue;
-    dl.append(h("dt", {}, label(k)), h("dd", {}, show(v, k)));
+    dl.append(h("dt", {}, shownLabel(k)), h("dd", {}, show(v, k)));
   }
   return dl;
 }
 function table(rows) {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => rows.some((r) => r[k] !== "" && r[k] !== null && !(Array.isArray(r[k]) && !r[k].length) && typeof r[k] !== "object")).slice(0, 8);
   return h("div", { class: "table-wrap" }, h("table", {},
-    h("thead", {}, h("tr", {}, keys.map((k) => h("th", { scope: "col" }, label(k))))),
+    h("thead", {}, h("tr", {}, keys.map((k) => h("th", { scope: "col" }, shownLabel(k))))),
     h("tbody", {}, rows.map((r) => h("tr", {}, keys.map((k) => h("td", {}, show(r[k], k))))))));
 }
 
