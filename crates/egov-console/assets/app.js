@@ -158,6 +158,14 @@ function documentsTable(docs, download) {
     }))));
 }
 
+/// Runs `act` when `form` is submitted; a refusal is shown in `result`.
+function onSubmit(form, result, act) {
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try { await act(); } catch (e) { result.replaceChildren(refusalBox(e)); }
+  });
+}
+
 function refusalBox(e) {
   const b = e.body || { code: "UNKNOWN", message: String(e) };
   const box = h("div", { class: "refusal", role: "alert" },
@@ -778,12 +786,9 @@ async function consentPage(main, id) {
   const form = h("form", { "aria-label": "记录分管领导同意" },
     h("label", { for: "consent-comment" }, "意见"), h("textarea", { id: "consent-comment" }),
     h("div", { class: "row-actions" }, h("button", { type: "submit" }, "同意")), result);
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      const answer = await api("intake", INTAKE, "RecordLeaderConsent", { application_id: id, comment: $("#consent-comment").value });
-      result.replaceChildren(okBox(`已记录同意（${stateName(answer.state)}）。`));
-    } catch (e) { result.replaceChildren(refusalBox(e)); }
+  onSubmit(form, result, async () => {
+    const answer = await api("intake", INTAKE, "RecordLeaderConsent", { application_id: id, comment: $("#consent-comment").value });
+    result.replaceChildren(okBox(`已记录同意（${stateName(answer.state)}）。`));
   });
   main.append(h("section", { class: "card" }, form));
 }
@@ -824,13 +829,10 @@ async function expertPage(main, meetingId) {
       h("label", { for: `opinion-${caseId}` }, "评审意见"), h("textarea", { id: `opinion-${caseId}` }),
       h("div", { class: "row-actions" }, h("button", { type: "submit" }, "提交专家评分")), result);
     const requestId = newId();
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
+    onSubmit(form, result, async () => {
       const scores = inputs.map(([d, el]) => ({ dimension: d, score: Number($("input", el).value) }));
-      try {
-        await api("review", EXPERT, "SubmitExpertScore", { meeting_id: meetingId, case_id: caseId, scores, opinion: $(`#opinion-${caseId}`).value, request_id: requestId });
-        result.replaceChildren(okBox("评分已提交。"));
-      } catch (e) { result.replaceChildren(refusalBox(e)); }
+      await api("review", EXPERT, "SubmitExpertScore", { meeting_id: meetingId, case_id: caseId, scores, opinion: $(`#opinion-${caseId}`).value, request_id: requestId });
+      result.replaceChildren(okBox("评分已提交。"));
     });
     sec.append(form);
     main.append(sec);
@@ -860,12 +862,9 @@ async function paymentsPage(main, id) {
       const form = h("form", { "aria-label": `确认付款条件达成：${p.stage_id}` },
         h("label", { for: `evidence-${i}` }, "达成依据"), h("input", { type: "text", id: `evidence-${i}`, autocomplete: "off" }),
         h("div", { class: "row-actions" }, h("button", { type: "submit" }, `确认付款条件达成：${p.stage_id}`)), result);
-      form.addEventListener("submit", async (ev) => {
-        ev.preventDefault();
-        try {
-          await api("procurement", PROCUREMENT, "MarkStageConditionMet", { project_id: id, etag: k.etag, stage_id: p.stage_id, evidence: $(`#evidence-${i}`).value, request_id: newId() });
-          route();
-        } catch (e) { result.replaceChildren(refusalBox(e)); }
+      onSubmit(form, result, async () => {
+        await api("procurement", PROCUREMENT, "MarkStageConditionMet", { project_id: id, etag: k.etag, stage_id: p.stage_id, evidence: $(`#evidence-${i}`).value, request_id: newId() });
+        route();
       });
       sec.append(form);
     } else {
@@ -874,12 +873,9 @@ async function paymentsPage(main, id) {
         h("input", { type: "number", id: `amount-${i}`, step: "1", min: "1", "aria-describedby": `amount-${i}-hint` }),
         h("div", { class: "hint", id: `amount-${i}-hint` }, `以“分”为单位：1 元 = 100 分。本阶段金额 ${yuan(p.amount_fen)}，已付 ${yuan(p.paid_fen)}。`),
         h("div", { class: "row-actions" }, h("button", { type: "submit" }, `付款备案：${p.stage_id}`)), result);
-      form.addEventListener("submit", async (ev) => {
-        ev.preventDefault();
-        try {
-          await api("procurement", PROCUREMENT, "FilePayment", { project_id: id, etag: k.etag, stage_id: p.stage_id, amount_fen: $(`#amount-${i}`).value, request_id: newId() });
-          route();
-        } catch (e) { result.replaceChildren(refusalBox(e)); }
+      onSubmit(form, result, async () => {
+        await api("procurement", PROCUREMENT, "FilePayment", { project_id: id, etag: k.etag, stage_id: p.stage_id, amount_fen: $(`#amount-${i}`).value, request_id: newId() });
+        route();
       });
       sec.append(form);
     }
@@ -932,13 +928,10 @@ async function compliancePage(main, id) {
   const form = h("form", { "aria-label": "合规性审查清单" }, h("p", { class: "hint" }, `政策版本 ${list.policy_version}：每一项都须给出结论。`), rows,
     h("label", { for: "compliance-comment" }, "审查意见"), h("textarea", { id: "compliance-comment" }),
     h("div", { class: "row-actions" }, h("button", { type: "submit" }, "提交审查结论")), result);
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, result, async () => {
     const results = items.map((it, i) => ({ code: it.code, passed: $(`#item-${i}-pass`).checked, note: $(`#item-${i}-note`).value }));
-    try {
-      const answer = await api("intake", INTAKE, "DecideCompliance", { application_id: id, etag: app.etag, results, comment: $("#compliance-comment").value });
-      result.replaceChildren(h("div", { class: "ok", role: "status" }, `已提交：${stateName(answer.state)}`), h("a", { href: `#/projects/${id}` }, "查看项目"));
-    } catch (e) { result.replaceChildren(refusalBox(e)); }
+    const answer = await api("intake", INTAKE, "DecideCompliance", { application_id: id, etag: app.etag, results, comment: $("#compliance-comment").value });
+    result.replaceChildren(h("div", { class: "ok", role: "status" }, `已提交：${stateName(answer.state)}`), h("a", { href: `#/projects/${id}` }, "查看项目"));
   });
   main.append(h("section", { class: "card" }, form));
 }

@@ -107,6 +107,20 @@ async fn prepare(
     Ok(Prepared { token, method: m, grpc })
 }
 
+/// The check `prepare` makes of a method's streaming: client-streamed exactly when `client`,
+/// server-streamed exactly when `server`; otherwise a refusal naming the method, then `refusal`.
+fn shaped(client: bool, server: bool, refusal: &'static str) -> impl FnOnce(&MethodDescriptor) -> Result<(), String> {
+    move |m| match (m.is_client_streaming(), m.is_server_streaming()) == (client, server) {
+        true => Ok(()),
+        false => Err(format!("{} {refusal}", m.name())),
+    }
+}
+
+/// The request of `m` from the call's JSON body (empty: all fields at their defaults).
+fn request_of(m: &MethodDescriptor, body: &[u8]) -> Result<Bytes, Refusal> {
+    from_json(&m.input(), if body.is_empty() { b"{}" } else { body })
+}
+
 /// `POST /api/{backend}/{service}/{method}`: one unary call.
 pub async fn call(
     State(console): State<Arc<Console>>,
@@ -115,12 +129,9 @@ pub async fn call(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let unary = |m: &MethodDescriptor| match m.is_client_streaming() || m.is_server_streaming() {
-            true => Err(format!("{} 是流式方法：上传请用 …/upload", m.name())),
-            false => Ok(()),
-        };
+        let unary = shaped(false, false, "是流式方法：上传请用 …/upload，下载请用 …/download");
         let Prepared { token, method: m, mut grpc } = prepare(&console, &headers, &route, unary).await?;
-        let request = from_json(&m.input(), if body.is_empty() { b"{}" } else { &body })?;
+        let request = request_of(&m, &body)?;
         let answer = grpc.unary(authorised(request, &token)?, grpc_path(&m)?, RawCodec).await.map_err(Refusal::from_status)?;
         to_json(&m.output(), answer.into_inner())
     }
@@ -136,11 +147,7 @@ pub async fn upload(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let upload = |m: &MethodDescriptor| match m.is_client_streaming() && !m.is_server_streaming() {
-            true => Ok(()),
-            false => Err(format!("{} 不是上传方法", m.name())),
-        };
-        let Prepared { token, method: m, mut grpc } = prepare(&console, &headers, &route, upload).await?;
+        let Prepared { token, method: m, mut grpc } = prepare(&console, &headers, &route, shaped(true, false, "不是上传方法")).await?;
         let meta = headers.get("x-egov-upload").map(|v| percent_decoded(v.as_bytes())).unwrap_or_else(|| b"{}".to_vec());
         let parts = upload_parts(&m.input(), &meta, &body)?;
         let mut req = tonic::Request::new(futures::stream::iter(parts));
@@ -165,14 +172,10 @@ pub async fn download(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let download = |m: &MethodDescriptor| match m.is_server_streaming() && !m.is_client_streaming() {
-            true => Ok(()),
-            false => Err(format!("{} 不是下载方法", m.name())),
-        };
-        let Prepared { token, method: m, mut grpc } = prepare(&console, &headers, &route, download).await?;
+        let Prepared { token, method: m, mut grpc } = prepare(&console, &headers, &route, shaped(false, true, "不是下载方法")).await?;
         let output = m.output();
         let (meta_field, chunk_field) = stream_parts(&output)?;
-        let request = from_json(&m.input(), if body.is_empty() { b"{}" } else { &body })?;
+        let request = request_of(&m, &body)?;
         let answer = grpc.server_streaming(authorised(request, &token)?, grpc_path(&m)?, RawCodec).await.map_err(Refusal::from_status)?;
         let mut stream = answer.into_inner();
         let first = stream.message().await.map_err(Refusal::from_status)?;

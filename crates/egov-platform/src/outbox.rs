@@ -56,9 +56,8 @@ impl WakeMark {
     }
 }
 
-/// Counts rows made pending outside [`enqueue`] (a redrive), so that the unit of work doing it
-/// wakes the relays like any other.
-pub(crate) fn note_pending() {
+/// Counts an enqueued row, for the [`WakeMark`]s of the units of work in flight.
+fn note_pending() {
     ENQUEUED.fetch_add(1, Ordering::AcqRel);
 }
 

@@ -398,9 +398,7 @@ pub async fn redrive(pool: &PgPool, ids: &[Uuid]) -> Result<u64, AppError> {
     .rows_affected();
     tx.commit().await?;
     if n > 0 {
-        let mark = outbox::mark();
-        outbox::note_pending();
-        mark.wake_relays();
+        outbox::wake_now();
     }
     Ok(n)
 }
