@@ -233,10 +233,8 @@ impl Evaluations for EvaluationApi {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut f = Fields::new();
-        let target = f.take(
-            target("app_id", &r.app_id, &r.etag)
-                .map_err(|_| egov_platform::error::FieldViolation::new("app_id", "required: the application's id and its etag")),
-        );
+        let id = f.take(request::id("app_id", &r.app_id));
+        let etag = f.take(request::etag("etag", &r.etag));
         let evaluation_id = f.take(request::id("evaluation_id", &r.evaluation_id));
         let mut scores = vec![];
         for (i, s) in r.scores.iter().enumerate() {
@@ -249,7 +247,7 @@ impl Evaluations for EvaluationApi {
             scores.push(NewScore { indicator, score: score.unwrap_or(0), comment });
         }
         f.finish()?;
-        let ((id, etag), evaluation_id) = (target.unwrap_or_default(), evaluation_id.unwrap_or_default());
+        let (id, etag, evaluation_id) = (id.unwrap_or_default(), etag.unwrap_or_default(), evaluation_id.unwrap_or_default());
         entry(&self.app.record_scores(&p, id, etag, evaluation_id, scores).await?)
     }
 

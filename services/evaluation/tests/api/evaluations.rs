@@ -38,6 +38,13 @@ async fn scheduled_scored_published_and_read() {
         ..wrong.clone()
     };
     assert_eq!(fields(&app.as_role(Role::Finance, None).record_scores(bad).await.unwrap_err()), vec!["scores[0].score"]);
+    // A malformed etag is named as the etag, beside the other refusals, not as the app's id.
+    let malformed = pb::RecordScoresRequest {
+        etag: "v1".into(),
+        scores: vec![pb::IndicatorScore { indicator: "COST".into(), score: 101, ..Default::default() }],
+        ..wrong.clone()
+    };
+    assert_eq!(fields(&app.drb().record_scores(malformed).await.unwrap_err()), vec!["etag", "scores[0].score"]);
     let stale = pb::RecordScoresRequest { etag: "99".into(), ..wrong.clone() };
     assert_eq!(app.drb().record_scores(stale).await.unwrap_err().code(), Code::Aborted);
     let cost =

@@ -5,7 +5,7 @@
 use egov_platform::{
     AppError,
     convert::{self as c, Fields},
-    error::FieldViolation,
+    error::{FieldViolation, Refusal},
     idempotency, request,
     values::Fen,
 };
@@ -265,21 +265,29 @@ pub(super) fn record_procurement(r: pb::RecordProcurementRequest) -> Result<Targ
     }
     f.required("record.method", &rec.method);
     f.required("record.supplier_name", &rec.supplier_name);
-    let credit = f.take(supplier::validate_uscc(&rec.supplier_credit_code).map(supplier::Uscc::into_string));
+    let credit = f.take(supplier::validate_uscc(&rec.supplier_credit_code).map(supplier::Uscc::into_string).map_err(|mut v| {
+        v.field = "record.supplier_credit_code".into();
+        v
+    }));
     if rec.amount_fen <= 0 {
         f.push("record.amount_fen", "the contract amount in fen, more than 0");
     }
     let completed_on = f.take(c::date("record.completed_on", rec.completed_on.as_ref()));
     let supervision = rec.supervision.as_ref().and_then(|s| {
-        let fee_fen = f.take(Fen::field("supervision.fee_fen", s.fee_fen))?;
+        let fee_fen = f.take(Fen::field("record.supervision.fee_fen", s.fee_fen))?;
         Some(SupervisionContract {
             supplier_credit_code: s.supplier_credit_code.clone(),
             fee_fen,
             separately_procured: s.separately_procured,
         })
     });
+    match sv::check_implementing_body(&rec.implementing_body, &rec.responsible_person) {
+        Ok(()) => {}
+        // The domain names the aggregate's fields; the request holds them under `record`.
+        Err(Refusal::Fields(missing)) => missing.into_iter().for_each(|v| f.push(format!("record.{}", v.field), v.description)),
+        Err(other) => return Err(other.into()),
+    }
     f.finish()?;
-    sv::check_implementing_body(&rec.implementing_body, &rec.responsible_person)?;
     let command = Procurement {
         channel: parsed(channel, "record.channel")?,
         method: rec.method.trim().into(),

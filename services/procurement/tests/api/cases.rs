@@ -86,7 +86,18 @@ async fn recording_procurement_checks_supplier_budget_and_supervision() {
     let mut bad = record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, today);
     bad.supplier_credit_code = "91350100M000100Y44".into();
     let e = unit.clone().record_procurement(req(bad, &k.etag)).await.unwrap_err();
-    assert_eq!(egov_platform::error::status_fields(&e), vec!["supplier.credit_code"]);
+    assert_eq!(egov_platform::error::status_fields(&e), vec!["record.supplier_credit_code"]);
+    // Every refusal of the record at once, each named by its path in the request.
+    let mut bad = record("SMALL_PUBLIC_RESOURCE_TRADING", 9_000_000, today);
+    bad.supplier_credit_code = "91350100M000100Y44".into();
+    bad.implementing_body = " ".into();
+    bad.responsible_person = String::new();
+    let e = unit.clone().record_procurement(req(bad, &k.etag)).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert_eq!(
+        egov_platform::error::status_fields(&e),
+        vec!["record.supplier_credit_code", "record.implementing_body", "record.responsible_person"]
+    );
     // Above the approved budget.
     let e = unit.clone().record_procurement(req(record("SMALL_PUBLIC_RESOURCE_TRADING", 10_000_001, today), &k.etag)).await.unwrap_err();
     assert_eq!(e.code(), Code::FailedPrecondition);
